@@ -1,0 +1,85 @@
+/*
+ * config.h - cassandgo.yaml: loading and complete validation.
+ *
+ * Two shapes are accepted for each top-level cluster:
+ *   - the 2014 seed's list of datacenters (Name: [ {datacenter: ..}, ..]);
+ *   - a mapping with cluster-wide settings and a `datacenters:` list.
+ * Everything is validated before anything touches the world; every error
+ * names FILE:LINE:COL, the key, what is wrong and what is expected, and maps
+ * to exit code 65 (CG_EXIT_CONFIG).
+ *
+ * Ownership: cg_config_load allocates the whole tree; cg_config_free frees it.
+ */
+#ifndef CG_CONFIG_H
+#define CG_CONFIG_H
+
+#include <stdbool.h>
+#include "base.h"
+
+enum cg_provider_kind { CG_PROVIDER_AWS, CG_PROVIDER_LOCAL };
+/* Which node address cassandgo connects to over SSH. */
+enum cg_ssh_address { CG_SSH_PUBLIC, CG_SSH_PRIVATE };
+
+struct cg_pos {
+	int line, col;		/* 1-based; 0 when unknown */
+};
+
+struct cg_kv {
+	char *key, *value;
+	struct cg_pos pos;
+};
+
+struct cg_dc {
+	char *name;		/* `datacenter` */
+	char *region;		/* full region name, e.g. eu-west-1 (a label for local) */
+	int nodes;
+	int seeds;		/* `nb_seeds_per_dc` */
+	char *node_type;	/* instance type (aws); informational for local */
+	bool monitoring;	/* `opscenter` / `monitoring`: Prometheus on node 1 */
+	char **zones;		/* zone names (full, e.g. eu-west-1a); NULL = provider's */
+	int nzones;
+	char *ami;		/* NULL = newest Ubuntu 24.04 LTS */
+	struct cg_pos pos;	/* position of this DC's entry */
+};
+
+struct cg_cluster {
+	char *name;
+	enum cg_provider_kind provider;
+	char *cassandra_version;	/* e.g. "5.0.6" */
+	int num_tokens;
+	char *heap;			/* JVM heap, e.g. "512M" */
+	char *ssh_user;
+	enum cg_ssh_address ssh_address;
+	char **allowed_cidrs;		/* NULL = CASSANDGO_ALLOWED_CIDRS or own /32 */
+	int nallowed_cidrs;
+	char *install;			/* "apt" (default) or "dir:/abs/path" */
+	char *network;			/* local provider address range, CIDR */
+	struct cg_kv *cassandra;	/* extra cassandra.yaml settings */
+	int ncassandra;
+	struct cg_dc *dcs;
+	int ndcs;
+	struct cg_pos pos;
+};
+
+struct cg_config {
+	char *path;
+	struct cg_cluster *clusters;
+	int nclusters;
+	uint64_t hash;			/* xxHash of the file's bytes */
+};
+
+/*
+ * Load and validate path. On error fills err (code CG_EXIT_CONFIG, message
+ * "FILE:LINE:COL: ...") and returns -1 with *out untouched.
+ */
+int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err);
+void cg_config_free(struct cg_config *cfg);
+
+/* The cluster called name, or NULL with err filled (listing known names). */
+const struct cg_cluster *cg_config_cluster(const struct cg_config *cfg,
+					   const char *name, struct cg_err *err);
+
+/* Is name a known AWS region (e.g. "eu-west-1")? */
+bool cg_config_aws_region_known(const char *name);
+
+#endif

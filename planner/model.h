@@ -1,0 +1,134 @@
+/*
+ * model.h - resources: what the plan is made of, what providers create and
+ * what the state records.
+ *
+ * A resource has an address unique within its cluster:
+ *   network.<region>   security group / bridge        (region level)
+ *   peers.<region>     cross-region ingress rules      (region level, aws)
+ *   keypair.<region>   SSH key pair                    (region level)
+ *   machine.<dc>.n<i>  instance / namespace host       (node level)
+ *   install.<dc>.n<i>  Cassandra installed             (node level)
+ *   config.<dc>.n<i>   rendered config (xxHash)        (node level)
+ *   service.<dc>.n<i>  Cassandra running               (node level)
+ *   ring               every node UN in its DC/rack    (cluster level)
+ *   monitoring         Prometheus on the monitoring DC (cluster level)
+ * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
+ * replacement when they differ; CG_ATTR_COMPUTED ones are known only after
+ * apply (value NULL on the desired side); CG_ATTR_INFO ones are never diffed.
+ *
+ * Ownership: a cg_rset owns its resources and their strings.
+ */
+#ifndef CG_MODEL_H
+#define CG_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "base.h"
+#include "config.h"
+
+enum cg_kind {
+	CG_KIND_NETWORK,
+	CG_KIND_PEERS,
+	CG_KIND_KEYPAIR,
+	CG_KIND_MACHINE,
+	CG_KIND_INSTALL,
+	CG_KIND_CONFIG,
+	CG_KIND_SERVICE,
+	CG_KIND_RING,
+	CG_KIND_MONITORING,
+	CG_KIND__COUNT
+};
+#define CG_KIND_BIT(k) (1u << (k))
+/* Kinds of the cloud stage (apply --stage infra stops after these). */
+#define CG_KINDS_INFRA (CG_KIND_BIT(CG_KIND_NETWORK) | CG_KIND_BIT(CG_KIND_PEERS) | \
+			CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE))
+
+/* What an action does to a resource. Providers see CREATE, UPDATE, DELETE;
+ * the executor turns REPLACE into DELETE then CREATE. */
+enum cg_op { CG_OP_NOOP, CG_OP_CREATE, CG_OP_UPDATE, CG_OP_REPLACE, CG_OP_DELETE };
+const char *cg_op_name(enum cg_op op);
+
+const char *cg_kind_name(enum cg_kind k);
+int cg_kind_parse(const char *s);		/* -1 when unknown */
+
+#define CG_ATTR_FORCENEW 1u
+#define CG_ATTR_COMPUTED 2u
+#define CG_ATTR_INFO     4u
+
+struct cg_attr {
+	char *key;
+	char *value;		/* NULL = known after apply */
+	unsigned flags;
+};
+
+struct cg_resource {
+	char *addr;
+	enum cg_kind kind;
+	char *region;		/* NULL for cluster level */
+	char *dc;		/* NULL unless node level */
+	int node;		/* 1-based node index in its DC; 0 otherwise */
+	char *id;		/* provider's id; NULL until it exists */
+	struct cg_attr *attrs;
+	int nattrs, cattrs;
+	char **deps;		/* addresses this one depends on (desired side) */
+	int ndeps;
+};
+
+void cg_res_init(struct cg_resource *r, enum cg_kind kind, const char *addr);
+void cg_res_clear(struct cg_resource *r);	/* frees contents, not r */
+void cg_res_copy(struct cg_resource *dst, const struct cg_resource *src);
+void cg_res_set_id(struct cg_resource *r, const char *id);
+/* Set (or replace) an attribute; value may be NULL (computed). */
+void cg_res_set(struct cg_resource *r, const char *key, const char *value, unsigned flags);
+void cg_res_setf(struct cg_resource *r, const char *key, unsigned flags, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+const char *cg_res_get(const struct cg_resource *r, const char *key);
+const struct cg_attr *cg_res_attr(const struct cg_resource *r, const char *key);
+void cg_res_add_dep(struct cg_resource *r, const char *addr);
+/* Address helpers: "machine.DC1.n3" -> kind, dc, node (any may be NULL). */
+char *cg_addr_node(enum cg_kind kind, const char *dc, int node);
+char *cg_addr_region(enum cg_kind kind, const char *region);
+
+/* A set of resources, indexed by address. Duplicates are allowed (a refresh
+ * may find two instances claiming one node); find returns the first. */
+struct cg_rset {
+	struct cg_resource *v;
+	int n, cap;
+	int *index;		/* open addressing over v, -1 = empty */
+	int index_cap;
+};
+void cg_rset_init(struct cg_rset *s);
+void cg_rset_free(struct cg_rset *s);
+/* Append a copy of r / a fresh resource; returned pointer valid until the
+ * next add. */
+struct cg_resource *cg_rset_add(struct cg_rset *s, const struct cg_resource *r);
+struct cg_resource *cg_rset_new(struct cg_rset *s, enum cg_kind kind, const char *addr);
+struct cg_resource *cg_rset_find(const struct cg_rset *s, const char *addr);
+/* Remove the element at index i (order not kept). */
+void cg_rset_remove_at(struct cg_rset *s, int i);
+
+/* Zones available per region, as resolved by the provider (or the config). */
+struct cg_zonemap {
+	struct {
+		char *region;
+		char **zones;
+		int n;
+	} *v;
+	int n;
+};
+void cg_zonemap_add(struct cg_zonemap *m, const char *region, char *const *zones, int n);
+const char *const *cg_zonemap_get(const struct cg_zonemap *m, const char *region, int *n);
+void cg_zonemap_free(struct cg_zonemap *m);
+
+/*
+ * Build the desired resources of cluster c. zones gives each region's zones
+ * when the config does not list them. known (may be NULL) holds what exists
+ * (state or refresh) so that values that depend on other resources' computed
+ * attributes (addresses -> rendered config hash) are filled in when known.
+ * stage_kinds masks which kinds are wanted (CG_KINDS_INFRA or ~0u).
+ */
+int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
+		   const struct cg_rset *known, unsigned stage_kinds,
+		   struct cg_rset *desired, struct cg_err *err);
+
+#endif
