@@ -1,0 +1,82 @@
+/*
+ * cassconf.h - what runs on a node, rendered by the tool (pure functions):
+ * cassandra.yaml, cassandra-rackdc.properties, the node control script's
+ * environment (JVM flags, heap, lib dir), balanced initial tokens, and the
+ * parser of `nodetool status`.
+ *
+ * Node layout (every provider): <base_dir>/bin/cgnode (node control script),
+ * <base_dir>/conf/{cassandra.yaml,cassandra-rackdc.properties,cgnode.env,
+ * logback.xml}, <base_dir>/data, <base_dir>/logs.
+ *
+ * Ownership: render fills *out with heap strings; cg_node_files_free frees.
+ */
+#ifndef CG_CASSCONF_H
+#define CG_CASSCONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+#include "model.h"
+
+struct cg_node_spec {
+	const struct cg_cluster *cluster;
+	int dc_index;			/* 0-based index of the DC in cluster->dcs */
+	int node;			/* 1-based node index in its DC */
+	const char *address;		/* listen / rpc address */
+	const char *broadcast;		/* broadcast address; NULL = address */
+	const char *rack;		/* zone */
+	const char *base_dir;		/* node directory on the machine */
+	const char *lib_dir;		/* Cassandra jars on the machine */
+	char **seeds;			/* seed addresses, every DC */
+	int nseeds;
+	bool new_cluster;		/* initial_token + auto_bootstrap: false */
+};
+
+struct cg_node_files {
+	char *cassandra_yaml;
+	char *rackdc;
+	char *env;			/* cgnode.env: shell variables */
+	char *logback;
+	uint64_t hash;			/* xxHash of all of the above */
+};
+
+int cg_cassconf_render(const struct cg_node_spec *s, struct cg_node_files *out,
+		       struct cg_err *err);
+void cg_node_files_free(struct cg_node_files *f);
+
+/*
+ * Fill *s for node (dc_index, node) from the known resources (machine.*
+ * attributes private_ip, public_ip, zone, base_dir, lib_dir). Returns 1 when
+ * every address is known (the config can be rendered), 0 when some is known
+ * only after apply, -1 on error. Strings in *s point into known or are owned
+ * by *s: release with cg_cassconf_spec_clear.
+ */
+int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
+		     const struct cg_rset *known, bool new_cluster,
+		     struct cg_node_spec *s, struct cg_err *err);
+void cg_cassconf_spec_clear(struct cg_node_spec *s);
+
+/* Is node (1-based) a seed of its DC? (the first nb_seeds_per_dc nodes, which
+ * the round-robin placement spreads over zones) */
+bool cg_cassconf_is_seed(const struct cg_dc *dc, int node);
+
+/* Balanced initial tokens for node (1-based) of a DC of `nodes` nodes:
+ * comma-separated, num_tokens of them (FACTS.md formula). Caller frees. */
+char *cg_tokens_initial(int dc_index, int nodes, int node, int num_tokens);
+
+/* nodetool status */
+struct cg_ring_node {
+	char status;			/* U, D, ? */
+	char state;			/* N, L, J, M */
+	char *dc, *address, *load, *host_id, *rack;
+	int tokens;
+	double owns;			/* percent; -1 when "?" */
+};
+struct cg_ring {
+	struct cg_ring_node *v;
+	int n;
+};
+int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_err *err);
+void cg_ring_free(struct cg_ring *r);
+
+#endif
