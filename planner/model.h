@@ -13,8 +13,13 @@
  *   ring               every node UN in its DC/rack    (cluster level)
  *   monitoring         Prometheus on the monitoring DC (cluster level)
  * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
- * replacement when they differ; CG_ATTR_COMPUTED ones are known only after
- * apply (value NULL on the desired side); CG_ATTR_INFO ones are never diffed.
+ * replacement when they differ; CG_ATTR_COMPUTED ones are outputs of the
+ * provider (addresses, host key: value NULL on the desired side, never
+ * diffed); CG_ATTR_INFO ones are never diffed. A desired input whose value
+ * is NULL without CG_ATTR_COMPUTED is known only after apply (e.g. a config
+ * hash that needs addresses of machines not yet created): it counts as a
+ * change. A current resource whose `health` attribute is not "ok" (e.g.
+ * "sshd is not running") is planned for an update in place.
  *
  * Ownership: a cg_rset owns its resources and their strings.
  */
@@ -130,5 +135,9 @@ void cg_zonemap_free(struct cg_zonemap *m);
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned stage_kinds,
 		   struct cg_rset *desired, struct cg_err *err);
+
+/* Install method for the cluster: config `install`, else "apt" (aws) or
+ * the Maven cache directory (local). Caller frees. */
+char *cg_model_install_method(const struct cg_cluster *c);
 
 #endif

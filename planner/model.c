@@ -1,0 +1,297 @@
+/*
+ * model.c - desired model: a validated cluster -> the resources that should
+ * exist (see model.h for the address scheme). Pure: no I/O.
+ */
+#include "model.h"
+#include "cassconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Regions in first-use order. */
+static int cluster_regions(const struct cg_cluster *c, const char **out)
+{
+	int n = 0;
+	for (int d = 0; d < c->ndcs; d++) {
+		int seen = 0;
+		for (int j = 0; j < n; j++)
+			if (!strcmp(out[j], c->dcs[d].region))
+				seen = 1;
+		if (!seen)
+			out[n++] = c->dcs[d].region;
+	}
+	return n;
+}
+
+static bool has_monitoring(const struct cg_cluster *c)
+{
+	for (int d = 0; d < c->ndcs; d++)
+		if (c->dcs[d].monitoring)
+			return true;
+	return false;
+}
+
+/* The node's zone: round-robin over the DC's zones (config) or the
+ * region's (provider). Seeds are the first nodes, so they spread too. */
+static const char *node_zone(const struct cg_dc *dc, const struct cg_zonemap *zm, int node)
+{
+	if (dc->nzones)
+		return dc->zones[(node - 1) % dc->nzones];
+	int n;
+	const char *const *z = cg_zonemap_get(zm, dc->region, &n);
+	return n ? z[(node - 1) % n] : NULL;
+}
+
+char *cg_model_install_method(const struct cg_cluster *c)
+{
+	if (c->install)
+		return cg_xstrdup(c->install);
+	if (c->provider == CG_PROVIDER_LOCAL)
+		return cg_xasprintf("dir:/var/cache/cassandgo/cassandra-%s/lib",
+				    c->cassandra_version);
+	return cg_xstrdup("apt");
+}
+
+/* A node renders its config for a brand-new ring (precomputed tokens, no
+ * bootstrap) unless it was first rendered to join an existing ring; the
+ * choice is recorded so a later re-render does not flip it. */
+static bool node_new_cluster(const struct cg_rset *known, const char *config_addr)
+{
+	const struct cg_resource *cfg = known ? cg_rset_find(known, config_addr) : NULL;
+	if (cfg && cg_res_get(cfg, "mode"))
+		return strcmp(cg_res_get(cfg, "mode"), "join") != 0;
+	return !(known && cg_rset_find(known, "ring"));
+}
+
+static void add_node_resources(const struct cg_cluster *c, int d, int i,
+			       const struct cg_zonemap *zm, const struct cg_rset *known,
+			       unsigned kinds, struct cg_rset *out)
+{
+	const struct cg_dc *dc = &c->dcs[d];
+	bool seed = cg_cassconf_is_seed(dc, i);
+	char *maddr = cg_addr_node(CG_KIND_MACHINE, dc->name, i);
+	char *iaddr = cg_addr_node(CG_KIND_INSTALL, dc->name, i);
+	char *caddr = cg_addr_node(CG_KIND_CONFIG, dc->name, i);
+	char *saddr = cg_addr_node(CG_KIND_SERVICE, dc->name, i);
+	char *net = cg_addr_region(CG_KIND_NETWORK, dc->region);
+	char *kp = cg_addr_region(CG_KIND_KEYPAIR, dc->region);
+	const char *zone = node_zone(dc, zm, i);
+	struct cg_resource *r;
+
+	if (kinds & CG_KIND_BIT(CG_KIND_MACHINE)) {
+		r = cg_rset_new(out, CG_KIND_MACHINE, maddr);
+		r->region = cg_xstrdup(dc->region);
+		r->dc = cg_xstrdup(dc->name);
+		r->node = i;
+		cg_res_set(r, "cluster", c->name, CG_ATTR_INFO);
+		cg_res_set(r, "dc", dc->name, CG_ATTR_INFO);
+		cg_res_setf(r, "node", CG_ATTR_INFO, "%d", i);
+		cg_res_set(r, "zone", zone, CG_ATTR_FORCENEW | (zone ? 0 : CG_ATTR_COMPUTED));
+		if (c->provider == CG_PROVIDER_AWS) {
+			cg_res_set(r, "node_type", dc->node_type, CG_ATTR_FORCENEW);
+			cg_res_set(r, "ami", dc->ami ? dc->ami : "ubuntu-24.04", CG_ATTR_FORCENEW);
+			char *m = cg_model_install_method(c);
+			cg_res_set(r, "install", m, CG_ATTR_INFO);
+			free(m);
+			cg_res_set(r, "cassandra_version", c->cassandra_version, CG_ATTR_INFO);
+		}
+		cg_res_set(r, "seed", seed ? "true" : "false", 0);
+		cg_res_setf(r, "name", 0, "[%s] n%d %s", dc->name, i, c->name);
+		cg_res_set(r, "private_ip", NULL, CG_ATTR_COMPUTED);
+		cg_res_set(r, "public_ip", NULL, CG_ATTR_COMPUTED);
+		cg_res_set(r, "host_key", NULL, CG_ATTR_COMPUTED);
+		if (kinds & CG_KIND_BIT(CG_KIND_NETWORK))
+			cg_res_add_dep(r, net);
+		if (kinds & CG_KIND_BIT(CG_KIND_KEYPAIR))
+			cg_res_add_dep(r, kp);
+	}
+	if (kinds & CG_KIND_BIT(CG_KIND_INSTALL)) {
+		r = cg_rset_new(out, CG_KIND_INSTALL, iaddr);
+		r->region = cg_xstrdup(dc->region);
+		r->dc = cg_xstrdup(dc->name);
+		r->node = i;
+		cg_res_set(r, "version", c->cassandra_version, 0);
+		char *m = cg_model_install_method(c);
+		cg_res_set(r, "method", m, 0);
+		free(m);
+		cg_res_add_dep(r, maddr);
+	}
+	if (kinds & CG_KIND_BIT(CG_KIND_CONFIG)) {
+		bool fresh = node_new_cluster(known, caddr);
+		r = cg_rset_new(out, CG_KIND_CONFIG, caddr);
+		r->region = cg_xstrdup(dc->region);
+		r->dc = cg_xstrdup(dc->name);
+		r->node = i;
+		struct cg_node_spec spec;
+		struct cg_err e = {0};
+		char hex[17] = "";
+		if (cg_cassconf_spec(c, d, i, known, fresh, &spec, &e) == 1) {
+			struct cg_node_files f;
+			if (cg_cassconf_render(&spec, &f, &e) == 0) {
+				cg_hash_hex(f.hash, hex);
+				cg_node_files_free(&f);
+			}
+		}
+		cg_cassconf_spec_clear(&spec);
+		cg_res_set(r, "hash", hex[0] ? hex : NULL, 0);
+		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		cg_res_add_dep(r, iaddr);
+		for (int dd = 0; dd < c->ndcs; dd++)
+			for (int s = 1; s <= c->dcs[dd].seeds; s++) {
+				char *a = cg_addr_node(CG_KIND_MACHINE, c->dcs[dd].name, s);
+				cg_res_add_dep(r, a);
+				free(a);
+			}
+	}
+	if (kinds & CG_KIND_BIT(CG_KIND_SERVICE)) {
+		const struct cg_resource *cfg = cg_rset_find(out, caddr);
+		const char *hash = cfg ? cg_res_get(cfg, "hash") : NULL;
+		r = cg_rset_new(out, CG_KIND_SERVICE, saddr);
+		r->region = cg_xstrdup(dc->region);
+		r->dc = cg_xstrdup(dc->name);
+		r->node = i;
+		cg_res_set(r, "running", "true", 0);
+		cg_res_set(r, "config_hash", hash, 0);
+		cg_res_add_dep(r, caddr);
+		if (!seed)
+			for (int dd = 0; dd < c->ndcs; dd++)
+				for (int s = 1; s <= c->dcs[dd].seeds; s++) {
+					char *a = cg_addr_node(CG_KIND_SERVICE, c->dcs[dd].name, s);
+					cg_res_add_dep(r, a);
+					free(a);
+				}
+	}
+	free(maddr);
+	free(iaddr);
+	free(caddr);
+	free(saddr);
+	free(net);
+	free(kp);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* peers.<region>: the other regions' nodes' public addresses, known only
+ * once every one of them exists. */
+static void add_peers(const struct cg_cluster *c, const char *region,
+		      const struct cg_rset *known, struct cg_rset *out)
+{
+	char *addr = cg_addr_region(CG_KIND_PEERS, region);
+	char *net = cg_addr_region(CG_KIND_NETWORK, region);
+	struct cg_resource *r = cg_rset_new(out, CG_KIND_PEERS, addr);
+	struct cg_buf list = {0};
+	bool complete = true;
+	char **ips = NULL;
+	int nips = 0;
+
+	r->region = cg_xstrdup(region);
+	cg_res_add_dep(r, net);
+	for (int d = 0; d < c->ndcs; d++) {
+		const struct cg_dc *dc = &c->dcs[d];
+		if (!strcmp(dc->region, region))
+			continue;
+		for (int i = 1; i <= dc->nodes; i++) {
+			char *m = cg_addr_node(CG_KIND_MACHINE, dc->name, i);
+			const struct cg_resource *k = known ? cg_rset_find(known, m) : NULL;
+			const char *ip = k ? cg_res_get(k, "public_ip") : NULL;
+			if (ip) {
+				ips = cg_xrealloc(ips, (size_t)(nips + 1) * sizeof(char *));
+				ips[nips++] = cg_xasprintf("%s/32", ip);
+			} else {
+				complete = false;
+			}
+			cg_res_add_dep(r, m);
+			free(m);
+		}
+	}
+	if (nips)
+		qsort(ips, (size_t)nips, sizeof(char *), cmp_str);
+	for (int i = 0; i < nips; i++) {
+		cg_buf_addf(&list, "%s%s", i ? "," : "", ips[i]);
+		free(ips[i]);
+	}
+	free(ips);
+	cg_res_set(r, "cidrs", complete ? (list.data ? list.data : "") : NULL, 0);
+	cg_buf_free(&list);
+	free(net);
+	free(addr);
+}
+
+int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
+		   const struct cg_rset *known, unsigned kinds,
+		   struct cg_rset *out, struct cg_err *err)
+{
+	const char **regions = cg_xcalloc((size_t)c->ndcs + 1, sizeof(char *));
+	int nregions = cluster_regions(c, regions);
+	int total = 0;
+
+	for (int d = 0; d < c->ndcs; d++) {
+		const struct cg_dc *dc = &c->dcs[d];
+		int nz = dc->nzones;
+		if (!nz)
+			cg_zonemap_get(zones, dc->region, &nz);
+		if (!nz && (kinds & CG_KIND_BIT(CG_KIND_MACHINE))) {
+			free(regions);
+			return cg_error(err, CG_EXIT_ERROR,
+					"no availability zone known for region %s (DC %s): "
+					"list `zones:` for it in the config", dc->region, dc->name);
+		}
+		total += dc->nodes;
+	}
+
+	for (int g = 0; g < nregions; g++) {
+		struct cg_resource *r;
+		char *a;
+		if (kinds & CG_KIND_BIT(CG_KIND_NETWORK)) {
+			a = cg_addr_region(CG_KIND_NETWORK, regions[g]);
+			r = cg_rset_new(out, CG_KIND_NETWORK, a);
+			free(a);
+			r->region = cg_xstrdup(regions[g]);
+			cg_res_setf(r, "name", CG_ATTR_FORCENEW, "cassandgo-%s-%s", c->name, regions[g]);
+			if (c->provider == CG_PROVIDER_AWS) {
+				struct cg_buf b = {0};
+				for (int i = 0; i < c->nallowed_cidrs; i++)
+					cg_buf_addf(&b, "%s%s", i ? "," : "", c->allowed_cidrs[i]);
+				cg_res_set(r, "allowed_cidrs", b.data ? b.data : "", 0);
+				cg_buf_free(&b);
+				if (has_monitoring(c))
+					cg_res_set(r, "monitoring_port", "9090", 0);
+			}
+		}
+		if (kinds & CG_KIND_BIT(CG_KIND_KEYPAIR)) {
+			a = cg_addr_region(CG_KIND_KEYPAIR, regions[g]);
+			r = cg_rset_new(out, CG_KIND_KEYPAIR, a);
+			free(a);
+			r->region = cg_xstrdup(regions[g]);
+			cg_res_setf(r, "name", CG_ATTR_FORCENEW, "cassandgo-%s-%s", c->name, regions[g]);
+		}
+	}
+	for (int d = 0; d < c->ndcs; d++)
+		for (int i = 1; i <= c->dcs[d].nodes; i++)
+			add_node_resources(c, d, i, zones, known, kinds, out);
+	if (c->provider == CG_PROVIDER_AWS && nregions > 1 &&
+	    (kinds & CG_KIND_BIT(CG_KIND_PEERS)))
+		for (int g = 0; g < nregions; g++)
+			add_peers(c, regions[g], known, out);
+
+	if (kinds & CG_KIND_BIT(CG_KIND_RING)) {
+		struct cg_resource *r = cg_rset_new(out, CG_KIND_RING, "ring");
+		struct cg_buf dcs = {0};
+		for (int d = 0; d < c->ndcs; d++)
+			cg_buf_addf(&dcs, "%s%s:%d", d ? "," : "", c->dcs[d].name, c->dcs[d].nodes);
+		cg_res_setf(r, "nodes", 0, "%d", total);
+		cg_res_set(r, "dcs", dcs.data, 0);
+		cg_buf_free(&dcs);
+		for (int d = 0; d < c->ndcs; d++)
+			for (int i = 1; i <= c->dcs[d].nodes; i++) {
+				char *a = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
+				cg_res_add_dep(r, a);
+				free(a);
+			}
+	}
+	free(regions);
+	return 0;
+}
