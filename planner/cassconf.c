@@ -1,0 +1,619 @@
+/*
+ * cassconf.c - what runs on a node: cassandra.yaml, rackdc, cgnode.env,
+ * logback.xml, balanced initial tokens, and the `nodetool status` parser.
+ *
+ * Everything here is pure and deterministic: the same spec renders the same
+ * bytes, so the xxHash of the files tells whether a node must be touched.
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+#include "cassconf.h"
+
+/* Cassandra's Murmur3 ring: -2^63 .. 2^63-1. */
+#define RING_MIN INT64_MIN
+
+/* Ports of a node (every node has its own address, so fixed ports). */
+#define STORAGE_PORT 7000
+#define CQL_PORT 9042
+#define JMX_PORT 7199
+
+/* Milliseconds a node waits for the ring: a few seconds, not 0 (FACTS). */
+#define RING_DELAY_MS 5000
+
+/* jamm is the same in every 5.0.x (cassandra-all pom and Apache's .deb). */
+#define JAMM_JAR "jamm-0.4.0.jar"
+
+/* ---- tokens ------------------------------------------------------------ */
+
+char *cg_tokens_initial(int dc_index, int nodes, int node, int num_tokens)
+{
+	struct cg_buf b = {0};
+	unsigned __int128 m, step;
+	int k;
+
+	if (nodes < 1 || node < 1 || node > nodes || num_tokens < 1 || dc_index < 0)
+		return NULL;
+	m = (unsigned __int128)nodes * (unsigned)num_tokens;
+	step = ((unsigned __int128)1 << 64) / m;
+	for (k = 0; k < num_tokens; k++) {
+		/* Interleave: token k of node j sits at slot k*N + j, so every
+		 * node owns num_tokens ranges of exactly `step` (the last range
+		 * also takes the < m remainder). The DC offset keeps tokens of
+		 * different DCs distinct. */
+		unsigned __int128 slot = (unsigned __int128)k * (unsigned)nodes + (unsigned)(node - 1);
+		uint64_t off = (uint64_t)(slot * step) + (uint64_t)dc_index * 100u;
+		int64_t tok = (int64_t)((uint64_t)RING_MIN + off);
+
+		cg_buf_addf(&b, "%s%lld", k ? "," : "", (long long)tok);
+	}
+	return cg_buf_detach(&b);
+}
+
+/* ---- seeds and spec ---------------------------------------------------- */
+
+bool cg_cassconf_is_seed(const struct cg_dc *dc, int node)
+{
+	int seeds = dc->seeds < 1 ? 1 : dc->seeds;
+
+	return node >= 1 && node <= dc->nodes && node <= seeds;
+}
+
+static int nonempty(const char *s)
+{
+	return s && *s;
+}
+
+/* Do the cluster's DCs span more than one region? Then nodes gossip over
+ * their public addresses (regions do not share a private network). */
+static bool multi_region(const struct cg_cluster *c)
+{
+	int i;
+
+	for (i = 1; i < c->ndcs; i++)
+		if (strcmp(c->dcs[i].region, c->dcs[0].region))
+			return true;
+	return false;
+}
+
+/* The address other nodes reach machine m at (NULL when not known yet). */
+static const char *broadcast_of(const struct cg_resource *m, bool public)
+{
+	const char *priv = cg_res_get(m, "private_ip");
+	const char *pub = cg_res_get(m, "public_ip");
+
+	if (public && nonempty(pub))
+		return pub;
+	return nonempty(priv) ? priv : NULL;
+}
+
+void cg_cassconf_spec_clear(struct cg_node_spec *s)
+{
+	int i;
+
+	/* Every string is owned by the spec (see cg_cassconf_spec). */
+	free((char *)s->address);
+	free((char *)s->broadcast);
+	free((char *)s->rack);
+	free((char *)s->base_dir);
+	free((char *)s->lib_dir);
+	for (i = 0; i < s->nseeds; i++)
+		free(s->seeds[i]);
+	free(s->seeds);
+	memset(s, 0, sizeof(*s));
+}
+
+int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
+		     const struct cg_rset *known, bool new_cluster,
+		     struct cg_node_spec *s, struct cg_err *err)
+{
+	const struct cg_dc *dc;
+	const struct cg_resource *m;
+	bool pub = multi_region(c);
+	int complete = 1, d, i;
+	char *addr;
+
+	memset(s, 0, sizeof(*s));
+	if (dc_index < 0 || dc_index >= c->ndcs)
+		return cg_error(err, CG_EXIT_ERROR, "cluster %s has no datacenter #%d",
+				c->name, dc_index);
+	dc = &c->dcs[dc_index];
+	if (node < 1 || node > dc->nodes)
+		return cg_error(err, CG_EXIT_ERROR, "datacenter %s has no node %d (it has %d)",
+				dc->name, node, dc->nodes);
+	s->cluster = c;
+	s->dc_index = dc_index;
+	s->node = node;
+	s->new_cluster = new_cluster;
+
+	addr = cg_addr_node(CG_KIND_MACHINE, dc->name, node);
+	m = known ? cg_rset_find(known, addr) : NULL;
+	free(addr);
+	if (m) {
+		const char *priv = cg_res_get(m, "private_ip");
+		const char *b = broadcast_of(m, pub);
+
+		s->address = nonempty(priv) ? cg_xstrdup(priv) : NULL;
+		/* Only set when it differs: NULL means "same as address". */
+		if (s->address && b && strcmp(b, s->address))
+			s->broadcast = cg_xstrdup(b);
+		if (nonempty(cg_res_get(m, "zone")))
+			s->rack = cg_xstrdup(cg_res_get(m, "zone"));
+		if (nonempty(cg_res_get(m, "base_dir")))
+			s->base_dir = cg_xstrdup(cg_res_get(m, "base_dir"));
+		if (nonempty(cg_res_get(m, "lib_dir")))
+			s->lib_dir = cg_xstrdup(cg_res_get(m, "lib_dir"));
+	}
+	if (!s->address || !s->rack || !s->base_dir || !s->lib_dir)
+		complete = 0;
+
+	/* Seeds: the first nb_seeds_per_dc nodes of every DC, by broadcast
+	 * address, in config order (so the rendering is stable). */
+	for (d = 0; d < c->ndcs; d++) {
+		const struct cg_dc *sd = &c->dcs[d];
+
+		for (i = 1; i <= sd->nodes && cg_cassconf_is_seed(sd, i); i++) {
+			const struct cg_resource *sm;
+			const char *b;
+
+			addr = cg_addr_node(CG_KIND_MACHINE, sd->name, i);
+			sm = known ? cg_rset_find(known, addr) : NULL;
+			free(addr);
+			b = sm ? broadcast_of(sm, pub) : NULL;
+			if (!b) {
+				complete = 0;
+				continue;
+			}
+			s->seeds = cg_xrealloc(s->seeds, (size_t)(s->nseeds + 1) * sizeof(*s->seeds));
+			s->seeds[s->nseeds++] = cg_xstrdup(b);
+		}
+	}
+	return complete;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+/*
+ * Strings that end up in YAML, XML, a shell file and JVM flags: rather than
+ * quote for four languages, accept only what paths, addresses and names
+ * need. Anything else is refused with a clear message.
+ */
+static int safe_word(const char *s, const char *extra)
+{
+	if (!nonempty(s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-/:", *s) &&
+		    !(extra && strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+static int check_spec(const struct cg_node_spec *s, struct cg_err *err)
+{
+	const struct cg_cluster *c = s->cluster;
+	int i;
+
+	if (!c || s->dc_index < 0 || s->dc_index >= c->ndcs)
+		return cg_error(err, CG_EXIT_ERROR, "node spec: no cluster or bad datacenter index");
+	if (s->node < 1 || s->node > c->dcs[s->dc_index].nodes)
+		return cg_error(err, CG_EXIT_ERROR, "node spec: bad node index %d", s->node);
+	if (!safe_word(s->address, NULL) || (s->broadcast && !safe_word(s->broadcast, NULL)))
+		return cg_error(err, CG_EXIT_ERROR, "node %s.n%d: missing or invalid address",
+				c->dcs[s->dc_index].name, s->node);
+	if (!safe_word(s->rack, NULL))
+		return cg_error(err, CG_EXIT_ERROR, "node %s.n%d: missing or invalid rack (zone)",
+				c->dcs[s->dc_index].name, s->node);
+	if (!safe_word(c->dcs[s->dc_index].name, NULL))
+		return cg_error(err, CG_EXIT_ERROR, "datacenter name '%s' is not a plain word",
+				c->dcs[s->dc_index].name);
+	if (!safe_word(s->base_dir, NULL) || s->base_dir[0] != '/')
+		return cg_error(err, CG_EXIT_ERROR,
+				"node base_dir '%s' must be an absolute path of letters, digits and ._-/",
+				s->base_dir ? s->base_dir : "");
+	if (!safe_word(s->lib_dir, NULL) || s->lib_dir[0] != '/')
+		return cg_error(err, CG_EXIT_ERROR,
+				"node lib_dir '%s' must be an absolute path of letters, digits and ._-/",
+				s->lib_dir ? s->lib_dir : "");
+	if (!safe_word(c->heap, NULL))
+		return cg_error(err, CG_EXIT_ERROR, "heap '%s' is not a JVM size such as 512M",
+				c->heap ? c->heap : "");
+	if (!nonempty(c->name) || strpbrk(c->name, "'\n\r"))
+		return cg_error(err, CG_EXIT_ERROR, "cluster name is empty or holds a quote");
+	if (c->num_tokens < 1)
+		return cg_error(err, CG_EXIT_ERROR, "num_tokens must be at least 1");
+	if (s->nseeds < 1)
+		return cg_error(err, CG_EXIT_ERROR, "node %s.n%d: no seed address known",
+				c->dcs[s->dc_index].name, s->node);
+	for (i = 0; i < s->nseeds; i++)
+		if (!safe_word(s->seeds[i], NULL))
+			return cg_error(err, CG_EXIT_ERROR, "invalid seed address '%s'", s->seeds[i]);
+	return 0;
+}
+
+/* One top-level cassandra.yaml setting; value is the text after "key:"
+ * (" scalar" or "\n  - nested..."). */
+struct yset {
+	const char *key;
+	char *value;
+};
+
+static void yset_add(struct yset **v, int *n, const char *key, char *value)
+{
+	*v = cg_xrealloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	(*v)[*n].key = key;
+	(*v)[*n].value = value;
+	(*n)++;
+}
+
+/* A user's extra value: plain when it reads back as the same scalar,
+ * single-quoted otherwise ('' escapes a quote in YAML). */
+static char *yaml_scalar(const char *v)
+{
+	struct cg_buf b = {0};
+	const char *p;
+	int plain = nonempty(v);
+
+	for (p = v; plain && *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-+/", *p))
+			plain = 0;
+	if (plain)
+		return cg_xasprintf(" %s", v);
+	cg_buf_adds(&b, " '");
+	for (p = v ? v : ""; *p; p++) {
+		if (*p == '\'')
+			cg_buf_adds(&b, "''");
+		else
+			cg_buf_add(&b, p, 1);
+	}
+	cg_buf_adds(&b, "'");
+	return cg_buf_detach(&b);
+}
+
+static char *render_yaml(const struct cg_node_spec *s)
+{
+	const struct cg_cluster *c = s->cluster;
+	const struct cg_dc *dc = &c->dcs[s->dc_index];
+	const char *bd = s->base_dir;
+	struct cg_buf b = {0}, seeds = {0};
+	struct yset *v = NULL;
+	int n = 0, i, j;
+
+	for (i = 0; i < s->nseeds; i++)
+		cg_buf_addf(&seeds, "%s%s:%d", i ? "," : "", s->seeds[i], STORAGE_PORT);
+
+	yset_add(&v, &n, "cluster_name", cg_xasprintf(" '%s'", c->name));
+	yset_add(&v, &n, "num_tokens", cg_xasprintf(" %d", c->num_tokens));
+	if (s->new_cluster) {
+		char *t = cg_tokens_initial(s->dc_index, dc->nodes, s->node, c->num_tokens);
+
+		/* Nothing to stream in a new cluster, and precomputed tokens
+		 * let every non-seed start at once. */
+		yset_add(&v, &n, "initial_token", cg_xasprintf(" %s", t));
+		yset_add(&v, &n, "auto_bootstrap", cg_xstrdup(" false"));
+		free(t);
+	} else {
+		/* Joining a cluster with data: let the allocator balance. */
+		yset_add(&v, &n, "allocate_tokens_for_local_replication_factor",
+			 cg_xstrdup(" 3"));
+	}
+	yset_add(&v, &n, "partitioner", cg_xstrdup(" org.apache.cassandra.dht.Murmur3Partitioner"));
+	yset_add(&v, &n, "endpoint_snitch", cg_xstrdup(" GossipingPropertyFileSnitch"));
+	yset_add(&v, &n, "seed_provider", cg_xasprintf(
+		"\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider"
+		"\n    parameters:"
+		"\n      - seeds: \"%s\"", seeds.data));
+	yset_add(&v, &n, "listen_address", cg_xasprintf(" %s", s->address));
+	yset_add(&v, &n, "rpc_address", cg_xasprintf(" %s", s->address));
+	if (s->broadcast) {
+		yset_add(&v, &n, "broadcast_address", cg_xasprintf(" %s", s->broadcast));
+		yset_add(&v, &n, "broadcast_rpc_address", cg_xasprintf(" %s", s->broadcast));
+	}
+	yset_add(&v, &n, "storage_port", cg_xasprintf(" %d", STORAGE_PORT));
+	yset_add(&v, &n, "native_transport_port", cg_xasprintf(" %d", CQL_PORT));
+	yset_add(&v, &n, "start_native_transport", cg_xstrdup(" true"));
+	yset_add(&v, &n, "data_file_directories", cg_xasprintf("\n  - %s/data/data", bd));
+	yset_add(&v, &n, "commitlog_directory", cg_xasprintf(" %s/data/commitlog", bd));
+	yset_add(&v, &n, "saved_caches_directory", cg_xasprintf(" %s/data/saved_caches", bd));
+	yset_add(&v, &n, "hints_directory", cg_xasprintf(" %s/data/hints", bd));
+	yset_add(&v, &n, "cdc_raw_directory", cg_xasprintf(" %s/data/cdc_raw", bd));
+	yset_add(&v, &n, "commitlog_sync", cg_xstrdup(" periodic"));
+	yset_add(&v, &n, "commitlog_sync_period", cg_xstrdup(" 10000ms"));
+	/* Small-node settings: a lab node has a 512M heap and shares a
+	 * machine; none of these hurt a real node. */
+	yset_add(&v, &n, "concurrent_compactors", cg_xstrdup(" 1"));
+	yset_add(&v, &n, "commitlog_segment_size", cg_xstrdup(" 32MiB"));
+	yset_add(&v, &n, "commitlog_total_space", cg_xstrdup(" 1024MiB"));
+	yset_add(&v, &n, "trickle_fsync", cg_xstrdup(" false"));
+
+	/* The cluster's extra settings override ours or are appended, in
+	 * config order. */
+	for (i = 0; i < c->ncassandra; i++) {
+		const struct cg_kv *kv = &c->cassandra[i];
+
+		for (j = 0; j < n; j++)
+			if (!strcmp(v[j].key, kv->key))
+				break;
+		if (j < n) {
+			free(v[j].value);
+			v[j].value = yaml_scalar(kv->value);
+		} else {
+			yset_add(&v, &n, kv->key, yaml_scalar(kv->value));
+		}
+	}
+
+	cg_buf_addf(&b, "# cassandra.yaml of %s node %d (cluster %s), rendered by cassandgo:\n"
+		    "# edits are overwritten; put settings under `cassandra:` in cassandgo.yaml.\n",
+		    dc->name, s->node, c->name);
+	for (i = 0; i < n; i++) {
+		cg_buf_addf(&b, "%s:%s\n", v[i].key, v[i].value);
+		free(v[i].value);
+	}
+	free(v);
+	cg_buf_free(&seeds);
+	return cg_buf_detach(&b);
+}
+
+static char *render_rackdc(const struct cg_node_spec *s)
+{
+	/* prefer_local: with a public broadcast address, nodes of one DC
+	 * still talk over the private network. */
+	return cg_xasprintf("# cassandra-rackdc.properties, rendered by cassandgo\n"
+			    "dc=%s\nrack=%s\nprefer_local=true\n",
+			    s->cluster->dcs[s->dc_index].name, s->rack);
+}
+
+/* JDK 17 flags of Cassandra 5.0's jvm17-server.options and jvm-server.options
+ * (FACTS.md), minus AlwaysPreTouch (slow start) and the JDK-only modules a
+ * JRE lacks. */
+static const char *const jvm_flags[] = {
+	"-XX:+UseG1GC",
+	"-XX:+ParallelRefProcEnabled",
+	"-XX:MaxTenuringThreshold=1",
+	"-XX:G1RSetUpdatingPauseTimePercent=5",
+	"-XX:MaxGCPauseMillis=300",
+	"-XX:InitiatingHeapOccupancyPercent=70",
+	"-Djdk.attach.allowAttachSelf=true",
+	"--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+	"--add-exports=java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+	"--add-exports=java.management/com.sun.jmx.remote.security=ALL-UNNAMED",
+	"--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+	"--add-exports=java.rmi/sun.rmi.server=ALL-UNNAMED",
+	"--add-exports=java.sql/java.sql=ALL-UNNAMED",
+	"--add-exports=java.base/java.lang.ref=ALL-UNNAMED",
+	"--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+	"--add-opens=java.base/java.lang.module=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.loader=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.reflect=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.math=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.module=ALL-UNNAMED",
+	"--add-opens=java.base/jdk.internal.util.jar=ALL-UNNAMED",
+	"--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED",
+	"--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+	"--add-opens=java.base/java.io=ALL-UNNAMED",
+	"--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+	"--add-opens=java.base/java.lang=ALL-UNNAMED",
+	"--add-opens=java.base/java.util=ALL-UNNAMED",
+	"--add-opens=java.base/java.nio=ALL-UNNAMED",
+	"-Dio.netty.tryReflectionSetAccessible=true",
+	"-Dio.netty.allocator.useCacheForAllThreads=true",
+	"-Dio.netty.allocator.maxOrder=11",
+	"-Xss256k",
+	"-XX:+UseThreadPriorities",
+	"-XX:+HeapDumpOnOutOfMemoryError",
+	"-XX:+ExitOnOutOfMemoryError",
+	"-XX:+PerfDisableSharedMem",
+	"-Djava.net.preferIPv4Stack=true",
+	"-Dchronicle.analytics.disable=true",
+	"-Dcassandra-foreground=yes",
+	"-Dcassandra.skip_wait_for_gossip_to_settle=0",
+};
+
+static char *render_env(const struct cg_node_spec *s)
+{
+	const char *bd = s->base_dir, *lib = s->lib_dir, *heap = s->cluster->heap;
+	struct cg_buf b = {0};
+	size_t i;
+
+	cg_buf_adds(&b, "# cgnode.env, rendered by cassandgo; sourced by bin/cgnode\n");
+	cg_buf_addf(&b, "CASSANDRA_LIB='%s'\n", lib);
+	cg_buf_addf(&b, "CASSANDRA_CONF='%s/conf'\n", bd);
+	cg_buf_addf(&b, "HEAP='%s'\n", heap);
+	cg_buf_addf(&b, "JMX_PORT=%d\n", JMX_PORT);
+	cg_buf_addf(&b, "CQL_ADDRESS='%s'\n", s->address);
+	cg_buf_addf(&b, "CQL_PORT=%d\n", CQL_PORT);
+	cg_buf_adds(&b, "JVM_OPTS='");
+	cg_buf_addf(&b, "-Xms%s -Xmx%s", heap, heap);
+	for (i = 0; i < sizeof(jvm_flags) / sizeof(jvm_flags[0]); i++)
+		cg_buf_addf(&b, " %s", jvm_flags[i]);
+	cg_buf_addf(&b, " -Dcassandra.ring_delay_ms=%d", RING_DELAY_MS);
+	cg_buf_addf(&b, " -Dcassandra.jmx.local.port=%d", JMX_PORT);
+	cg_buf_addf(&b, " -XX:HeapDumpPath=%s/logs", bd);
+	cg_buf_addf(&b, " -Djna.tmpdir=%s/tmp -Djava.io.tmpdir=%s/tmp", bd, bd);
+	cg_buf_addf(&b, " -javaagent:%s/%s", lib, JAMM_JAR);
+	cg_buf_addf(&b, " -Dcassandra.config=file://%s/conf/cassandra.yaml", bd);
+	cg_buf_addf(&b, " -Dcassandra-rackdc.properties=file://%s/conf/cassandra-rackdc.properties",
+		    bd);
+	cg_buf_addf(&b, " -Dcassandra.storagedir=%s/data", bd);
+	cg_buf_addf(&b, " -Dcassandra.logdir=%s/logs", bd);
+	cg_buf_addf(&b, " -Dlogback.configurationFile=file://%s/conf/logback.xml", bd);
+	cg_buf_adds(&b, "'\n");
+	return cg_buf_detach(&b);
+}
+
+static char *render_logback(const struct cg_node_spec *s)
+{
+	const char *bd = s->base_dir;
+
+	return cg_xasprintf(
+"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+"<!-- logback.xml, rendered by cassandgo: system.log at INFO, WARN to stdout -->\n"
+"<configuration scan=\"false\" debug=\"false\">\n"
+"  <shutdownHook class=\"ch.qos.logback.core.hook.DefaultShutdownHook\"/>\n"
+"  <appender name=\"SYSTEMLOG\" class=\"ch.qos.logback.core.rolling.RollingFileAppender\">\n"
+"    <file>%s/logs/system.log</file>\n"
+"    <filter class=\"ch.qos.logback.classic.filter.ThresholdFilter\">\n"
+"      <level>INFO</level>\n"
+"    </filter>\n"
+"    <rollingPolicy class=\"ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy\">\n"
+"      <fileNamePattern>%s/logs/system.log.%%d{yyyy-MM-dd}.%%i.zip</fileNamePattern>\n"
+"      <maxFileSize>50MB</maxFileSize>\n"
+"      <maxHistory>7</maxHistory>\n"
+"      <totalSizeCap>1GB</totalSizeCap>\n"
+"    </rollingPolicy>\n"
+"    <encoder>\n"
+"      <pattern>%%-5level [%%thread] %%date{ISO8601} %%F:%%L - %%msg%%n</pattern>\n"
+"    </encoder>\n"
+"  </appender>\n"
+"  <appender name=\"STDOUT\" class=\"ch.qos.logback.core.ConsoleAppender\">\n"
+"    <filter class=\"ch.qos.logback.classic.filter.ThresholdFilter\">\n"
+"      <level>WARN</level>\n"
+"    </filter>\n"
+"    <encoder>\n"
+"      <pattern>%%-5level [%%thread] %%date{ISO8601} %%F:%%L - %%msg%%n</pattern>\n"
+"    </encoder>\n"
+"  </appender>\n"
+"  <root level=\"INFO\">\n"
+"    <appender-ref ref=\"SYSTEMLOG\"/>\n"
+"    <appender-ref ref=\"STDOUT\"/>\n"
+"  </root>\n"
+"</configuration>\n", bd, bd);
+}
+
+int cg_cassconf_render(const struct cg_node_spec *s, struct cg_node_files *out,
+		       struct cg_err *err)
+{
+	struct cg_buf all = {0};
+
+	memset(out, 0, sizeof(*out));
+	if (check_spec(s, err) < 0)
+		return -1;
+	out->cassandra_yaml = render_yaml(s);
+	out->rackdc = render_rackdc(s);
+	out->env = render_env(s);
+	out->logback = render_logback(s);
+	/* NUL separators: moving bytes from one file to the next changes
+	 * the hash. */
+	cg_buf_add(&all, out->cassandra_yaml, strlen(out->cassandra_yaml) + 1);
+	cg_buf_add(&all, out->rackdc, strlen(out->rackdc) + 1);
+	cg_buf_add(&all, out->env, strlen(out->env) + 1);
+	cg_buf_add(&all, out->logback, strlen(out->logback) + 1);
+	out->hash = cg_hash64(all.data, all.len);
+	cg_buf_free(&all);
+	return 0;
+}
+
+void cg_node_files_free(struct cg_node_files *f)
+{
+	if (!f)
+		return;
+	free(f->cassandra_yaml);
+	free(f->rackdc);
+	free(f->env);
+	free(f->logback);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ---- nodetool status ---------------------------------------------------- */
+
+void cg_ring_free(struct cg_ring *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		free(r->v[i].dc);
+		free(r->v[i].address);
+		free(r->v[i].load);
+		free(r->v[i].host_id);
+		free(r->v[i].rack);
+	}
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+static char *group(const char *line, const regmatch_t *m)
+{
+	return cg_xstrndup(line + m->rm_so, (size_t)(m->rm_eo - m->rm_so));
+}
+
+/*
+ * The node line of FACTS.md in POSIX ERE: status+state, address, load
+ * ("104.35 KiB" or "?"), tokens, owns ("12.5%" or "?"), host id, rack.
+ */
+#define NODE_RE "^([UD?])([NLJM])[[:space:]]+([^[:space:]]+)[[:space:]]+" \
+	"(\\?|[^[:space:]]+ [^[:space:]]+)[[:space:]]+([0-9]+)[[:space:]]+" \
+	"(\\?|[0-9.]+%)[[:space:]]+([^[:space:]]+)[[:space:]]+(.+)$"
+
+int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_err *err)
+{
+	regex_t re;
+	regmatch_t m[9];
+	const char *p = text ? text : "";
+	char *dc = NULL;
+	int cap = 0, lineno = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = regcomp(&re, NODE_RE, REG_EXTENDED)) != 0)
+		return cg_error(err, CG_EXIT_ERROR, "nodetool status: regex error %d", rc);
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char *line = cg_xstrndup(p, len);
+		size_t l = len;
+
+		lineno++;
+		p += len + (eol ? 1 : 0);
+		while (l && isspace((unsigned char)line[l - 1]))
+			line[--l] = '\0';
+		if (!strncmp(line, "Datacenter: ", 12)) {
+			free(dc);
+			dc = cg_xstrdup(line + 12);
+		} else if (regexec(&re, line, 9, m, 0) == 0) {
+			struct cg_ring_node *nd;
+			char *owns;
+
+			if (!dc) {
+				free(line);
+				free(dc);
+				regfree(&re);
+				cg_ring_free(out);
+				return cg_error(err, CG_EXIT_ERROR,
+						"nodetool status: line %d: node before any Datacenter line",
+						lineno);
+			}
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 8;
+				out->v = cg_xrealloc(out->v, (size_t)cap * sizeof(*out->v));
+			}
+			nd = &out->v[out->n++];
+			nd->status = line[0];
+			nd->state = line[1];
+			nd->dc = cg_xstrdup(dc);
+			nd->address = group(line, &m[3]);
+			nd->load = group(line, &m[4]);
+			nd->tokens = atoi(line + m[5].rm_so);
+			owns = group(line, &m[6]);
+			nd->owns = owns[0] == '?' ? -1 : strtod(owns, NULL);
+			free(owns);
+			nd->host_id = group(line, &m[7]);
+			nd->rack = group(line, &m[8]);
+		}
+		/* Anything else (headers, "Status=Up/Down", "Note: ...") is
+		 * decoration. */
+		free(line);
+	}
+	free(dc);
+	regfree(&re);
+	if (out->n == 0)
+		return cg_error(err, CG_EXIT_ERROR,
+				"nodetool status: no node in the output (%.200s)",
+				text ? text : "");
+	return 0;
+}
