@@ -1,0 +1,44 @@
+/*
+ * local.h - the local provider: every node is a Linux network namespace on
+ * this host, with its own address and its own sshd, so that the SSH bootstrap
+ * provider runs against it exactly as against EC2 instances. Needs root.
+ *
+ * What it creates for a cluster (TAG = 12 hex digits of the xxHash of the
+ * cluster name and the absolute state directory, so that two state
+ * directories never collide):
+ *   network.<region>   one bridge per cluster, "cgb" TAG, holding the first
+ *                      address of the cluster's range (default 10.77.0.0/16);
+ *                      every region of the cluster shares it, the last
+ *                      network deleted removes it.
+ *   keypair.<region>   <state_dir>/keys/<cluster>-<region> (ed25519, 0600).
+ *   machine.<dc>.n<i>  netns "cg-" TAG "-<dc>-n<i>", veth "cgv"+hash into the
+ *                      bridge; address = range base + (dc_index+1)*256 + i
+ *                      (DC1 n1 of 10.77.0.0/16 is 10.77.1.1); stable across
+ *                      re-creation as long as the DC order in the config is;
+ *                      sshd on <addr>:22 with a tool-generated host key; the
+ *                      login user is the cluster's ssh_user (default
+ *                      "cassandgo"), created as a system user when missing.
+ *                      Per-node files: base_dir = ROOT/<cluster>-TAG/<dc>-n<i>
+ *                      (ROOT = $CASSANDGO_LOCAL_ROOT or /var/lib/cassandgo),
+ *                      sshd files in /run/cassandgo/<netns> (gone on reboot,
+ *                      like the namespaces themselves).
+ *   zones(region)      the zones the config lists for DCs of that region,
+ *                      else "<region>a", "<region>b".
+ *   lib_dir            $CASSANDGO_CASSANDRA_CACHE (default /var/cache/cassandgo)
+ *                      + /cassandra-<version>/lib.
+ */
+#ifndef CG_LOCAL_H
+#define CG_LOCAL_H
+
+#include "../provider.h"
+
+extern const struct cg_provider_ops cg_provider_local;
+
+/*
+ * Names the provider derives (exposed for tests and cleanup scripts).
+ * cg_local_tag: 12 hex digits + NUL for (cluster, state_dir); state_dir may be
+ * relative (made absolute against the working directory).
+ */
+void cg_local_tag(const char *cluster, const char *state_dir, char tag[13]);
+
+#endif
