@@ -1049,7 +1049,7 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 	} else if (!strcmp(kn, "num_tokens")) {
 		return want_int(ld, v, key, 1, 256, &c->num_tokens);
 	} else if (!strcmp(kn, "heap")) {
-		char *h;
+		char *h = NULL;
 		if (want_heap(ld, v, key, &h) < 0)
 			return -1;
 		free(c->heap);
@@ -1210,6 +1210,7 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 
 	/* provider first: it decides defaults and what other keys may say */
 	const struct ynode *dcs = NULL;
+	struct cg_pos netpos = k->pos;
 	for (int i = 0; i < v->nkids; i += 2) {
 		const struct ynode *ck = v->kids[i], *cv = v->kids[i + 1];
 		char *key = cg_xasprintf("%s.%s", name, ck->value);
@@ -1227,6 +1228,8 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 				rc = fail(ld, cv->pos, key, "aws or local", "unknown provider '%s'", s);
 		} else if (!strcmp(ck->value, "datacenters")) {
 			dcs = cv;
+		} else if (!strcmp(ck->value, "network")) {
+			netpos = cv->pos;
 		}
 		free(key);
 		if (rc < 0)
@@ -1260,7 +1263,7 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		if (total > room) {
 			char *nk = cg_xasprintf("%s.network", name);
 			char *exp = cg_xasprintf("a range with room for %d nodes", total);
-			rc = fail(ld, k->pos, nk, exp, "%s holds only %ld node addresses",
+			rc = fail(ld, netpos, nk, exp, "%s holds only %ld node addresses",
 				  c->network, room);
 			free(exp);
 			free(nk);
@@ -1311,7 +1314,7 @@ int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 	if (parse_tree(&ld, text, len, &root) < 0)
 		goto out;
 	if (!root || scalar_is_null(root)) {
-		fail(&ld, root ? root->pos : top, "(file)",
+		fail(&ld, top, "(file)",
 		     "a mapping of cluster names to clusters (see docs/CONFIG.md)", "no clusters (empty file)");
 		goto out;
 	}
@@ -1342,13 +1345,13 @@ out:
 const struct cg_cluster *cg_config_cluster(const struct cg_config *cfg,
 					   const char *name, struct cg_err *err)
 {
+	for (int i = 0; i < cfg->nclusters; i++)
+		if (!strcmp(cfg->clusters[i].name, name))
+			return &cfg->clusters[i];
+
 	struct cg_buf known = {0};
 	const char **names = cg_xcalloc((size_t)cfg->nclusters + 1, sizeof(char *));
 	for (int i = 0; i < cfg->nclusters; i++) {
-		if (!strcmp(cfg->clusters[i].name, name)) {
-			free(names);
-			return &cfg->clusters[i];
-		}
 		names[i] = cfg->clusters[i].name;
 		cg_buf_addf(&known, "%s%s", i ? ", " : "", cfg->clusters[i].name);
 	}
