@@ -26,6 +26,7 @@ struct cg_ssh {
 	char *name;
 	int io_timeout_ms;
 	int broken;		/* a step timed out or failed mid-way */
+	int ready;		/* authenticated: keepalives allowed (never during kex) */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -70,7 +71,7 @@ static int wait_io(struct cg_ssh *s, int64_t deadline)
 	}
 	if (poll(&p, 1, ms) < 0 && errno != EINTR)
 		return -1;
-	if (dirs == LIBSSH2_SESSION_BLOCK_INBOUND) {
+	if (s->ready && dirs == LIBSSH2_SESSION_BLOCK_INBOUND) {
 		int next;
 		libssh2_keepalive_send(s->sess, &next);
 	}
@@ -104,7 +105,10 @@ static int tcp_connect(const struct cg_ssh_target *t, int64_t deadline, int *fd_
 		if (e == EINPROGRESS) {
 			struct pollfd p = { .fd = fd, .events = POLLOUT };
 			int64_t left = deadline - cg_now_ms();
-			int r = left > 0 ? poll(&p, 1, left > 5000 ? 5000 : (int)left) : 0;
+			/* At least a moment: a refusal arrives at once even at the deadline. */
+			if (left < 200)
+				left = 200;
+			int r = poll(&p, 1, left > 5000 ? 5000 : (int)left);
 			if (r == 0) {
 				e = ETIMEDOUT;
 			} else if (r < 0) {
@@ -259,6 +263,7 @@ static int attempt(const struct cg_ssh_target *t, struct cg_ssh *s, int64_t dead
 				"%s: %s@%s refused key %s (%d): %s", t->name, t->user, t->host,
 				t->key_file, rc, sess_msg(s->sess));
 	}
+	s->ready = 1;
 	return 0;
 }
 
@@ -287,15 +292,16 @@ int cg_ssh_connect(const struct cg_ssh_target *t, struct cg_ssh **out, struct cg
 		s->broken = 1;
 		sess_free(s);
 		s->broken = 0;
+		s->ready = 0;
 		int64_t now = cg_now_ms();
-		if (!transient || now + delay >= deadline) {
+		if (!transient || now >= deadline) {
 			if (transient)
 				cg_error_wrap(err, "gave up after %d attempts in %d s", tries,
 					      (int)((total + 999) / 1000));
 			cg_ssh_close(s);
 			return -1;
 		}
-		usleep((useconds_t)delay * 1000);
+		usleep((useconds_t)(deadline - now < delay ? deadline - now : delay) * 1000);
 		if (delay < 1000)
 			delay *= 2;
 	}
