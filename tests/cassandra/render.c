@@ -27,6 +27,31 @@ static int put(const char *dir, const char *name, const char *text, struct cg_er
 	return rc;
 }
 
+static int parse_status(void)
+{
+	struct cg_buf in = {0};
+	struct cg_ring ring;
+	struct cg_err err = {0};
+	char chunk[4096];
+	size_t n;
+	int i;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		cg_buf_add(&in, chunk, n);
+	if (cg_nodetool_status_parse(in.data ? in.data : "", &ring, &err) < 0) {
+		fprintf(stderr, "cass-render: %s\n", err.msg);
+		cg_buf_free(&in);
+		return 1;
+	}
+	for (i = 0; i < ring.n; i++)
+		printf("%s %s %c%c %s %d %.1f\n", ring.v[i].dc, ring.v[i].address,
+		       ring.v[i].status, ring.v[i].state, ring.v[i].rack,
+		       ring.v[i].tokens, ring.v[i].owns);
+	cg_ring_free(&ring);
+	cg_buf_free(&in);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cg_cluster c = {0};
@@ -34,6 +59,8 @@ int main(int argc, char **argv)
 	struct cg_err err = {0};
 	int i, d, n, rc = 1;
 
+	if (argc == 2 && !strcmp(argv[1], "--parse"))
+		return parse_status();
 	if (argc < 7) {
 		fprintf(stderr, "usage: cass-render ROOT LIB CLUSTER HEAP NUM_TOKENS DC:ADDR/RACK[,..]...\n");
 		return 64;

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# test_node.sh RENDER - real Cassandra nodes from the Maven cache, driven by
+# providers/ssh/cgnode with files rendered by planner/cassconf.c (RENDER is
+# the cass-render helper).
+#
+# Everything runs inside a network namespace created here, so loopback
+# addresses and ports (7000, 7199, 9042) collide with nothing on the host.
+#  1. one node on 127.0.0.1, run as the unprivileged user nobody: start
+#     returns at once, wait-ready, status, nodetool status parsed UN, stop,
+#     nothing left running; time to ready is printed.
+#  2. two nodes in two DCs on 127.0.0.2 / 127.0.0.3 (both seeds) started at
+#     once: the ring forms (both UN, each in its DC and rack).
+# Needs root (ip netns) and the runtime (make cassandra); fails, never skips.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+render=$(readlink -f "${1:?usage: test_node.sh CASS-RENDER}")
+cgnode_src=$repo/providers/ssh/cgnode
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+[ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
+lib=$("$here/fetch.sh" --check) || fail "Cassandra runtime not in the cache (run: make cassandra)"
+
+ns=cgcass-$$
+tmp=$(mktemp -d /tmp/cgcass.XXXXXX)
+chmod 755 "$tmp"
+nodes=()
+
+cleanup() {
+	local d pid
+	for d in "${nodes[@]}"; do
+		ip netns exec "$ns" "$d/bin/cgnode" stop >/dev/null 2>&1 || true
+		# Belt and braces: whatever the script could not stop dies here.
+		pid=$(cat "$d/run/cassandra.pid" 2>/dev/null || true)
+		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+	done
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+
+# Run in the namespace, as nobody (unprivileged) or as root.
+as_nobody() { ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+as_root() { ip netns exec "$ns" "$@"; }
+
+install_cgnode() {	# BASE
+	mkdir -p "$1/bin"
+	install -m 0755 "$cgnode_src" "$1/bin/cgnode"
+	nodes+=("$1")
+}
+
+# Alive and not a zombie (this machine's pid 1 may not reap orphans).
+alive() {
+	local st
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+kv() {	# KEY < status output
+	sed -n "s/^$1=//p"
+}
+
+# ---- 1. one node, unprivileged ---------------------------------------------
+root1=$tmp/one
+"$render" "$root1" "$lib" Single 512M 16 "DC1:127.0.0.1/rack1" >/dev/null ||
+	fail "render of the single node"
+n1=$root1/DC1.n1
+install_cgnode "$n1"
+chown -R nobody:nogroup "$root1"
+c1=$n1/bin/cgnode
+
+st=$(as_nobody "$c1" status)
+[ "$(kv running <<<"$st")" = 0 ] || fail "status before start says running: $st"
+pass "status before start: running=0"
+
+t0=$(date +%s%N)
+# Command substitution waits for EOF on the pipe: if Cassandra kept the
+# caller's stdout (an SSH channel), this would hang until the timeout.
+out=$(timeout 20 bash -c "ip netns exec $ns setpriv --reuid=65534 --regid=65534 --clear-groups $c1 start") ||
+	fail "cgnode start did not return at once (fds not detached?)"
+t_start=$((($(date +%s%N) - t0) / 1000000))
+case $out in "started "*) ;; *) fail "start printed: $out" ;; esac
+pid=${out#started }
+[ "$(stat -c %U "/proc/$pid")" = nobody ] || fail "Cassandra does not run as nobody"
+[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || fail "Cassandra is not a session leader (setsid)"
+pass "start returned in ${t_start} ms (pid $pid, user nobody, own session)"
+
+out=$(as_nobody "$c1" start)
+[ "$out" = "running $pid" ] || fail "second start is not a no-op: $out"
+pass "second start is a no-op"
+
+as_nobody "$c1" wait-ready 180 >/dev/null || fail "node not ready in 180 s"
+t_ready=$((($(date +%s%N) - t0) / 1000000))
+pass "ready (CQL) $t_ready ms after start"
+
+st=$(as_nobody "$c1" status)
+[ "$(kv running <<<"$st")" = 1 ] || fail "status: not running: $st"
+[ "$(kv pid <<<"$st")" = "$pid" ] || fail "status: pid differs: $st"
+[ "$(kv cql <<<"$st")" = 1 ] || fail "status: cql=0 while ready: $st"
+h=$(cat "$n1/conf/.hash")
+[ "$(kv config_hash <<<"$st")" = "$h" ] || fail "status: config_hash != conf/.hash ($h): $st"
+[ "$(kv running_hash <<<"$st")" = "$h" ] || fail "status: running_hash != $h: $st"
+pass "status: running=1 cql=1 config_hash=$h"
+
+t0=$(date +%s%N)
+as_nobody "$c1" nodetool status >"$tmp/status1" 2>"$tmp/status1.err" ||
+	fail "nodetool status: $(cat "$tmp/status1.err")"
+t_nt=$((($(date +%s%N) - t0) / 1000000))
+"$render" --parse <"$tmp/status1" >"$tmp/parsed1" || fail "nodetool status does not parse: $(cat "$tmp/status1")"
+[ "$(cat "$tmp/parsed1")" = "DC1 127.0.0.1 UN rack1 16 100.0" ] ||
+	fail "unexpected ring: $(cat "$tmp/parsed1")"
+pass "nodetool status (${t_nt} ms): $(cat "$tmp/parsed1")"
+
+[ "$(as_nobody "$c1" log-tail 5 | wc -l)" -ge 5 ] || fail "log-tail 5 printed fewer than 5 lines"
+pass "log-tail"
+
+as_nobody "$c1" stop >/dev/null || fail "stop failed"
+st=$(as_nobody "$c1" status)
+[ "$(kv running <<<"$st")" = 0 ] || fail "status after stop: $st"
+alive "$pid" && fail "pid $pid still alive after stop"
+pgrep -f "$n1/conf/cassandra.yaml" >/dev/null && fail "a process of the node is left"
+out=$(as_nobody "$c1" stop) && [ "$out" = stopped ] || fail "second stop is not a no-op: $out"
+if as_nobody "$c1" wait-ready 5 >/dev/null 2>&1; then
+	fail "wait-ready succeeded with the node stopped (readiness of an old run?)"
+fi
+pass "stop: nothing left running; stop again is a no-op; wait-ready refuses a stopped node"
+
+# ---- 2. two nodes, two DCs, one ring ----------------------------------------
+root2=$tmp/two
+"$render" "$root2" "$lib" Pair 512M 16 "DC1:127.0.0.2/rack-a" "DC2:127.0.0.3/rack-b" >/dev/null ||
+	fail "render of the pair"
+a=$root2/DC1.n1 b=$root2/DC2.n1
+grep -q 'seeds: "127.0.0.2:7000,127.0.0.3:7000"' "$a/conf/cassandra.yaml" ||
+	fail "seeds of every DC not rendered"
+# Both nodes share this namespace's 127.0.0.1, where local JMX listens.
+sed -i 's/7199/7299/g' "$b/conf/cgnode.env"
+install_cgnode "$a"
+install_cgnode "$b"
+
+t0=$(date +%s%N)
+as_root "$a/bin/cgnode" start >/dev/null || fail "start DC1 node"
+as_root "$b/bin/cgnode" start >/dev/null || fail "start DC2 node"
+as_root "$a/bin/cgnode" wait-ready 240 >/dev/null || fail "DC1 node not ready"
+as_root "$b/bin/cgnode" wait-ready 240 >/dev/null || fail "DC2 node not ready"
+t_ready2=$((($(date +%s%N) - t0) / 1000000))
+pass "both nodes ready ${t_ready2} ms after start"
+
+want=$'DC1 127.0.0.2 UN rack-a 16\nDC2 127.0.0.3 UN rack-b 16'
+deadline=$(($(date +%s) + 90))
+while :; do
+	got=
+	if as_root "$a/bin/cgnode" nodetool status >"$tmp/status2" 2>/dev/null &&
+		"$render" --parse <"$tmp/status2" >"$tmp/parsed2" 2>/dev/null; then
+		got=$(cut -d' ' -f1-5 "$tmp/parsed2" | sort)
+	fi
+	[ "$got" = "$want" ] && break
+	[ "$(date +%s)" -lt "$deadline" ] || fail "ring did not form in 90 s; last view: $(cat "$tmp/status2" 2>/dev/null)"
+	sleep 1
+done
+t_ring=$((($(date +%s%N) - t0) / 1000000))
+pass "ring of 2 DCs formed ${t_ring} ms after start: $(tr '\n' ';' <"$tmp/parsed2")"
+# The other node sees the same ring (gossip works both ways).
+as_root "$b/bin/cgnode" nodetool status >"$tmp/status3" 2>/dev/null || fail "nodetool on DC2 node"
+[ "$("$render" --parse <"$tmp/status3" | cut -d' ' -f1-5 | sort)" = "$want" ] ||
+	fail "DC2 node sees another ring: $(cat "$tmp/status3")"
+pass "DC2 node sees the same ring"
+
+as_root "$a/bin/cgnode" stop >/dev/null || fail "stop DC1 node"
+as_root "$b/bin/cgnode" stop >/dev/null || fail "stop DC2 node"
+pgrep -f "$root2/" >/dev/null && fail "a process of the pair is left"
+pass "pair stopped, nothing left"
+
+echo "cassandra: single node ready in ${t_ready} ms; 2-DC ring formed in ${t_ring} ms"
