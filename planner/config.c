@@ -132,8 +132,13 @@ static int fail(struct ld *ld, struct cg_pos pos, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return cg_error(ld->err, CG_EXIT_CONFIG, "%s:%d:%d: %s: %s; expected %s",
-			ld->file, pos.line, pos.col, key, what, expected);
+	cg_error(ld->err, CG_EXIT_CONFIG, "%s:%d:%d: %s: %s; expected %s",
+		 ld->file, pos.line, pos.col, key, what, expected);
+	/* keys and values may hold control characters: keep the message one line */
+	for (char *c = ld->err ? ld->err->msg : NULL; c && *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	return -1;
 }
 
 /* Line/column of a byte offset (reader errors carry only the offset). */
@@ -167,9 +172,10 @@ static int next_event(struct ld *ld, struct yparse *yp, yaml_event_t *ev)
 		: mark_pos(p->problem_mark);
 	if (p->context)
 		return cg_error(ld->err, CG_EXIT_CONFIG,
-				"%s:%d:%d: YAML syntax error: %s %s (line %d); expected valid YAML",
-				ld->file, pos.line, pos.col, p->problem ? p->problem : "?",
-				p->context, (int)p->context_mark.line + 1);
+				"%s:%d:%d: YAML syntax error: %s (%s started at line %d); "
+				"expected valid YAML", ld->file, pos.line, pos.col,
+				p->problem ? p->problem : "?", p->context,
+				(int)p->context_mark.line + 1);
 	return cg_error(ld->err, CG_EXIT_CONFIG,
 			"%s:%d:%d: YAML syntax error: %s; expected valid YAML",
 			ld->file, pos.line, pos.col, p->problem ? p->problem : "unknown problem");
@@ -184,6 +190,8 @@ static int scalar_is_null(const struct ynode *n)
 	       !strcmp(v, "NULL");
 }
 
+/* Anchors, aliases and tags would make a value mean something other than
+ * what is written where it is used: refused, each at its own position. */
 static int anchor_fail(struct ld *ld, yaml_mark_t m, const char *anchor, bool alias)
 {
 	return cg_error(ld->err, CG_EXIT_CONFIG,
@@ -191,6 +199,17 @@ static int anchor_fail(struct ld *ld, yaml_mark_t m, const char *anchor, bool al
 			"expected every value written out in full",
 			ld->file, (int)m.line + 1, (int)m.column + 1, alias ? "*" : "&",
 			anchor ? anchor : "");
+}
+
+static int tag_fail(struct ld *ld, yaml_mark_t m, const char *tag)
+{
+	static const char yaml_org[] = "tag:yaml.org,2002:";
+	bool core = !strncmp(tag, yaml_org, sizeof(yaml_org) - 1);
+	if (core)
+		tag += sizeof(yaml_org) - 1;
+	return cg_error(ld->err, CG_EXIT_CONFIG,
+			"%s:%d:%d: %s%s: YAML tags are not supported; expected a plain value",
+			ld->file, (int)m.line + 1, (int)m.column + 1, core ? "!!" : "", tag);
 }
 
 /*
@@ -211,6 +230,10 @@ static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
 			anchor_fail(ld, ev->start_mark, (char *)ev->data.scalar.anchor, false);
 			goto bad;
 		}
+		if (ev->data.scalar.tag) {
+			tag_fail(ld, ev->start_mark, (char *)ev->data.scalar.tag);
+			goto bad;
+		}
 		n->type = Y_SCALAR;
 		n->value = cg_xstrndup((char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -228,8 +251,14 @@ static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
 	bool map = ev->type == YAML_MAPPING_START_EVENT;
 	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor
 					: ev->data.sequence_start.anchor;
+	const yaml_char_t *tag = map ? ev->data.mapping_start.tag
+				     : ev->data.sequence_start.tag;
 	if (anchor) {
 		anchor_fail(ld, ev->start_mark, (const char *)anchor, false);
+		goto bad;
+	}
+	if (tag) {
+		tag_fail(ld, ev->start_mark, (const char *)tag);
 		goto bad;
 	}
 	n->type = map ? Y_MAP : Y_SEQ;
@@ -360,7 +389,11 @@ static const char *describe(const struct ynode *n, char *buf, size_t sz)
 		return "no value";
 	int len = (int)strlen(n->value);
 	int show = len > 40 ? 40 : len;
-	snprintf(buf, sz, "%s%.*s%s%s", n->quoted ? "\"" : "'", show, n->value,
+	char shown[41];
+	for (int i = 0; i < show; i++)	/* one line, whatever the value holds */
+		shown[i] = (unsigned char)n->value[i] < 0x20 ? '?' : n->value[i];
+	shown[show] = '\0';
+	snprintf(buf, sz, "%s%s%s%s", n->quoted ? "\"" : "'", shown,
 		 show < len ? "..." : "", n->quoted ? "\" (a quoted string)" : "'");
 	return buf;
 }
