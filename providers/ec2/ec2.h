@@ -1,0 +1,56 @@
+/*
+ * ec2.h - the AWS EC2 infrastructure provider (kinds network, peers,
+ * keypair, machine) and the helpers the command layer uses.
+ *
+ * Resources (attributes as produced by planner/model.c):
+ *   network.<region>  security group cassandgo-<cluster>-<region> in the
+ *                     default VPC: 7000,7001,7199/tcp + ICMP from the group
+ *                     itself; 22, 9042 (and monitoring_port) from
+ *                     allowed_cidrs; nothing else. id = sg-...
+ *   peers.<region>    7000,7001,7199/tcp + ICMP on that group from the other
+ *                     regions' machines' public_ip/32 (computed from the
+ *                     recorded machines at apply time).
+ *   keypair.<region>  ed25519 key <state_dir>/keys/<cluster>-<region> (0600,
+ *                     OpenSSH format), imported as cassandgo-<cluster>-<region>.
+ *                     Deleting the key pair also deletes the local file (the
+ *                     instances that used it are gone by then).
+ *   machine.<dc>.n<i> one instance, tagged cassandgo:cluster/dc/node/role,
+ *                     Name, and cassandgo:host_key (the PUBLIC host key the
+ *                     tool generated and handed over in user-data, so a
+ *                     refresh can recover it even when the state lost it).
+ * Refresh costs per region: one paginated DescribeInstances (tag filter),
+ * one DescribeSecurityGroups, one DescribeKeyPairs.
+ */
+#ifndef CG_EC2_H
+#define CG_EC2_H
+
+#include <stddef.h>
+#include "../provider.h"
+
+extern const struct cg_provider_ops cg_provider_ec2;
+
+/*
+ * The operator's public IPv4 address (for the default allowed CIDR): GET
+ * CASSANDGO_IP_ECHO_URL (default https://checkip.amazonaws.com), 2 s timeout.
+ */
+int cg_ec2_detect_public_ip(char *out, size_t n, struct cg_err *err);
+
+/* What a node's cloud-init user-data needs. */
+struct cg_ec2_userdata {
+	const char *host_priv;		/* OpenSSH ed25519 private host key */
+	const char *host_pub;		/* "ssh-ed25519 AAAA..." */
+	const char *install;		/* "apt" or "dir:/abs/lib" (NULL = apt) */
+	const char *cassandra_version;	/* "5.0.6" */
+	const char *base_dir;		/* "/var/lib/cassandgo" */
+	const char *label;		/* e.g. "MultiDC DC1 n3", a comment only */
+};
+
+/*
+ * Render the #cloud-config (< 16 KB): the given host key (and no other),
+ * Java 17, Apache Cassandra from Apache's Debian repository when install is
+ * apt (the packaged service stopped and disabled: cgnode runs Cassandra).
+ * Caller frees the result.
+ */
+char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err);
+
+#endif
