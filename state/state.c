@@ -361,6 +361,22 @@ int cg_state_exists(const char *path)
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+/* A file without schema version must be empty (fresh), not someone else's
+ * database. */
+static int check_empty(struct cg_state *st, struct cg_err *err)
+{
+	sqlite3_stmt *s = prepare(st, "SELECT count(*) FROM sqlite_master", err);
+	if (!s)
+		return -1;
+	int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (n != 0)
+		return cg_error(err, CG_EXIT_ERROR,
+				"%s is an SQLite database but not a cassandgo state (no schema version)",
+				st->path);
+	return 0;
+}
+
 /* Create the schema or migrate an older one; inside a write transaction so
  * that two processes opening a fresh file at once do not both create it. */
 static int init_schema(struct cg_state *st, struct cg_err *err)
@@ -375,17 +391,8 @@ static int init_schema(struct cg_state *st, struct cg_err *err)
 		goto fail;
 	}
 	if (v == 0) {
-		sqlite3_stmt *s = prepare(st, "SELECT count(*) FROM sqlite_master", err);
-		if (!s)
+		if (check_empty(st, err) < 0)
 			goto fail;
-		int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-		sqlite3_finalize(s);
-		if (n != 0) {
-			cg_error(err, CG_EXIT_ERROR,
-				 "%s is an SQLite database but not a cassandgo state (no schema version)",
-				 st->path);
-			goto fail;
-		}
 		char lineage[37], created[32];
 		uuid4(lineage);
 		now_iso(created);
@@ -468,6 +475,8 @@ int cg_state_open(struct cg_state **out, const char *path, int create, struct cg
 		too_new(st, v, err);
 		goto fail;
 	}
+	if (v == 0 && check_empty(st, err) < 0)
+		goto fail;
 	if (exec(st, "PRAGMA journal_mode = WAL", "cannot enable WAL", err) < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "cannot set synchronous", err) < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", err) < 0)
