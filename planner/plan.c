@@ -509,3 +509,38 @@ int cg_plan_check_acyclic(const struct cg_plan *plan, struct cg_err *err)
 	free(indeg);
 	return rc;
 }
+
+void cg_plan_keep_creates(struct cg_plan *plan)
+{
+	int *map = cg_xcalloc((size_t)plan->n + 1, sizeof(int));
+	int k = 0;
+	for (int i = 0; i < plan->n; i++)
+		map[i] = plan->v[i].op == CG_OP_CREATE ? k++ : -1;
+	k = 0;
+	for (int i = 0; i < plan->n; i++) {
+		struct cg_action *a = &plan->v[i];
+		if (map[i] < 0) {
+			cg_plan_add_note(plan, "left alone (initSG/initKP never %s): %s",
+					 a->op == CG_OP_UPDATE ? "change" : "delete", a->addr);
+			free(a->addr);
+			if (a->has_desired)
+				cg_res_clear(&a->desired);
+			if (a->has_current)
+				cg_res_clear(&a->current);
+			free(a->reason);
+			free(a->deps);
+			free(a->error);
+			continue;
+		}
+		int nd = 0;
+		for (int d = 0; d < a->ndeps; d++)
+			if (map[a->deps[d]] >= 0)
+				a->deps[nd++] = map[a->deps[d]];
+		a->ndeps = nd;
+		plan->v[k++] = *a;
+	}
+	plan->n = k;
+	plan->add = k;
+	plan->change = plan->destroy = 0;
+	free(map);
+}

@@ -61,6 +61,9 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 void cg_plan_add_note(struct cg_plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cg_plan_free(struct cg_plan *plan);
+/* Keep only creates (initSG/initKP never change or delete); notes what was
+ * left alone. */
+void cg_plan_keep_creates(struct cg_plan *plan);
 
 /* Topological order check: returns -1 (with err) if the graph has a cycle. */
 int cg_plan_check_acyclic(const struct cg_plan *plan, struct cg_err *err);

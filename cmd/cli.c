@@ -1,0 +1,110 @@
+/* cli.c - helpers shared by the commands (see cli.h). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_fail(const struct cg_err *err)
+{
+	fprintf(stderr, "Error: %s\n", err->msg[0] ? err->msg : "failed");
+	return err->code ? err->code : CG_EXIT_ERROR;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "Error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'cassandgo %s --help' for usage.\n", cmd);
+	return CG_EXIT_USAGE;
+}
+
+void cli_print(const char *s)
+{
+	fputs(s, stdout);
+	fflush(stdout);
+}
+
+int cli_load_config(struct cg_cli *cli, struct cg_err *err)
+{
+	if (cli->cfg)
+		return 0;
+	if (cg_config_load(cli->config_path, &cli->cfg, err) < 0)
+		return -1;
+	if (!cli->state_path) {
+		if (cli->state_opt) {
+			cli->state_path = cg_xstrdup(cli->state_opt);
+		} else {
+			char *dir = cg_dirname(cli->config_path);
+			cli->state_path = cg_xasprintf("%s/.cassandgo/state.db", dir);
+			free(dir);
+		}
+		cli->state_dir = cg_dirname(cli->state_path);
+	}
+	return 0;
+}
+
+int cli_open_state(struct cg_cli *cli, bool create, struct cg_state **st, struct cg_err *err)
+{
+	*st = NULL;
+	if (!cli->state_path) {
+		/* state commands work without a config when --state is given */
+		cli->state_path = cg_xstrdup(cli->state_opt ? cli->state_opt : ".cassandgo/state.db");
+		cli->state_dir = cg_dirname(cli->state_path);
+	}
+	if (!create && !cg_state_exists(cli->state_path))
+		return 0;
+	return cg_state_open(st, cli->state_path, create, err);
+}
+
+static bool confirm_cb(void *ui, const char *question)
+{
+	return cli_confirm(ui, question);
+}
+
+void cli_env(struct cg_cli *cli, const char *cluster, bool auto_approve, struct cg_env *env)
+{
+	free(cli->cluster_dir);
+	cli->cluster_dir = cg_xasprintf("%s/%s", cli->state_dir, cluster);
+	memset(env, 0, sizeof(*env));
+	if (!cli->config_dir)
+		cli->config_dir = cg_dirname(cli->config_path);
+	env->config_dir = cli->config_dir;
+	env->state_dir = cli->state_dir;
+	env->cluster_dir = cli->cluster_dir;
+	env->interactive = cli->stdin_tty;
+	env->auto_approve = auto_approve;
+	env->confirm = confirm_cb;
+	env->ui = cli;
+	env->interrupted = cli->interrupted;
+}
+
+bool cli_confirm(struct cg_cli *cli, const char *question)
+{
+	if (!cli->stdin_tty)
+		return false;
+	printf("%s\n  Only 'yes' will be accepted: ", question);
+	fflush(stdout);
+	char line[64];
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcmp(line, "yes");
+}
+
+bool cli_wants_help(const struct cg_command *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(cmd->usage, stdout);
+			return true;
+		}
+	}
+	return false;
+}

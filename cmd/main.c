@@ -1,0 +1,233 @@
+/*
+ * main.c - cassandgo's entry point: global options, the command table,
+ * signals. The only place that exits.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CG_VERSION "0.1.0"
+
+static const char usage_main[] =
+	"usage: cassandgo [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+	"\n"
+	"Bring up multi-datacenter Apache Cassandra clusters, declaratively.\n"
+	"\n"
+	"Commands:\n"
+	"  plan CLUSTER        show what apply would create, change or destroy\n"
+	"  apply CLUSTER       converge the world to the configuration\n"
+	"  destroy CLUSTER     tear the cluster down, leaving nothing behind\n"
+	"  state SUBCOMMAND    show, list, rm, unlock: what cassandgo believes exists\n"
+	"  validate [CLUSTER]  check the configuration offline\n"
+	"  create CLUSTER      apply --auto-approve (the 2014 tool's command)\n"
+	"  initSG [CLUSTER]    create the security groups of every region in the config\n"
+	"  initKP [CLUSTER]    create the key pairs of every region in the config\n"
+	"\n"
+	"Global options (before the command):\n"
+	"  -c, --config FILE   configuration (default ./cassandgo.yaml, or $CASSANDGO_CONFIG)\n"
+	"      --state FILE    state database (default .cassandgo/state.db beside the\n"
+	"                      config, or $CASSANDGO_STATE)\n"
+	"  -h, --help          this help; 'cassandgo COMMAND --help' for a command\n"
+	"      --version       print the version\n"
+	"\n"
+	"Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode),\n"
+	"64 usage, 65 configuration error, 75 state locked.\n";
+
+static const char usage_plan[] =
+	"usage: cassandgo plan CLUSTER [--json] [--detailed-exitcode] [--out FILE]\n"
+	"                      [--refresh=false] [--destroy] [--stage infra|all]\n"
+	"\n"
+	"Refresh what exists, compare it with the configuration and the state, and show\n"
+	"the actions apply would take: + create, ~ update in place, -/+ replace,\n"
+	"- destroy, each with its reason. Changes nothing.\n"
+	"\n"
+	"  --json               machine-readable plan\n"
+	"  --detailed-exitcode  exit 0 when nothing to do, 2 when there are changes\n"
+	"  --out FILE           save the plan; 'apply CLUSTER FILE' applies exactly it\n"
+	"  --refresh=false      plan from the state alone (no provider calls)\n"
+	"  --destroy            plan a destroy\n"
+	"  --stage infra        only the cloud resources (network, key pairs, machines)\n";
+
+static const char usage_apply[] =
+	"usage: cassandgo apply CLUSTER [PLANFILE] [--auto-approve] [--parallelism N]\n"
+	"                       [--refresh=false] [--stage infra|all]\n"
+	"\n"
+	"Show the plan, ask for 'yes' (on a terminal), then converge. Nothing to do:\n"
+	"prints 'No changes.' and touches nothing. With PLANFILE (from plan --out),\n"
+	"apply exactly that plan, refusing it if the state or the world changed since.\n"
+	"\n"
+	"  --auto-approve       do not ask (required when stdin is not a terminal)\n"
+	"  --parallelism N      at most N actions at once (default 10)\n"
+	"  --refresh=false      trust the state, do not refresh\n"
+	"  --stage infra        stop after the cloud resources\n"
+	"\n"
+	"Ctrl-C once: running actions finish and are recorded, nothing new starts.\n"
+	"Twice: stop at once (the state stays consistent; the journal says what was\n"
+	"in flight, and the next plan reconciles it).\n";
+
+static const char usage_destroy[] =
+	"usage: cassandgo destroy CLUSTER [--auto-approve] [--parallelism N] [--refresh=false]\n"
+	"\n"
+	"Destroy everything of the cluster, in reverse dependency order: instances\n"
+	"(waiting until they are gone), then security groups and key pairs. Same\n"
+	"confirmation rules as apply. Afterwards nothing of the cluster is in the state.\n";
+
+static const char usage_create[] =
+	"usage: cassandgo create CLUSTER [apply options]\n"
+	"\n"
+	"The 2014 tool's command: the same as 'apply --auto-approve CLUSTER'.\n";
+
+static const char usage_initsg[] =
+	"usage: cassandgo initSG [CLUSTER...] [--auto-approve]\n"
+	"\n"
+	"Create the security groups (cassandgo-CLUSTER-REGION) of every region named in\n"
+	"the configuration (all clusters, or those given). Never deletes anything.\n";
+
+static const char usage_initkp[] =
+	"usage: cassandgo initKP [CLUSTER...] [--auto-approve]\n"
+	"\n"
+	"Create the key pairs (cassandgo-CLUSTER-REGION, ed25519; private keys in\n"
+	".cassandgo/keys/, mode 0600) of every region named in the configuration.\n"
+	"Never deletes anything.\n";
+
+static const char usage_validate[] =
+	"usage: cassandgo validate [CLUSTER]\n"
+	"\n"
+	"Check the configuration offline: syntax, keys, types, values. Errors name\n"
+	"FILE:LINE:COL and exit 65.\n";
+
+static const char usage_state[] =
+	"usage: cassandgo state show [CLUSTER] [--json]\n"
+	"       cassandgo state list\n"
+	"       cassandgo state rm [--cluster CLUSTER] ADDRESS...\n"
+	"       cassandgo state unlock LOCK_ID\n"
+	"\n"
+	"  show    what cassandgo believes exists (all clusters, or one)\n"
+	"  list    one line per resource: cluster, address, id\n"
+	"  rm      forget resources without destroying them\n"
+	"  unlock  remove a lock left by a crashed run (the ID is in the lock error)\n";
+
+const struct cg_command cg_commands[] = {
+	{"plan", cmd_plan, "show what apply would do", usage_plan},
+	{"apply", cmd_apply, "converge the world to the configuration", usage_apply},
+	{"destroy", cmd_destroy, "tear the cluster down", usage_destroy},
+	{"state", cmd_state, "inspect and edit the state", usage_state},
+	{"validate", cmd_validate, "check the configuration offline", usage_validate},
+	{"create", cmd_create, "apply --auto-approve", usage_create},
+	{"initSG", cmd_init_sg, "create security groups", usage_initsg},
+	{"initKP", cmd_init_kp, "create key pairs", usage_initkp},
+	{NULL, NULL, NULL, NULL},
+};
+
+/* The only mutable global: set by the signal handler, read by the executor. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (interrupted) {
+		static const char msg[] = "\nStopping now. The state is consistent; the journal "
+			"records what was in flight. If the state stays locked, run "
+			"'cassandgo state unlock ID'.\n";
+		ssize_t w = write(2, msg, sizeof(msg) - 1);
+		(void)w;
+		_exit(130);
+	}
+	interrupted = 1;
+	static const char msg[] = "\nInterrupt: letting running actions finish and recording "
+		"them; Ctrl-C again to stop at once.\n";
+	ssize_t w = write(2, msg, sizeof(msg) - 1);
+	(void)w;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"state", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cg_cli cli = {0};
+	int c;
+
+	cli.config_path = getenv("CASSANDGO_CONFIG");
+	cli.state_opt = getenv("CASSANDGO_STATE");
+	if (cli.state_opt && !*cli.state_opt)
+		cli.state_opt = NULL;
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli.config_path = optarg; break;
+		case 's': cli.state_opt = optarg; break;
+		case 'h': fputs(usage_main, stdout); return CG_EXIT_OK;
+		case 'V': printf("cassandgo %s\n", CG_VERSION); return CG_EXIT_OK;
+		default:
+			fputs(usage_main, stderr);
+			return CG_EXIT_USAGE;
+		}
+	}
+	if (!cli.config_path || !*cli.config_path)
+		cli.config_path = "cassandgo.yaml";
+	if (optind >= argc) {
+		fputs(usage_main, stderr);
+		return CG_EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	if (!strcmp(name, "help")) {
+		if (optind + 1 < argc)
+			for (const struct cg_command *cmd = cg_commands; cmd->name; cmd++)
+				if (!strcmp(cmd->name, argv[optind + 1])) {
+					fputs(cmd->usage, stdout);
+					return CG_EXIT_OK;
+				}
+		fputs(usage_main, stdout);
+		return CG_EXIT_OK;
+	}
+	const struct cg_command *cmd = NULL;
+	for (const struct cg_command *k = cg_commands; k->name; k++)
+		if (!strcmp(k->name, name))
+			cmd = k;
+	if (!cmd) {
+		const char *best = NULL;
+		int bd = 3;
+		for (const struct cg_command *k = cg_commands; k->name; k++) {
+			int d = cg_edit_distance(k->name, name);
+			if (d < bd) {
+				bd = d;
+				best = k->name;
+			}
+		}
+		fprintf(stderr, "Error: unknown command '%s'%s%s%s\nRun 'cassandgo --help'.\n", name,
+			best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+		return CG_EXIT_USAGE;
+	}
+	if (cli_wants_help(cmd, argc - optind, argv + optind))
+		return CG_EXIT_OK;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	cli.interrupted = &interrupted;
+	cli.stdin_tty = isatty(0);
+	cli.color = isatty(1) && !getenv("NO_COLOR");
+	int first = optind;
+	optind = 0;	/* commands run getopt_long again on their own argv */
+	int rc = cmd->run(&cli, argc - first, argv + first);
+	if (cli.cfg)
+		cg_config_free(cli.cfg);
+	free(cli.state_path);
+	free(cli.state_dir);
+	free(cli.cluster_dir);
+	free(cli.config_dir);
+	return rc;
+}

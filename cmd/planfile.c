@@ -1,0 +1,62 @@
+/* planfile.c - saved plans (see planfile.h). */
+#include "planfile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cg_planfile_write(const char *path, const struct cg_config *cfg, struct cg_state *st,
+		      const struct cg_plan *plan, unsigned kinds, bool destroy,
+		      struct cg_err *err)
+{
+	struct cg_state_meta meta = {.serial = 0};
+	char ch[17], dg[17];
+	struct cg_buf b = {0};
+
+	if (st && cg_state_meta(st, &meta, err) < 0)
+		return -1;
+	cg_hash_hex(cfg->hash, ch);
+	cg_hash_hex(cg_plan_digest(plan), dg);
+	cg_buf_addf(&b, "cassandgo-plan 1\ncluster %s\nlineage %s\nserial %lld\n"
+		    "config_hash %s\ndigest %s\nkinds %u\ndestroy %d\n---\n",
+		    plan->cluster, meta.lineage[0] ? meta.lineage : "-", (long long)meta.serial,
+		    ch, dg, kinds, destroy ? 1 : 0);
+	cg_plan_render_text(plan, false, &b);
+	int rc = cg_file_write_atomic(path, b.data, b.len, 0600, err);
+	cg_buf_free(&b);
+	return rc;
+}
+
+int cg_planfile_read(const char *path, struct cg_planfile *pf, struct cg_err *err)
+{
+	char *text;
+	memset(pf, 0, sizeof(*pf));
+	if (cg_file_read(path, &text, NULL, err) < 0)
+		return -1;
+	int fields = 0, rc = 0;
+	if (strncmp(text, "cassandgo-plan 1\n", 17)) {
+		rc = cg_error(err, CG_EXIT_USAGE, "%s is not a saved cassandgo plan", path);
+		goto out;
+	}
+	char *save = NULL;
+	for (char *line = strtok_r(text + 17, "\n", &save); line && strcmp(line, "---");
+	     line = strtok_r(NULL, "\n", &save)) {
+		int d;
+		if (sscanf(line, "cluster %255s", pf->cluster) == 1 ||
+		    sscanf(line, "lineage %63s", pf->lineage) == 1 ||
+		    sscanf(line, "serial %lld", &pf->serial) == 1 ||
+		    sscanf(line, "config_hash %16s", pf->config_hash) == 1 ||
+		    sscanf(line, "digest %16s", pf->digest) == 1 ||
+		    sscanf(line, "kinds %u", &pf->kinds) == 1)
+			fields++;
+		else if (sscanf(line, "destroy %d", &d) == 1) {
+			pf->destroy = d != 0;
+			fields++;
+		}
+	}
+	if (fields != 7)
+		rc = cg_error(err, CG_EXIT_USAGE, "%s: saved plan is incomplete or damaged", path);
+out:
+	free(text);
+	return rc;
+}

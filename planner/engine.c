@@ -1,0 +1,282 @@
+/* engine.c - one run on one cluster (see engine.h). */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Detect the operator's public address (providers/ec2); absent in builds
+ * without the EC2 provider. */
+int cg_ec2_detect_public_ip(char *out, size_t n, struct cg_err *err) __attribute__((weak));
+
+static int resolve_cidrs(struct cg_engine *e, struct cg_err *err)
+{
+	struct cg_cluster *c = &e->cluster;
+	const char *envv = getenv("CASSANDGO_ALLOWED_CIDRS");
+	(void)err;
+	if (c->provider != CG_PROVIDER_AWS || c->nallowed_cidrs)
+		return 0;
+	if (envv && *envv) {
+		char *copy = cg_xstrdup(envv), *save = NULL;
+		for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+			e->owned_cidrs = cg_xrealloc(e->owned_cidrs,
+						     (size_t)(c->nallowed_cidrs + 1) * sizeof(char *));
+			e->owned_cidrs[c->nallowed_cidrs++] = cg_xstrdup(t);
+		}
+		free(copy);
+		c->allowed_cidrs = e->owned_cidrs;
+		return 0;
+	}
+	char ip[64];
+	struct cg_err derr = {0};
+	if (cg_ec2_detect_public_ip && cg_ec2_detect_public_ip(ip, sizeof(ip), &derr) == 0) {
+		e->owned_cidrs = cg_xcalloc(1, sizeof(char *));
+		e->owned_cidrs[0] = cg_xasprintf("%s/32", ip);
+		c->allowed_cidrs = e->owned_cidrs;
+		c->nallowed_cidrs = 1;
+		return 0;
+	}
+	e->cidrs_unknown = true;
+	return 0;
+}
+
+int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c, struct cg_state *st,
+		   const struct cg_env *env, unsigned kinds, struct cg_err *err)
+{
+	memset(e, 0, sizeof(*e));
+	e->cluster = *c;
+	e->state = st;
+	e->env = *env;
+	e->kinds = kinds;
+	cg_rset_init(&e->recorded);
+	cg_rset_init(&e->live);
+	cg_rset_init(&e->known);
+	cg_rset_init(&e->desired);
+	if (resolve_cidrs(e, err) < 0)
+		return -1;
+	e->infra.ops = cg_provider_infra(c->provider);
+	if (!e->infra.ops)
+		return cg_error(err, CG_EXIT_ERROR, "provider %s is not built into this cassandgo",
+				c->provider == CG_PROVIDER_AWS ? "aws" : "local");
+	if (e->infra.ops->open(&e->infra.p, &e->cluster, &e->env, err) < 0) {
+		const char *name = e->infra.ops->name;
+		e->infra.ops = NULL;
+		return cg_error_wrap(err, "provider %s", name);
+	}
+	const struct cg_provider_ops *b = cg_provider_bootstrap();
+	if (b && b != e->infra.ops && (kinds & ~CG_KINDS_INFRA)) {
+		if (b->open(&e->boot.p, &e->cluster, &e->env, err) < 0)
+			return cg_error_wrap(err, "provider %s", b->name);
+		e->boot.ops = b;
+	}
+	return 0;
+}
+
+void cg_engine_close(struct cg_engine *e)
+{
+	if (e->boot.ops)
+		e->boot.ops->close(e->boot.p);
+	if (e->infra.ops)
+		e->infra.ops->close(e->infra.p);
+	for (int i = 0; e->owned_cidrs && i < e->cluster.nallowed_cidrs; i++)
+		free(e->owned_cidrs[i]);
+	free(e->owned_cidrs);
+	cg_rset_free(&e->recorded);
+	cg_rset_free(&e->live);
+	cg_rset_free(&e->known);
+	cg_rset_free(&e->desired);
+	cg_plan_free(&e->plan);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Live resources, completed with what only the state knows (key file,
+ * host key, config mode) when they are the same object. Kinds nobody
+ * refreshed keep their records. */
+static void merge_known(const struct cg_rset *recorded, const struct cg_rset *live,
+			unsigned refreshed_kinds, struct cg_rset *out)
+{
+	for (int i = 0; i < live->n; i++) {
+		struct cg_resource *k = cg_rset_add(out, &live->v[i]);
+		for (int j = 0; j < recorded->n; j++) {
+			const struct cg_resource *r = &recorded->v[j];
+			if (strcmp(r->addr, k->addr))
+				continue;
+			if (r->id && k->id && strcmp(r->id, k->id))
+				continue;
+			for (int a = 0; a < r->nattrs; a++)
+				if (!cg_res_attr(k, r->attrs[a].key))
+					cg_res_set(k, r->attrs[a].key, r->attrs[a].value,
+						   r->attrs[a].flags);
+			break;
+		}
+	}
+	for (int j = 0; j < recorded->n; j++)
+		if (!(refreshed_kinds & CG_KIND_BIT(recorded->v[j].kind)))
+			cg_rset_add(out, &recorded->v[j]);
+}
+
+static int refresh(struct cg_engine *e, struct cg_err *err)
+{
+	unsigned done = 0;
+	struct cg_rset step;
+	cg_rset_init(&step);
+	if (e->infra.ops->refresh(e->infra.p, &e->recorded, &e->live, err) < 0)
+		return cg_error_wrap(err, "refresh (%s)", e->infra.ops->name);
+	done |= e->infra.ops->kinds;
+	if (e->boot.ops) {
+		merge_known(&e->recorded, &e->live, done, &step);
+		int rc = e->boot.ops->refresh(e->boot.p, &step, &e->live, err);
+		cg_rset_free(&step);
+		if (rc < 0)
+			return cg_error_wrap(err, "refresh (%s)", e->boot.ops->name);
+		done |= e->boot.ops->kinds;
+	}
+	merge_known(&e->recorded, &e->live, done, &e->known);
+	e->refreshed = true;
+	return 0;
+}
+
+/* Zones per region: the provider's (refresh) or those recorded on the
+ * region's network resource (--refresh=false). */
+static int resolve_zones(struct cg_engine *e, bool live, struct cg_zonemap *zm,
+			 struct cg_err *err)
+{
+	const struct cg_cluster *c = &e->cluster;
+	for (int d = 0; d < c->ndcs; d++) {
+		const struct cg_dc *dc = &c->dcs[d];
+		int n;
+		if (dc->nzones || cg_zonemap_get(zm, dc->region, &n))
+			continue;
+		char **z = NULL;
+		int nz = 0;
+		if (live && e->infra.ops->zones) {
+			if (e->infra.ops->zones(e->infra.p, dc->region, &z, &nz, err) < 0)
+				return cg_error_wrap(err, "zones of %s", dc->region);
+			cg_zonemap_add(zm, dc->region, z, nz);
+			for (int i = 0; i < nz; i++)
+				free(z[i]);
+			free(z);
+		} else {
+			char *na = cg_addr_region(CG_KIND_NETWORK, dc->region);
+			const struct cg_resource *net = cg_rset_find(&e->known, na);
+			const char *zs = net ? cg_res_get(net, "zones") : NULL;
+			free(na);
+			if (zs) {
+				char *copy = cg_xstrdup(zs), *save = NULL;
+				for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+					z = cg_xrealloc(z, (size_t)(nz + 1) * sizeof(char *));
+					z[nz++] = t;
+				}
+				cg_zonemap_add(zm, dc->region, z, nz);
+				free(z);
+				free(copy);
+			}
+		}
+	}
+	return 0;
+}
+
+int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg_err *err)
+{
+	struct cg_zonemap zm = {0};
+	int rc = -1;
+
+	if (e->state && cg_state_load(e->state, e->cluster.name, &e->recorded, err) < 0)
+		return -1;
+	if (do_refresh) {
+		if (refresh(e, err) < 0)
+			return -1;
+	} else {
+		for (int i = 0; i < e->recorded.n; i++) {
+			cg_rset_add(&e->live, &e->recorded.v[i]);
+			cg_rset_add(&e->known, &e->recorded.v[i]);
+		}
+	}
+	if (!destroy) {
+		if (resolve_zones(e, do_refresh, &zm, err) < 0)
+			goto out;
+		if (cg_model_build(&e->cluster, &zm, &e->known, e->kinds, &e->desired, err) < 0)
+			goto out;
+		/* record each region's zones so that --refresh=false plans alike */
+		for (int i = 0; i < e->desired.n; i++) {
+			struct cg_resource *r = &e->desired.v[i];
+			int nz;
+			const char *const *z;
+			if (r->kind != CG_KIND_NETWORK || !(z = cg_zonemap_get(&zm, r->region, &nz)))
+				continue;
+			struct cg_buf b = {0};
+			for (int k = 0; k < nz; k++)
+				cg_buf_addf(&b, "%s%s", k ? "," : "", z[k]);
+			cg_res_set(r, "zones", b.data ? b.data : "", CG_ATTR_INFO);
+			cg_buf_free(&b);
+		}
+	}
+	if (cg_plan_diff(e->cluster.name, &e->desired, &e->known, &e->recorded,
+			 destroy ? ~0u : e->kinds, &e->plan, err) < 0)
+		goto out;
+	if (e->cidrs_unknown && !destroy)
+		cg_plan_add_note(&e->plan, "cannot detect your public address for the security "
+				 "groups: set allowed_cidrs in the config or CASSANDGO_ALLOWED_CIDRS; "
+				 "apply refuses until then");
+	if (e->state) {
+		struct cg_journal_entry *j = NULL;
+		int nj = 0;
+		if (cg_state_journal_pending(e->state, e->cluster.name, &j, &nj, err) < 0)
+			goto out;
+		for (int i = 0; i < nj; i++)
+			cg_plan_add_note(&e->plan, "an earlier run (pid %ld, %s) was interrupted "
+					 "during %s %s; %s", j[i].pid, j[i].started, j[i].op,
+					 j[i].addr, do_refresh ? "the refresh has reconciled it with "
+					 "what exists" : "run without --refresh=false to reconcile it");
+		cg_state_journal_free(j, nj);
+	}
+	rc = 0;
+out:
+	cg_zonemap_free(&zm);
+	return rc;
+}
+
+int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
+{
+	if (!e->refreshed)
+		return 0;
+	/* adopt what the refresh found that the state lacks (crash between a
+	 * create and its record) */
+	for (int i = 0; i < e->known.n; i++) {
+		const struct cg_resource *k = &e->known.v[i];
+		const struct cg_resource *r = cg_rset_find(&e->recorded, k->addr);
+		if (!k->id || (r && r->id && !strcmp(r->id, k->id)))
+			continue;
+		bool dup = false;
+		for (int j = 0; j < e->plan.n; j++)
+			if (e->plan.v[j].op == CG_OP_DELETE && e->plan.v[j].has_current &&
+			    e->plan.v[j].current.id && !strcmp(e->plan.v[j].current.id, k->id))
+				dup = true;
+		if (dup)
+			continue;
+		if (cg_state_put(e->state, e->cluster.name, k, err) < 0)
+			return -1;
+	}
+	return cg_state_journal_settle(e->state, e->cluster.name, err);
+}
+
+int cg_engine_apply(struct cg_engine *e, int parallelism,
+		    void (*event)(void *, enum cg_exec_event, const struct cg_action *, const char *),
+		    void *ui, struct cg_exec_result *res, struct cg_err *err)
+{
+	struct cg_exec ex = {
+		.plan = &e->plan, .state = e->state, .cluster = &e->cluster, .env = &e->env,
+		.world = &e->known, .parallelism = parallelism, .event = event, .ui = ui,
+	};
+	if (e->cidrs_unknown && e->plan.n)
+		return cg_error(err, CG_EXIT_ERROR, "refusing to apply: no allowed CIDR for SSH and "
+				"CQL (set allowed_cidrs or CASSANDGO_ALLOWED_CIDRS; your public "
+				"address could not be detected)");
+	for (int k = 0; k < CG_KIND__COUNT; k++) {
+		if (e->infra.ops && (e->infra.ops->kinds & CG_KIND_BIT(k)))
+			ex.by_kind[k] = e->infra;
+		else if (e->boot.ops && (e->boot.ops->kinds & CG_KIND_BIT(k)))
+			ex.by_kind[k] = e->boot;
+	}
+	return cg_exec_run(&ex, res, err);
+}
