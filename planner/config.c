@@ -1241,18 +1241,14 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 			    "a list of datacenters, or a mapping with a datacenters: list",
 			    "got %s", describe(v, b, sizeof(b)));
 
-	/* provider first: it decides defaults and what other keys may say */
+	/* provider first: it decides the defaults and what other keys may say */
 	const struct ynode *dcs = NULL;
 	struct cg_pos netpos = k->pos;
 	for (int i = 0; i < v->nkids; i += 2) {
 		const struct ynode *ck = v->kids[i], *cv = v->kids[i + 1];
 		char *key = cg_xasprintf("%s.%s", name, ck->value);
 		int rc = 0;
-		if (!is_cluster_key(ck->value)) {
-			rc = unknown_key(ld, ck, key, cluster_keys, NELEM(cluster_keys),
-					 in_list(ck->value, dc_keys, NELEM(dc_keys))
-					 ? "a datacenter setting: put it in each entry of datacenters:" : NULL);
-		} else if (!strcmp(ck->value, "provider")) {
+		if (!strcmp(ck->value, "provider")) {
 			const char *s;
 			rc = want_string(ld, cv, key, "aws or local", &s);
 			if (rc == 0 && !strcmp(s, "local"))
@@ -1268,10 +1264,18 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		if (rc < 0)
 			return -1;
 	}
+	/* then the rest in file order, so the first error is the first one seen */
 	cluster_defaults(c);
 	for (int i = 0; i < v->nkids; i += 2) {
-		char *key = cg_xasprintf("%s.%s", name, v->kids[i]->value);
-		int rc = load_setting(ld, c, v->kids[i], v->kids[i + 1], key);
+		const struct ynode *ck = v->kids[i];
+		char *key = cg_xasprintf("%s.%s", name, ck->value);
+		int rc;
+		if (!is_cluster_key(ck->value))
+			rc = unknown_key(ld, ck, key, cluster_keys, NELEM(cluster_keys),
+					 in_list(ck->value, dc_keys, NELEM(dc_keys))
+					 ? "a datacenter setting: put it in each entry of datacenters:" : NULL);
+		else
+			rc = load_setting(ld, c, ck, v->kids[i + 1], key);
 		free(key);
 		if (rc < 0)
 			return -1;

@@ -303,6 +303,14 @@ static int check_bad(const char *name)
 		cg_config_free(cfg);
 		goto out;
 	}
+	if (cfg) {
+		print_error("%s: *out set on error\n", path);
+		goto out;
+	}
+	if (cg_config_load(path, &cfg, NULL) != -1 || cfg) {	/* err is optional */
+		print_error("%s: loaded without err\n", path);
+		goto out;
+	}
 	char *prefix = cg_xasprintf("%s:%d:%d: ", path, line, col);
 	if (err.code != CG_EXIT_CONFIG)
 		print_error("%s: code %d, expected 65\n", path, err.code);
