@@ -1,0 +1,663 @@
+/*
+ * local_test.c - integration test of the local provider against the real
+ * kernel (bridge, netns, veth) and real OpenSSH (sshd in each namespace,
+ * ssh from the host with the pinned host key). Run as root by run.sh, which
+ * cleans up whatever this leaves behind if it dies.
+ *
+ * usage: local_test STATE_DIR
+ * Cluster "LocalTest": DC1 (region r1, zones r1-z1 r1-z2) and DC2 (region r2,
+ * no zones) with 2 nodes each, range $CG_LOCAL_TEST_RANGE (10.213.0.0/16).
+ * Traffic goes only to addresses of the namespaces this test creates.
+ */
+#include "../../providers/local/local.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		failures++; \
+		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+	} \
+} while (0)
+
+#define REQUIRE(cond, ...) do { \
+	CHECK(cond, __VA_ARGS__); \
+	if (!(cond)) { \
+		fprintf(stderr, "fatal: stopping (run.sh cleans up)\n"); \
+		exit(1); \
+	} \
+} while (0)
+
+/* --- a tiny executor context over one resource set ---------------------- */
+
+struct world {
+	pthread_mutex_t mu;
+	struct cg_rset set;
+};
+
+static int w_lookup(struct cg_ctx *ctx, const char *addr, struct cg_resource *out)
+{
+	struct world *w = ctx->priv;
+	pthread_mutex_lock(&w->mu);
+	struct cg_resource *r = cg_rset_find(&w->set, addr);
+	if (r)
+		cg_res_copy(out, r);
+	pthread_mutex_unlock(&w->mu);
+	return r ? 0 : -1;
+}
+
+static void w_list(struct cg_ctx *ctx, enum cg_kind kind, struct cg_rset *out)
+{
+	struct world *w = ctx->priv;
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < w->set.n; i++)
+		if (w->set.v[i].kind == kind)
+			cg_rset_add(out, &w->set.v[i]);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void w_progress(struct cg_ctx *ctx, const char *addr, const char *fmt, ...)
+{
+	(void)ctx;
+	va_list ap;
+	va_start(ap, fmt);
+	printf("  %s: ", addr);
+	vprintf(fmt, ap);
+	putchar('\n');
+	va_end(ap);
+}
+
+static void w_put(struct world *w, const struct cg_resource *r)
+{
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < w->set.n; i++)
+		if (!strcmp(w->set.v[i].addr, r->addr)) {
+			cg_rset_remove_at(&w->set, i);
+			break;
+		}
+	cg_rset_add(&w->set, r);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void w_drop(struct world *w, const char *addr)
+{
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < w->set.n; i++)
+		if (!strcmp(w->set.v[i].addr, addr)) {
+			cg_rset_remove_at(&w->set, i);
+			break;
+		}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static struct world W;
+static struct cg_provider *P;
+static struct cg_ctx CTX;
+
+/* Apply op on addr, record the outcome in W like the executor would. */
+static int apply(enum cg_op op, const struct cg_resource *desired, struct cg_err *err)
+{
+	struct cg_resource cur, res;
+	memset(&cur, 0, sizeof(cur));
+	memset(&res, 0, sizeof(res));
+	bool have = CTX.lookup(&CTX, desired->addr, &cur) == 0;
+	int r = cg_provider_local.apply(P, &CTX, op, op == CG_OP_DELETE ? NULL : desired,
+					have ? &cur : (op == CG_OP_DELETE ? desired : NULL), &res, err);
+	if (r == 0 && op == CG_OP_DELETE)
+		w_drop(&W, desired->addr);
+	else if (r == 0)
+		w_put(&W, &res);
+	cg_res_clear(&cur);
+	cg_res_clear(&res);
+	return r;
+}
+
+struct job {
+	enum cg_op op;
+	struct cg_resource *desired;
+	struct cg_err err;
+	int rc;
+};
+
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+	j->rc = apply(j->op, j->desired, &j->err);
+	return NULL;
+}
+
+/* Run the ops on every resource at once (the executor's threads do). */
+static void apply_parallel(enum cg_op op, struct cg_resource **rs, int n)
+{
+	pthread_t t[16];
+	struct job jobs[16];
+	for (int i = 0; i < n; i++) {
+		memset(&jobs[i], 0, sizeof(jobs[i]));
+		jobs[i].op = op;
+		jobs[i].desired = rs[i];
+		pthread_create(&t[i], NULL, job_run, &jobs[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(jobs[i].rc == 0, "%s %s: %s", cg_op_name(op), rs[i]->addr, jobs[i].err.msg);
+	}
+}
+
+/* --- running programs ---------------------------------------------------- */
+
+/* Run argv, return exit status; stdout+stderr into *out (caller frees). */
+static int run(char **out, const char *const argv[])
+{
+	int pfd[2];
+	if (pipe(pfd) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDONLY);
+		dup2(dn, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	struct cg_buf b = {0};
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+		cg_buf_add(&b, buf, (size_t)n);
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	if (out)
+		*out = b.data ? cg_buf_detach(&b) : cg_xstrdup("");
+	cg_buf_free(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define RUN(out, ...) run((out), (const char *const[]){ __VA_ARGS__, NULL })
+
+static char STATE[512], KH[600];
+
+/* ssh to a machine as the login user with its pinned host key only. */
+static int ssh_to(const struct cg_resource *m, const char *host_key, const char *cmd, char **out)
+{
+	char kh[1200];
+	snprintf(kh, sizeof(kh), "%s %s\n", m->addr, host_key);
+	FILE *f = fopen(KH, "w");
+	if (!f)
+		return -1;
+	fputs(kh, f);
+	fclose(f);
+	struct cg_resource kp;
+	memset(&kp, 0, sizeof(kp));
+	char kaddr[64];
+	snprintf(kaddr, sizeof(kaddr), "keypair.%s", m->region);
+	if (CTX.lookup(&CTX, kaddr, &kp) != 0)
+		return -1;
+	char alias[128], khopt[700], dest[128];
+	snprintf(alias, sizeof(alias), "HostKeyAlias=%s", m->addr);
+	snprintf(khopt, sizeof(khopt), "UserKnownHostsFile=%s", KH);
+	snprintf(dest, sizeof(dest), "cassandgo@%s", cg_res_get(m, "private_ip"));
+	int r = RUN(out, "ssh", "-F", "/dev/null", "-i", cg_res_get(&kp, "key_file"),
+		    "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		    "-o", "StrictHostKeyChecking=yes", "-o", "GlobalKnownHostsFile=/dev/null",
+		    "-o", khopt, "-o", alias, "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+		    dest, cmd);
+	cg_res_clear(&kp);
+	return r;
+}
+
+/* Running (a zombie waiting for init to reap it counts as gone). */
+static bool alive(pid_t pid)
+{
+	char path[64], *s = NULL;
+	size_t n;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (cg_file_read(path, &s, &n, NULL) != 0)
+		return false;
+	const char *rp = strrchr(s, ')');
+	bool r = rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+	free(s);
+	return r;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static const char *attr_of(const struct cg_rset *s, const char *addr, const char *key)
+{
+	struct cg_resource *r = cg_rset_find(s, addr);
+	return r ? cg_res_get(r, key) : NULL;
+}
+
+static void refresh(struct cg_rset *live, const struct cg_rset *known)
+{
+	struct cg_err err = {0};
+	cg_rset_init(live);
+	int r = cg_provider_local.refresh(P, known, live, &err);
+	CHECK(r == 0, "refresh: %s", err.msg);
+}
+
+/* Any process whose command line mentions s? */
+static int procs_mentioning(const char *s)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		char path[300], buf[4096];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		n += strstr(buf, s) != NULL;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s STATE_DIR\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(STATE, sizeof(STATE), "%s", argv[1]);
+	snprintf(KH, sizeof(KH), "%s/test_known_hosts", STATE);
+	const char *range = getenv("CG_LOCAL_TEST_RANGE");
+	char *zones1[] = { "r1-z1", "r1-z2" };
+	struct cg_dc dcs[2] = {
+		{ .name = "DC1", .region = "r1", .nodes = 2, .seeds = 1, .zones = zones1, .nzones = 2 },
+		{ .name = "DC2", .region = "r2", .nodes = 2, .seeds = 1 },
+	};
+	struct cg_cluster c = {
+		.name = "LocalTest", .provider = CG_PROVIDER_LOCAL, .cassandra_version = "5.0.6",
+		.num_tokens = 4, .heap = "512M", .ssh_user = "cassandgo", .ssh_address = CG_SSH_PRIVATE,
+		.network = (char *)(range && *range ? range : "10.213.0.0/16"),
+		.dcs = dcs, .ndcs = 2,
+	};
+	char cluster_dir[600];
+	snprintf(cluster_dir, sizeof(cluster_dir), "%s/LocalTest", STATE);
+	struct cg_env env = { .config_dir = STATE, .state_dir = STATE, .cluster_dir = cluster_dir };
+	char tag[13];
+	cg_local_tag(c.name, STATE, tag);
+	{	/* for run.sh's cleanup */
+		char path[600];
+		snprintf(path, sizeof(path), "%s/tag", STATE);
+		FILE *f = fopen(path, "w");
+		REQUIRE(f, "cannot write %s", path);
+		fprintf(f, "%s\n", tag);
+		fclose(f);
+	}
+	struct cg_err err = {0};
+	REQUIRE(cg_provider_local.open(&P, &c, &env, &err) == 0, "open: %s", err.msg);
+	pthread_mutex_init(&W.mu, NULL);
+	cg_rset_init(&W.set);
+	CTX = (struct cg_ctx){ .env = &env, .cluster = &c, .lookup = w_lookup, .list = w_list,
+			       .progress = w_progress, .priv = &W };
+
+	/* zones: listed ones, else two labels */
+	char **z;
+	int nz;
+	REQUIRE(cg_provider_local.zones(P, "r1", &z, &nz, &err) == 0, "zones: %s", err.msg);
+	CHECK(nz == 2 && !strcmp(z[0], "r1-z1") && !strcmp(z[1], "r1-z2"), "r1 zones %d", nz);
+	for (int i = 0; i < nz; i++)
+		free(z[i]);
+	free(z);
+	REQUIRE(cg_provider_local.zones(P, "r2", &z, &nz, &err) == 0, "zones: %s", err.msg);
+	CHECK(nz == 2 && !strcmp(z[0], "r2a") && !strcmp(z[1], "r2b"), "r2 zones %d", nz);
+	for (int i = 0; i < nz; i++)
+		free(z[i]);
+	free(z);
+
+	/* desired resources, as the model builds them */
+	struct cg_rset desired;
+	cg_rset_init(&desired);
+	const char *regions[2] = { "r1", "r2" };
+	for (int i = 0; i < 2; i++) {
+		char addr[64];
+		snprintf(addr, sizeof(addr), "network.%s", regions[i]);
+		struct cg_resource *r = cg_rset_new(&desired, CG_KIND_NETWORK, addr);
+		r->region = cg_xstrdup(regions[i]);
+		cg_res_setf(r, "name", 0, "cassandgo-LocalTest-%s", regions[i]);
+		snprintf(addr, sizeof(addr), "keypair.%s", regions[i]);
+		r = cg_rset_new(&desired, CG_KIND_KEYPAIR, addr);
+		r->region = cg_xstrdup(regions[i]);
+		cg_res_setf(r, "name", 0, "cassandgo-LocalTest-%s", regions[i]);
+		cg_res_set(r, "key_file", NULL, CG_ATTR_COMPUTED);
+		cg_res_set(r, "fingerprint", NULL, CG_ATTR_COMPUTED);
+	}
+	const char *mzone[4] = { "r1-z1", "r1-z2", "r2a", "r2b" };
+	const char *expect_ip[4];
+	char ipbuf[4][32];
+	{
+		unsigned a, b;
+		REQUIRE(sscanf(c.network, "%u.%u.", &a, &b) == 2, "range %s", c.network);
+		for (int i = 0; i < 4; i++) {
+			snprintf(ipbuf[i], sizeof(ipbuf[i]), "%u.%u.%d.%d", a, b, i / 2 + 1, i % 2 + 1);
+			expect_ip[i] = ipbuf[i];
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		char addr[64];
+		snprintf(addr, sizeof(addr), "machine.DC%d.n%d", i / 2 + 1, i % 2 + 1);
+		struct cg_resource *r = cg_rset_new(&desired, CG_KIND_MACHINE, addr);
+		r->region = cg_xstrdup(regions[i / 2]);
+		r->dc = cg_xasprintf("DC%d", i / 2 + 1);
+		r->node = i % 2 + 1;
+		cg_res_set(r, "cluster", "LocalTest", 0);
+		cg_res_set(r, "dc", r->dc, 0);
+		cg_res_setf(r, "node", 0, "%d", r->node);
+		cg_res_set(r, "zone", mzone[i], 0);
+		cg_res_set(r, "seed", i % 2 == 0 ? "true" : "false", 0);
+		cg_res_setf(r, "name", 0, "LocalTest-%s-n%d", r->dc, r->node);
+		cg_res_set(r, "node_type", "local", 0);
+		cg_res_set(r, "private_ip", NULL, CG_ATTR_COMPUTED);
+		cg_res_set(r, "host_key", NULL, CG_ATTR_COMPUTED);
+	}
+	struct cg_resource *nets[2], *kps[2], *ms[4];
+	for (int i = 0; i < 2; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "network.%s", regions[i]);
+		nets[i] = cg_rset_find(&desired, a);
+		snprintf(a, sizeof(a), "keypair.%s", regions[i]);
+		kps[i] = cg_rset_find(&desired, a);
+	}
+	for (int i = 0; i < 4; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "machine.DC%d.n%d", i / 2 + 1, i % 2 + 1);
+		ms[i] = cg_rset_find(&desired, a);
+	}
+
+	/* --- create ---------------------------------------------------------- */
+	int64_t t0 = cg_now_ms();
+	printf("== create networks and key pairs\n");
+	apply_parallel(CG_OP_CREATE, nets, 2);
+	apply_parallel(CG_OP_CREATE, kps, 2);
+	char bridge[32];
+	snprintf(bridge, sizeof(bridge), "/sys/class/net/cgb%s", tag);
+	REQUIRE(exists(bridge), "bridge %s missing", bridge);
+	for (int i = 0; i < 2; i++) {
+		const char *kf = attr_of(&W.set, kps[i]->addr, "key_file");
+		struct stat st;
+		REQUIRE(kf && stat(kf, &st) == 0, "key file of %s", kps[i]->addr);
+		CHECK((st.st_mode & 0777) == 0600, "key %s mode %o", kf, st.st_mode & 0777);
+		const char *fp = attr_of(&W.set, kps[i]->addr, "fingerprint");
+		char *out = NULL;
+		CHECK(RUN(&out, "ssh-keygen", "-l", "-f", kf) == 0 && fp && strstr(out, fp),
+		      "fingerprint %s vs ssh-keygen: %s", fp ? fp : "(null)", out);
+		free(out);
+	}
+	printf("== create 4 machines in parallel\n");
+	int64_t t1 = cg_now_ms();
+	apply_parallel(CG_OP_CREATE, ms, 4);
+	int64_t t2 = cg_now_ms();
+	printf("   machines ready in %lld ms (networks+keys %lld ms)\n", (long long)(t2 - t1),
+	       (long long)(t1 - t0));
+
+	struct passwd *pw = getpwnam("cassandgo");
+	REQUIRE(pw, "user cassandgo missing");
+	CHECK(pw->pw_shell && !strcmp(pw->pw_shell, "/bin/bash"), "shell %s", pw->pw_shell);
+	char *hostkeys[4];
+	char *ids[4];
+	for (int i = 0; i < 4; i++) {
+		struct cg_resource *m = cg_rset_find(&W.set, ms[i]->addr);
+		REQUIRE(m && m->id, "%s not recorded", ms[i]->addr);
+		ids[i] = cg_xstrdup(m->id);
+		const char *ip = cg_res_get(m, "private_ip");
+		CHECK(ip && !strcmp(ip, expect_ip[i]), "%s ip %s, want %s", m->addr, ip ? ip : "(null)", expect_ip[i]);
+		CHECK(ip && cg_res_get(m, "public_ip") && !strcmp(ip, cg_res_get(m, "public_ip")),
+		      "%s public_ip", m->addr);
+		const char *hk = cg_res_get(m, "host_key");
+		REQUIRE(hk && !strncmp(hk, "ssh-ed25519 AAAA", 16), "%s host_key %s", m->addr, hk ? hk : "(null)");
+		hostkeys[i] = cg_xstrdup(hk);
+		CHECK(!strcmp(cg_res_get(m, "ssh_port"), "22"), "ssh_port");
+		CHECK(!strcmp(cg_res_get(m, "zone"), mzone[i]), "zone kept");
+		const char *bd = cg_res_get(m, "base_dir");
+		struct stat st;
+		CHECK(bd && stat(bd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == pw->pw_uid,
+		      "%s base_dir %s", m->addr, bd);
+		CHECK(cg_res_get(m, "lib_dir") && strstr(cg_res_get(m, "lib_dir"), "cassandra-5.0.6/lib"),
+		      "lib_dir %s", cg_res_get(m, "lib_dir"));
+		char nspath[300];
+		snprintf(nspath, sizeof(nspath), "/run/netns/%s", m->id);
+		CHECK(exists(nspath), "%s missing", nspath);
+		char *out = NULL;
+		CHECK(RUN(&out, "ip", "-n", m->id, "-4", "-o", "addr", "show", "dev", "eth0") == 0 &&
+		      ip && strstr(out, ip), "address of %s: %s", m->id, out);
+		free(out);
+		out = NULL;
+		int r = ssh_to(m, hk, "echo ok-$(id -un)-$(pwd)", &out);
+		CHECK(r == 0 && strstr(out, "ok-cassandgo-"), "ssh %s: exit %d: %s", m->addr, r, out);
+		free(out);
+	}
+	/* all four host keys differ, and a wrong pinned key is refused */
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			CHECK(strcmp(hostkeys[i], hostkeys[j]), "host keys %d and %d equal", i, j);
+	{
+		struct cg_resource *m = cg_rset_find(&W.set, ms[0]->addr);
+		char *out = NULL;
+		int r = ssh_to(m, hostkeys[1], "true", &out);
+		CHECK(r == 255 && strstr(out, "HOST IDENTIFICATION HAS CHANGED"),
+		      "ssh with the wrong pinned key: exit %d: %s", r, out);
+		free(out);
+	}
+	/* nodes reach each other across DCs (one bridge) */
+	{
+		char *out = NULL;
+		struct cg_resource *m = cg_rset_find(&W.set, ms[0]->addr);
+		char cmd[200];
+		snprintf(cmd, sizeof(cmd), "exec 3<>/dev/tcp/%s/22 && head -c 4 <&3", expect_ip[3]);
+		int r = ssh_to(m, hostkeys[0], cmd, &out);
+		CHECK(r == 0 && strstr(out, "SSH-"), "DC1.n1 -> DC2.n2:22: exit %d: %s", r, out);
+		free(out);
+	}
+
+	/* --- idempotent re-create: same node, same key, same sshd ------------ */
+	printf("== create again (idempotent)\n");
+	char pidpath[300];
+	snprintf(pidpath, sizeof(pidpath), "/run/cassandgo/%s/sshd.pid", ids[0]);
+	char *pid_before = NULL, *pid_after = NULL;
+	size_t len;
+	cg_file_read(pidpath, &pid_before, &len, NULL);
+	CHECK(apply(CG_OP_CREATE, ms[0], &err) == 0, "re-create: %s", err.msg);
+	cg_file_read(pidpath, &pid_after, &len, NULL);
+	CHECK(pid_before && pid_after && !strcmp(pid_before, pid_after), "sshd restarted needlessly");
+	CHECK(!strcmp(attr_of(&W.set, ms[0]->addr, "host_key"), hostkeys[0]), "host key changed");
+	free(pid_before);
+	free(pid_after);
+
+	/* --- refresh ----------------------------------------------------------- */
+	printf("== refresh\n");
+	struct cg_rset live;
+	refresh(&live, &W.set);
+	CHECK(live.n == 8, "refresh found %d resources, want 8", live.n);
+	for (int i = 0; i < 2; i++) {
+		CHECK(cg_rset_find(&live, nets[i]->addr), "%s not refreshed", nets[i]->addr);
+		CHECK(attr_of(&live, kps[i]->addr, "fingerprint") &&
+		      !strcmp(attr_of(&live, kps[i]->addr, "fingerprint"),
+			      attr_of(&W.set, kps[i]->addr, "fingerprint")), "%s fingerprint", kps[i]->addr);
+	}
+	for (int i = 0; i < 4; i++) {
+		const char *a = ms[i]->addr;
+		CHECK(attr_of(&live, a, "sshd") && !strcmp(attr_of(&live, a, "sshd"), "up"), "%s sshd", a);
+		CHECK(attr_of(&live, a, "private_ip") && !strcmp(attr_of(&live, a, "private_ip"), expect_ip[i]),
+		      "%s ip", a);
+		CHECK(attr_of(&live, a, "host_key") && !strcmp(attr_of(&live, a, "host_key"), hostkeys[i]),
+		      "%s host_key", a);
+	}
+	cg_rset_free(&live);
+	/* a state that lost everything still sees the machines, labels included */
+	struct cg_rset none;
+	cg_rset_init(&none);
+	refresh(&live, &none);
+	CHECK(attr_of(&live, ms[1]->addr, "zone") && !strcmp(attr_of(&live, ms[1]->addr, "zone"), "r1-z2"),
+	      "zone from the node's own record");
+	CHECK(attr_of(&live, ms[3]->addr, "seed") && !strcmp(attr_of(&live, ms[3]->addr, "seed"), "false"),
+	      "seed from the node's own record");
+	CHECK(cg_rset_find(&live, ms[3]->addr) && cg_rset_find(&live, ms[3]->addr)->region &&
+	      !strcmp(cg_rset_find(&live, ms[3]->addr)->region, "r2"), "region");
+	cg_rset_free(&live);
+
+	/* --- sshd dies: refresh says down, update restarts it ------------------ */
+	printf("== kill one sshd\n");
+	snprintf(pidpath, sizeof(pidpath), "/run/cassandgo/%s/sshd.pid", ids[1]);
+	char *pids = NULL;
+	REQUIRE(cg_file_read(pidpath, &pids, &len, NULL) == 0, "pid file %s", pidpath);
+	pid_t spid = (pid_t)atoi(pids);
+	free(pids);
+	REQUIRE(spid > 1 && kill(spid, SIGKILL) == 0, "kill sshd %d", (int)spid);
+	for (int i = 0; i < 100 && kill(spid, 0) == 0; i++)
+		usleep(20000);
+	refresh(&live, &W.set);
+	CHECK(attr_of(&live, ms[1]->addr, "sshd") && !strcmp(attr_of(&live, ms[1]->addr, "sshd"), "down"),
+	      "dead sshd reported %s", attr_of(&live, ms[1]->addr, "sshd"));
+	CHECK(!strcmp(attr_of(&live, ms[0]->addr, "sshd"), "up"), "others stay up");
+	cg_rset_free(&live);
+	CHECK(apply(CG_OP_UPDATE, ms[1], &err) == 0, "update: %s", err.msg);
+	refresh(&live, &W.set);
+	CHECK(attr_of(&live, ms[1]->addr, "sshd") && !strcmp(attr_of(&live, ms[1]->addr, "sshd"), "up"),
+	      "sshd after update %s", attr_of(&live, ms[1]->addr, "sshd"));
+	cg_rset_free(&live);
+	{
+		char *out = NULL;
+		int r = ssh_to(cg_rset_find(&W.set, ms[1]->addr), hostkeys[1], "true", &out);
+		CHECK(r == 0, "ssh after restart: exit %d: %s", r, out);
+		free(out);
+	}
+
+	/* --- half-made machine (veth gone, as after a crash): create finishes it */
+	printf("== repair a half-made machine\n");
+	{
+		char *out = NULL;
+		CHECK(RUN(&out, "ip", "-n", ids[2], "link", "del", "dev", "eth0") == 0, "del eth0: %s", out);
+		free(out);
+		refresh(&live, &W.set);
+		CHECK(cg_rset_find(&live, ms[2]->addr) && !strcmp(attr_of(&live, ms[2]->addr, "sshd"), "down"),
+		      "machine without a link is down");
+		cg_rset_free(&live);
+		CHECK(apply(CG_OP_CREATE, ms[2], &err) == 0, "repair: %s", err.msg);
+		out = NULL;
+		int r = ssh_to(cg_rset_find(&W.set, ms[2]->addr), hostkeys[2], "true", &out);
+		CHECK(r == 0, "ssh after repair: exit %d: %s", r, out);
+		free(out);
+	}
+
+	/* a process left running on a node (as Cassandra will be) */
+	pid_t stray = 0;
+	{
+		char *out = NULL;
+		int r = ssh_to(cg_rset_find(&W.set, ms[3]->addr), hostkeys[3],
+			       "sleep 600 </dev/null >/dev/null 2>&1 & echo $!", &out);
+		CHECK(r == 0 && (stray = (pid_t)atoi(out)) > 1, "start a stray process: %s", out);
+		free(out);
+	}
+
+	/* --- delete everything --------------------------------------------------- */
+	printf("== delete all\n");
+	int64_t t3 = cg_now_ms();
+	apply_parallel(CG_OP_DELETE, ms, 4);
+	apply_parallel(CG_OP_DELETE, kps, 2);
+	apply_parallel(CG_OP_DELETE, nets, 2);
+	printf("   deleted in %lld ms\n", (long long)(cg_now_ms() - t3));
+	CHECK(W.set.n == 0, "%d resources left recorded", W.set.n);
+	CHECK(!exists(bridge), "bridge %s left", bridge);
+	for (int i = 0; i < 4; i++) {
+		char path[300];
+		snprintf(path, sizeof(path), "/run/netns/%s", ids[i]);
+		CHECK(!exists(path), "%s left", path);
+		snprintf(path, sizeof(path), "/run/cassandgo/%s", ids[i]);
+		CHECK(!exists(path), "%s left", path);
+		CHECK(procs_mentioning(ids[i]) == 0, "a process of %s is left", ids[i]);
+	}
+	{
+		DIR *d = opendir("/sys/class/net");
+		struct dirent *e;
+		char *out = NULL;
+		/* our veths are the only cgv* on the bridge; none may remain unattached
+		 * to a namespace of ours: count links whose peer was ours */
+		RUN(&out, "ip", "-o", "link", "show", "type", "veth");
+		int left = 0;
+		for (int i = 0; i < 4; i++) {
+			char h[17], veth[20];
+			cg_hash_hex(cg_hash64(ids[i], strlen(ids[i])), h);
+			snprintf(veth, sizeof(veth), "cgv%.12s", h);
+			left += strstr(out, veth) != NULL;
+		}
+		CHECK(left == 0, "%d veth left: %s", left, out);
+		free(out);
+		if (d)
+			closedir(d);
+		(void)e;
+	}
+	CHECK(stray > 1 && !alive(stray), "stray process %d survived", (int)stray);
+	{
+		char path[600];
+		snprintf(path, sizeof(path), "%s/keys", STATE);
+		CHECK(!exists(path), "%s left", path);
+		const char *root = getenv("CASSANDGO_LOCAL_ROOT");
+		if (root) {
+			DIR *d = opendir(root);
+			int n = 0;
+			struct dirent *e;
+			while (d && (e = readdir(d)))
+				n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+			if (d)
+				closedir(d);
+			CHECK(n == 0, "%d entries left in %s", n, root);
+		}
+	}
+	refresh(&live, &W.set);
+	CHECK(live.n == 0, "refresh after delete found %d", live.n);
+	cg_rset_free(&live);
+	/* deleting again is a no-op, not an error */
+	apply_parallel(CG_OP_DELETE, ms, 1);
+
+	for (int i = 0; i < 4; i++) {
+		free(hostkeys[i]);
+		free(ids[i]);
+	}
+	cg_rset_free(&desired);
+	cg_rset_free(&W.set);
+	cg_provider_local.close(P);
+	unlink(KH);
+	printf("local provider test: %s (%d failures), total %lld ms\n", failures ? "FAILED" : "ok",
+	       failures, (long long)(cg_now_ms() - t0));
+	return failures ? 1 : 0;
+}
