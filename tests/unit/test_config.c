@@ -251,6 +251,29 @@ static void test_examples(void **state)
 	cg_config_free(cfg);
 }
 
+/* Every shipped example loads (examples added later are covered too). */
+static void test_all_examples(void **state)
+{
+	(void)state;
+	DIR *d = opendir("../examples");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 5 || strcmp(e->d_name + l - 5, ".yaml"))
+			continue;
+		char *path = cg_xasprintf("../examples/%s", e->d_name);
+		struct cg_config *cfg = load_ok(path);
+		assert_true(cfg->nclusters >= 1);
+		cg_config_free(cfg);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 2);
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -365,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_cluster),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_all_examples),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_bad_configs),
