@@ -26,6 +26,8 @@
 #define CG_MAX_DCS 64
 #define CG_MAX_FILE (4 << 20)
 #define CG_NAME_MAX 48
+#define CG_MAX_DEPTH 32
+#define CG_MAX_ENTRIES 10000
 
 static const char *const aws_regions[] = {
 	"af-south-1",
@@ -217,10 +219,14 @@ static int tag_fail(struct ld *ld, yaml_mark_t m, const char *tag)
  * scalars and unique. Returns NULL with ld->err filled on error.
  */
 static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
-			   const char *path)
+			   const char *path, int depth)
 {
 	struct ynode *n = cg_xcalloc(1, sizeof(*n));
 	n->pos = mark_pos(ev->start_mark);
+	if (depth > CG_MAX_DEPTH) {	/* the recursion must not eat the stack */
+		fail(ld, n->pos, path, "at most 32 levels", "nesting too deep");
+		goto bad;
+	}
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		anchor_fail(ld, ev->start_mark, (char *)ev->data.alias.anchor, true);
@@ -271,6 +277,12 @@ static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
 			yaml_event_delete(&kev);
 			return n;
 		}
+		if (i >= CG_MAX_ENTRIES) {	/* keeps the duplicate check cheap */
+			fail(ld, mark_pos(kev.start_mark), path, "at most 10000 entries",
+			     "too many entries");
+			yaml_event_delete(&kev);
+			goto bad_noev;
+		}
 		char *sub;
 		if (!map) {
 			sub = cg_xasprintf("%s[%d]", path, i);
@@ -292,7 +304,7 @@ static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
 			yaml_event_delete(&kev);
 			goto bad_noev;
 		}
-		struct ynode *k = build(ld, yp, &kev, sub);
+		struct ynode *k = build(ld, yp, &kev, sub, depth + 1);
 		if (!k) {
 			free(sub);
 			goto bad_noev;
@@ -313,7 +325,7 @@ static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
 				free(sub);
 				goto bad_noev;
 			}
-			k = build(ld, yp, &vev, sub);
+			k = build(ld, yp, &vev, sub, depth + 1);
 			if (!k) {
 				free(sub);
 				goto bad_noev;
@@ -362,7 +374,7 @@ static int parse_tree(struct ld *ld, const char *text, size_t len, struct ynode 
 			yaml_event_delete(&ev);
 			continue;
 		}
-		*root = build(ld, &yp, &ev, "");
+		*root = build(ld, &yp, &ev, "", 0);
 		if (!*root)
 			goto out;
 	}
