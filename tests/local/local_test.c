@@ -38,8 +38,9 @@ static int failures;
 } while (0)
 
 #define REQUIRE(cond, ...) do { \
-	CHECK(cond, __VA_ARGS__); \
-	if (!(cond)) { \
+	bool ok_ = (cond); \
+	CHECK(ok_, __VA_ARGS__); \
+	if (!ok_) { \
 		fprintf(stderr, "fatal: stopping (run.sh cleans up)\n"); \
 		exit(1); \
 	} \
