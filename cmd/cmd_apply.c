@@ -56,7 +56,9 @@ static int check_planfile(const struct run_opts *o, const char *name, const stru
 				o->planfile, pf->cluster, name);
 	if (st && cg_state_meta(st, &meta, err) < 0)
 		return -1;
-	const char *lin = meta.lineage[0] ? meta.lineage : "-";
+	/* a plan made before any state existed fits a state still empty */
+	const char *lin = !strcmp(pf->lineage, "-") && meta.serial == 0 ? "-" :
+			  (meta.lineage[0] ? meta.lineage : "-");
 	if (strcmp(pf->lineage, lin) || pf->serial != meta.serial)
 		return cg_error(err, CG_EXIT_ERROR, "saved plan %s is stale: the state changed since "
 				"it was made (serial %lld, now %lld); run 'cassandgo plan %s' again",

@@ -223,11 +223,21 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 		int nj = 0;
 		if (cg_state_journal_pending(e->state, e->cluster.name, &j, &nj, err) < 0)
 			goto out;
-		for (int i = 0; i < nj; i++)
+		/* one note per interrupted run, listing what was in flight */
+		for (int i = 0; i < nj; i++) {
+			if (i && j[i].pid == j[i - 1].pid)
+				continue;
+			struct cg_buf what = {0};
+			int count = 0;
+			for (int k = i; k < nj && j[k].pid == j[i].pid; k++, count++)
+				cg_buf_addf(&what, "%s%s %s", count ? ", " : "", j[k].op, j[k].addr);
 			cg_plan_add_note(&e->plan, "an earlier run (pid %ld, %s) was interrupted "
-					 "during %s %s; %s", j[i].pid, j[i].started, j[i].op,
-					 j[i].addr, do_refresh ? "the refresh has reconciled it with "
-					 "what exists" : "run without --refresh=false to reconcile it");
+					 "with %d action%s in flight: %s; %s", j[i].pid, j[i].started,
+					 count, count == 1 ? "" : "s", what.data,
+					 do_refresh ? "the refresh has reconciled them with what exists"
+					 : "run without --refresh=false to reconcile them");
+			cg_buf_free(&what);
+		}
 		cg_state_journal_free(j, nj);
 	}
 	rc = 0;

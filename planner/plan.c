@@ -355,6 +355,9 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		else if (a->kind == CG_KIND_RING)
 			a->forget = !services_left;
 		if (owner) {
+			int cnt;
+			sorted_range(&cur, owner, &cnt);
+			a->forget = cnt == 0;	/* what it ran on is already gone */
 			for (int j = first_delete; j < plan->n; j++)
 				if (plan->v[j].op == CG_OP_DELETE && !strcmp(plan->v[j].addr, owner))
 					a->forget = true;

@@ -151,6 +151,13 @@ static int world_commit(struct cg_provider *p, struct world *w, struct cg_err *e
 	return 0;
 }
 
+static void drop_at(struct world *w, int i)
+{
+	free(w->clusters[i]);
+	w->clusters[i] = w->clusters[w->all.n - 1];
+	cg_rset_remove_at(&w->all, i);
+}
+
 static int fake_open(struct cg_provider **out, const struct cg_cluster *c,
 		     const struct cg_env *env, struct cg_err *err)
 {
@@ -208,6 +215,11 @@ static int fake_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 			cg_rset_add(live, &w.all.v[i]);
 	world_close(p, &w);
 	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static bool listed(const char *list, const char *addr)
@@ -276,9 +288,30 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			at = i;
 	if (op == CG_OP_DELETE) {
 		if (at >= 0) {
-			free(w.clusters[at]);
-			w.clusters[at] = w.clusters[w.all.n - 1];
-			cg_rset_remove_at(&w.all, at);
+			/* like a terminated instance: what ran on it goes too */
+			const struct cg_resource *x = &w.all.v[at];
+			char *node = x->kind == CG_KIND_MACHINE ? cg_xstrdup(strchr(x->addr, '.')) : NULL;
+			char *region = x->kind == CG_KIND_NETWORK ? cg_xstrdup(x->region) : NULL;
+			drop_at(&w, at);
+			for (int i = w.all.n - 1; i >= 0; i--) {
+				const struct cg_resource *y = &w.all.v[i];
+				const char *dot = strchr(y->addr, '.');
+				if (strcmp(w.clusters[i], p->cluster))
+					continue;
+				if ((node && dot && !strcmp(dot, node) && y->kind != CG_KIND_MACHINE) ||
+				    (region && y->kind == CG_KIND_PEERS && y->region &&
+				     !strcmp(y->region, region)))
+					drop_at(&w, i);
+			}
+			int machines = 0;
+			for (int i = 0; i < w.all.n; i++)
+				if (!strcmp(w.clusters[i], p->cluster) && w.all.v[i].kind == CG_KIND_MACHINE)
+					machines++;
+			for (int i = w.all.n - 1; node && !machines && i >= 0; i--)
+				if (!strcmp(w.clusters[i], p->cluster) && w.all.v[i].kind == CG_KIND_RING)
+					drop_at(&w, i);
+			free(node);
+			free(region);
 			rc = world_commit(p, &w, err);
 		}
 		world_close(p, &w);
@@ -336,11 +369,18 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			struct cg_buf b = {0};
 			cg_rset_init(&ms);
 			ctx->list(ctx, CG_KIND_MACHINE, &ms);
+			char **ips = cg_xcalloc((size_t)ms.n + 1, sizeof(char *));
+			int n = 0;
 			for (int i = 0; i < ms.n; i++)
 				if (ms.v[i].region && strcmp(ms.v[i].region, desired->region) &&
 				    cg_res_get(&ms.v[i], "public_ip"))
-					cg_buf_addf(&b, "%s%s/32", b.len ? "," : "",
-						    cg_res_get(&ms.v[i], "public_ip"));
+					ips[n++] = cg_xasprintf("%s/32", cg_res_get(&ms.v[i], "public_ip"));
+			qsort(ips, (size_t)n, sizeof(char *), cmp_str);
+			for (int i = 0; i < n; i++) {
+				cg_buf_addf(&b, "%s%s", b.len ? "," : "", ips[i]);
+				free(ips[i]);
+			}
+			free(ips);
 			cg_res_set(&r, "cidrs", b.data ? b.data : "", 0);
 			cg_buf_free(&b);
 			cg_rset_free(&ms);
