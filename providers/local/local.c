@@ -1254,7 +1254,8 @@ static void regions_of(struct cg_provider *p, const struct cg_rset *known, enum 
 		if (i < 0)
 			r = p->c->dcs[i + p->c->ndcs].region;
 		else if (known->v[i].kind == kind)
-			r = known->v[i].region ? known->v[i].region : strchr(known->v[i].addr, '.') + 1;
+			r = known->v[i].region ? known->v[i].region
+			    : strchr(known->v[i].addr, '.') ? strchr(known->v[i].addr, '.') + 1 : NULL;
 		else
 			continue;
 		if (!r || !valid_label(r))
@@ -1297,8 +1298,8 @@ static int local_refresh(struct cg_provider *p, const struct cg_rset *known,
 			if (k)
 				for (int a = 0; a < k->nattrs; a++)
 					cg_res_set(r, k->attrs[a].key, k->attrs[a].value, k->attrs[a].flags);
-			else
-				cg_res_set(r, "name", p->bridge, 0);
+			else	/* the model's name, so a lost state adopts it */
+				cg_res_setf(r, "name", 0, "cassandgo-%s-%s", p->c->name, regs[i]);
 			r->region = cg_xstrdup(regs[i]);
 			cg_res_set_id(r, p->bridge);
 			free(addr);
@@ -1318,7 +1319,10 @@ static int local_refresh(struct cg_provider *p, const struct cg_rset *known,
 			struct cg_resource *r = cg_rset_new(live, CG_KIND_KEYPAIR, addr);
 			const char *name = k ? cg_res_get(k, "name") : NULL;
 			char *dflt = cg_xasprintf("%s-%s", p->cname, regs[i]);
-			cg_res_set(r, "name", name ? name : dflt, 0);
+			if (name)
+				cg_res_set(r, "name", name, 0);
+			else
+				cg_res_setf(r, "name", 0, "cassandgo-%s-%s", p->c->name, regs[i]);
 			cg_res_set(r, "key_file", file, CG_ATTR_COMPUTED);
 			cg_res_set(r, "fingerprint", fp, CG_ATTR_COMPUTED);
 			r->region = cg_xstrdup(regs[i]);
@@ -1418,7 +1422,7 @@ static int keypair_ensure(struct cg_provider *p, const struct cg_resource *desir
 	char *name = cg_xasprintf("%s-%s", p->cname, region);
 	cg_res_set_id(result, name);
 	if (!cg_res_get(result, "name"))
-		cg_res_set(result, "name", name, 0);
+		cg_res_setf(result, "name", 0, "cassandgo-%s-%s", p->c->name, region);
 	free(name);
 	cg_res_set(result, "key_file", file, CG_ATTR_COMPUTED);
 	cg_res_set(result, "fingerprint", fp, CG_ATTR_COMPUTED);

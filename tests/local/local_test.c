@@ -424,6 +424,42 @@ int main(int argc, char **argv)
 		      "fingerprint %s vs ssh-keygen: %s", fp ? fp : "(null)", out);
 		free(out);
 	}
+	/* another state directory with the same range: refused (two bridges
+	 * on one subnet would route to only one), and no second bridge */
+	{
+		char other[600], tag2[13], br2[40];
+		snprintf(other, sizeof(other), "%s/other", STATE);
+		struct cg_env env2 = env;
+		env2.state_dir = other;
+		cg_local_tag(c.name, other, tag2);
+		CHECK(strcmp(tag, tag2) != 0, "two state dirs, one tag %s", tag);
+		struct cg_provider *p2;
+		REQUIRE(cg_provider_local.open(&p2, &c, &env2, &err) == 0, "open: %s", err.msg);
+		struct cg_resource res;
+		memset(&res, 0, sizeof(res));
+		struct cg_err e2 = {0};
+		int r = cg_provider_local.apply(p2, &CTX, CG_OP_CREATE, nets[0], NULL, &res, &e2);
+		CHECK(r != 0 && strstr(e2.msg, "overlaps"), "same range twice: %d %s", r, e2.msg);
+		snprintf(br2, sizeof(br2), "/sys/class/net/cgb%s", tag2);
+		CHECK(!exists(br2), "second bridge %s created", br2);
+		cg_res_clear(&res);
+		cg_provider_local.close(p2);
+	}
+	/* not root: a plain message */
+	{
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct cg_provider *p3;
+			struct cg_err e3 = {0};
+			if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+				_exit(3);
+			int r = cg_provider_local.open(&p3, &c, &env, &e3);
+			_exit(r != 0 && strstr(e3.msg, "needs root") ? 0 : 1);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "open as non-root: status %d", st);
+	}
 	printf("== create 4 machines in parallel\n");
 	int64_t t1 = cg_now_ms();
 	apply_parallel(CG_OP_CREATE, ms, 4);
@@ -528,6 +564,11 @@ int main(int argc, char **argv)
 	struct cg_rset none;
 	cg_rset_init(&none);
 	refresh(&live, &none);
+	CHECK(attr_of(&live, "network.r2", "name") &&
+	      !strcmp(attr_of(&live, "network.r2", "name"), "cassandgo-LocalTest-r2"), "network name");
+	CHECK(attr_of(&live, "keypair.r1", "name") &&
+	      !strcmp(attr_of(&live, "keypair.r1", "name"), "cassandgo-LocalTest-r1"), "keypair name");
+	CHECK(live.n == 8, "refresh without a state found %d, want 8", live.n);
 	CHECK(attr_of(&live, ms[1]->addr, "zone") && !strcmp(attr_of(&live, ms[1]->addr, "zone"), "r1-z2"),
 	      "zone from the node's own record");
 	CHECK(attr_of(&live, ms[3]->addr, "seed") && !strcmp(attr_of(&live, ms[3]->addr, "seed"), "false"),
