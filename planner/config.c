@@ -26,6 +26,7 @@
 #define CG_MAX_DCS 64
 #define CG_MAX_FILE (4 << 20)
 #define CG_NAME_MAX 48
+#define CG_CASSANDRA_DEFAULT "5.0.9"
 #define CG_MAX_DEPTH 32
 #define CG_MAX_ENTRIES 10000
 
@@ -1040,7 +1041,7 @@ static int want_heap(struct ld *ld, const struct ynode *v, const char *key, char
 
 static int want_version(struct ld *ld, const struct ynode *v, const char *key, char **out)
 {
-	const char *s, *exp = "a Cassandra release X.Y.Z, 4.0.0 or later, such as 5.0.6";
+	const char *s, *exp = "a Cassandra release X.Y.Z, 4.0.0 or later, such as 5.0.9";
 	char b[128];
 	if (v->type != Y_SCALAR || scalar_is_null(v))
 		return fail(ld, v->pos, key, exp, "got %s", describe(v, b, sizeof(b)));
@@ -1204,7 +1205,9 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 static void cluster_defaults(struct cg_cluster *c)
 {
 	bool local = c->provider == CG_PROVIDER_LOCAL;
-	c->cassandra_version = cg_xstrdup("5.0.6");
+	/* the release tests/cassandra/VERSION pins (the local jar cache holds
+	 * that one); test_config checks the two agree */
+	c->cassandra_version = cg_xstrdup(CG_CASSANDRA_DEFAULT);
 	c->num_tokens = 16;
 	c->heap = cg_xstrdup(local ? "512M" : "2G");
 	c->ssh_user = cg_xstrdup(local ? "cassandgo" : "ubuntu");
