@@ -12,3 +12,21 @@ CHECKS += check-ssh
 check: check-ssh
 check-ssh: $(SSH_INTEG)
 	tests/ssh/run.sh $(SSH_INTEG)
+
+# The node control script, compiled into the library (uploaded by the
+# bootstrap provider to <base_dir>/bin/cgnode when its hash differs).
+CGNODE_GEN := $(BUILD)/gen/cgnode_script.c
+$(CGNODE_GEN): providers/ssh/cgnode providers/ssh/ssh.mk
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from providers/ssh/cgnode by providers/ssh/ssh.mk */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char cg_cgnode_script[];'; \
+	  echo 'extern const size_t cg_cgnode_script_len;'; \
+	  echo 'const unsigned char cg_cgnode_script[] = {'; \
+	  od -An -v -tx1 providers/ssh/cgnode | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t cg_cgnode_script_len = sizeof(cg_cgnode_script);'; } > $@.tmp
+	@mv -f $@.tmp $@
+$(BUILD)/gen/cgnode_script.o: $(CGNODE_GEN)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(LIB_A): $(BUILD)/gen/cgnode_script.o

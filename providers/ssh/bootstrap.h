@@ -1,0 +1,43 @@
+/*
+ * bootstrap.h - the SSH bootstrap provider: turns machines into Cassandra
+ * nodes and the nodes into one ring (kinds install, config, service, ring).
+ *
+ * Every action opens its own SSH session to its node (the executor runs
+ * several at once); refresh probes all machines with a bounded pool of
+ * threads. The node control script providers/ssh/cgnode is compiled into
+ * the library and uploaded to <base_dir>/bin/cgnode when its hash differs.
+ *
+ * Environment knobs (seconds): CASSANDGO_SSH_TIMEOUT (connect while a
+ * machine boots, 300), CASSANDGO_START_TIMEOUT (Cassandra serving CQL, 180),
+ * CASSANDGO_RING_TIMEOUT (ring healthy, 300), CASSANDGO_INSTALL_TIMEOUT
+ * (1200), CASSANDGO_REFRESH_TIMEOUT (connect during refresh, 10).
+ */
+#ifndef CG_BOOTSTRAP_H
+#define CG_BOOTSTRAP_H
+
+#include <stddef.h>
+#include "../provider.h"
+
+extern const struct cg_provider_ops cg_provider_bootstrap_ssh;
+
+/* The embedded node control script (generated at build time). */
+extern const unsigned char cg_cgnode_script[];
+extern const size_t cg_cgnode_script_len;
+
+/* --- pure helpers, exposed for the unit tests ------------------------------ */
+
+/* Value of key in `cgnode status` output ("key=value" lines); NULL when
+ * absent. Caller frees. */
+char *cg_boot_status_get(const char *status, const char *key);
+
+/*
+ * Per-node share of its DC's token ring from `nodetool ring` output: for
+ * every node, the sum of the ranges ending at its tokens, where ranges are
+ * taken between consecutive tokens of the same DC (what a keyspace with one
+ * replica in that DC gives each node). addrs[n] in, shares[n] out (0..1;
+ * -1 when the address has no token). Returns the number of tokens parsed.
+ */
+int cg_boot_ring_shares(const char *ring_text, const char *const *addrs, int n,
+			double *shares);
+
+#endif
