@@ -971,6 +971,13 @@ static void machine_attrs(struct cg_provider *p, const struct node *nd, const ch
 	cg_res_set(r, "base_dir", nd->base_dir, CG_ATTR_COMPUTED);
 	cg_res_set(r, "lib_dir", p->lib_dir, CG_ATTR_COMPUTED);
 	cg_res_set(r, "sshd", up ? "up" : "down", CG_ATTR_COMPUTED);
+	/* the planner plans an update in place for health != "ok" */
+	if (up)
+		cg_res_set(r, "health", "ok", CG_ATTR_COMPUTED);
+	else if (ip && *ip)
+		cg_res_setf(r, "health", CG_ATTR_COMPUTED, "sshd is not answering on %s:%d", ip, SSH_PORT);
+	else
+		cg_res_set(r, "health", "the namespace has no address", CG_ATTR_COMPUTED);
 }
 
 static int machine_ensure(struct cg_provider *p, struct cg_ctx *ctx,
@@ -1111,6 +1118,7 @@ static int machine_destroy(struct cg_provider *p, struct cg_ctx *ctx,
 	char *cdir = cg_dirname(nd.base_dir);
 	rmdir(cdir);
 	free(cdir);
+	rmdir(p->root);		/* only when empty: nothing of ours is left */
 	rmdir(RUN_ROOT);
 	rc = 0;
 out:

@@ -590,7 +590,10 @@ int main(int argc, char **argv)
 	refresh(&live, &W.set);
 	CHECK(attr_of(&live, ms[1]->addr, "sshd") && !strcmp(attr_of(&live, ms[1]->addr, "sshd"), "down"),
 	      "dead sshd reported %s", attr_of(&live, ms[1]->addr, "sshd"));
+	CHECK(attr_of(&live, ms[1]->addr, "health") && strstr(attr_of(&live, ms[1]->addr, "health"), "sshd"),
+	      "health of a dead sshd: %s", attr_of(&live, ms[1]->addr, "health"));
 	CHECK(!strcmp(attr_of(&live, ms[0]->addr, "sshd"), "up"), "others stay up");
+	CHECK(!strcmp(attr_of(&live, ms[0]->addr, "health"), "ok"), "others stay healthy");
 	cg_rset_free(&live);
 	CHECK(apply(CG_OP_UPDATE, ms[1], &err) == 0, "update: %s", err.msg);
 	refresh(&live, &W.set);
