@@ -4,10 +4,18 @@
 # (default root /var/cache/cassandgo). Idempotent: a complete cache (marker
 # present and every jar it lists intact) is left alone. Prints the lib dir.
 #
-#   fetch.sh [--check]    --check: only verify; exit 1 when incomplete
+#   fetch.sh [--check] [VERSION]
+#     --check   only verify; exit 1 when incomplete
+#     VERSION   another 5.0.x than the pinned one (tests/cassandra/VERSION)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-version=$(tr -d ' \n' <"$here/VERSION")
+check=0
+if [ "${1:-}" = --check ]; then check=1; shift; fi
+version=${1:-$(tr -d ' \n' <"$here/VERSION")}
+case $version in
+[0-9]*.[0-9]*.[0-9]*) ;;
+*) echo "fetch.sh: bad version '$version' (X.Y.Z)" >&2; exit 64 ;;
+esac
 root=${CASSANDGO_CASSANDRA_CACHE:-/var/cache/cassandgo}
 dir=$root/cassandra-$version
 marker=$dir/.complete
@@ -24,7 +32,7 @@ if complete; then
 	echo "$dir/lib"
 	exit 0
 fi
-if [ "${1:-}" = --check ]; then
+if [ $check = 1 ]; then
 	echo "cassandra runtime $version: cache $dir incomplete (run: make cassandra)" >&2
 	exit 1
 fi

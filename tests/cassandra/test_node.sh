@@ -67,6 +67,20 @@ kv() {	# KEY < status output
 	sed -n "s/^$1=//p"
 }
 
+# ---- 0. the cache is verified, not trusted -----------------------------------
+ver=$(cat "$here/VERSION")
+mkdir -p "$tmp/cache"
+cp -r "$(dirname "$lib")" "$tmp/cache/"
+CASSANDGO_CASSANDRA_CACHE=$tmp/cache "$here/fetch.sh" --check >/dev/null ||
+	fail "a copy of the complete cache does not verify"
+jar=$(ls "$tmp/cache/cassandra-$ver/lib/" | grep '^jna-' | head -n1)
+: >"$tmp/cache/cassandra-$ver/lib/$jar"
+if CASSANDGO_CASSANDRA_CACHE=$tmp/cache "$here/fetch.sh" --check >/dev/null 2>&1; then
+	fail "a cache with a truncated $jar passes --check"
+fi
+rm -rf "$tmp/cache"
+pass "cache: complete copy verifies, a truncated jar does not"
+
 # ---- 1. one node, unprivileged ---------------------------------------------
 root1=$tmp/one
 "$render" "$root1" "$lib" Single 512M 16 "DC1:127.0.0.1/rack1" >/dev/null ||
@@ -78,7 +92,22 @@ c1=$n1/bin/cgnode
 
 st=$(as_nobody "$c1" status)
 [ "$(kv running <<<"$st")" = 0 ] || fail "status before start says running: $st"
-pass "status before start: running=0"
+[ "$(kv installed <<<"$st")" = 0 ] || fail "status before install says installed: $st"
+pass "status before install/start: installed=0 running=0"
+
+out=$(as_nobody "$c1" install "dir:$lib" "$ver") || fail "install dir:$lib $ver"
+[ "$out" = "installed $ver" ] || fail "install printed: $out"
+out=$(as_nobody "$c1" install "dir:$lib" "$ver") || fail "second install"
+st=$(as_nobody "$c1" status)
+[ "$(kv installed <<<"$st")" = 1 ] && [ "$(kv version <<<"$st")" = "$ver" ] &&
+	[ "$(kv method <<<"$st")" = "dir:$lib" ] || fail "status after install: $st"
+if as_nobody "$c1" install "dir:$lib" 4.1.0 >/dev/null 2>&1; then
+	fail "install accepted jars of another version"
+fi
+if as_nobody "$c1" install "dir:$tmp" "$ver" >/dev/null 2>&1; then
+	fail "install accepted a directory without jars"
+fi
+pass "install dir: (idempotent; refuses a wrong version or an empty dir)"
 
 t0=$(date +%s%N)
 # Command substitution waits for EOF on the pipe: if Cassandra kept the
@@ -132,6 +161,23 @@ if as_nobody "$c1" wait-ready 5 >/dev/null 2>&1; then
 fi
 pass "stop: nothing left running; stop again is a no-op; wait-ready refuses a stopped node"
 
+# Restart (what a config change does): readiness must come from the new run,
+# not from the old run's "Starting listening" line still in system.log.
+t0=$(date +%s%N)
+as_nobody "$c1" start >/dev/null || fail "restart"
+[ "$(cat "$n1/run/log.offset")" -gt 0 ] || fail "restart did not record the log offset"
+as_nobody "$c1" wait-ready 180 >/dev/null || fail "restarted node not ready"
+t_restart=$((($(date +%s%N) - t0) / 1000000))
+[ "$(grep -c 'Starting listening for CQL clients' "$n1/logs/system.log")" = 2 ] ||
+	fail "wait-ready returned before the restarted node listened"
+as_nobody "$c1" nodetool status >"$tmp/status1b" 2>/dev/null || fail "nodetool after restart"
+"$render" --parse <"$tmp/status1b" | grep -q '^DC1 127.0.0.1 UN rack1 16 ' ||
+	fail "restarted node not UN: $(cat "$tmp/status1b")"
+grep -q "$(awk '/^UN/{print $(NF-1)}' "$tmp/status1")" "$tmp/status1b" ||
+	fail "host id changed across a restart"
+as_nobody "$c1" stop >/dev/null || fail "stop after restart"
+pass "restart: ready from the new run in ${t_restart} ms, same host id, UN"
+
 # ---- 2. two nodes, two DCs, one ring ----------------------------------------
 root2=$tmp/two
 "$render" "$root2" "$lib" Pair 512M 16 "DC1:127.0.0.2/rack-a" "DC2:127.0.0.3/rack-b" >/dev/null ||
@@ -177,4 +223,4 @@ as_root "$b/bin/cgnode" stop >/dev/null || fail "stop DC2 node"
 pgrep -f "$root2/" >/dev/null && fail "a process of the pair is left"
 pass "pair stopped, nothing left"
 
-echo "cassandra: single node ready in ${t_ready} ms; 2-DC ring formed in ${t_ring} ms"
+echo "cassandra: single node ready in ${t_ready} ms (restart ${t_restart} ms); 2-DC ring formed in ${t_ring} ms"
