@@ -255,6 +255,38 @@ static int index_find(const struct builder *b, const char *addr)
 	return -1;
 }
 
+/*
+ * Values derived from machines' addresses (a config's hash, the peers'
+ * CIDRs) cannot be known before apply when one of those machines is new,
+ * whatever the model computed from the old addresses: make them unknown in
+ * a copy (*out). A service follows its config's hash.
+ */
+static bool depends_on_fresh(const struct cg_resource *d, const struct strset *fresh,
+			     const struct cg_plan *plan, struct cg_resource *out)
+{
+	const char *key = d->kind == CG_KIND_CONFIG ? "hash" :
+			  d->kind == CG_KIND_PEERS ? "cidrs" :
+			  d->kind == CG_KIND_SERVICE ? "config_hash" : NULL;
+	if (!key || !cg_res_get(d, key))
+		return false;
+	bool unknown = d->kind != CG_KIND_PEERS && strset_has(fresh, node_key(d->addr));
+	for (int k = 0; k < d->ndeps && !unknown; k++) {
+		const char *dep = d->deps[k];
+		if (!strncmp(dep, "machine.", 8) && strset_has(fresh, node_key(dep)))
+			unknown = true;
+		if (d->kind == CG_KIND_SERVICE && !strncmp(dep, "config.", 7))
+			for (int j = 0; j < plan->n; j++)
+				if (!strcmp(plan->v[j].addr, dep) && plan->v[j].has_desired &&
+				    !cg_res_get(&plan->v[j].desired, "hash"))
+					unknown = true;
+	}
+	if (!unknown)
+		return false;
+	cg_res_copy(out, d);
+	cg_res_set(out, key, NULL, cg_res_attr(d, key)->flags);
+	return true;
+}
+
 int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		 const struct cg_rset *current, const struct cg_rset *recorded,
 		 unsigned stage_kinds, struct cg_plan *plan, struct cg_err *err)
@@ -269,9 +301,20 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	sorted_init(&cur, current);
 	claimed = cg_xcalloc((size_t)cur.n + 1, sizeof(bool));
 
-	/* 1. desired resources: create, update, replace (+ duplicates) */
+	/* 1. desired resources: create, update, replace (+ duplicates).
+	 * Region-level resources and machines first: what is new among them
+	 * decides what else can be known before apply. */
+	for (int pass = 0; pass < 2; pass++)
 	for (int i = 0; i < desired->n; i++) {
-		const struct cg_resource *d = &desired->v[i];
+		const struct cg_resource *dd = &desired->v[i];
+		bool early = dd->kind == CG_KIND_MACHINE || dd->kind == CG_KIND_NETWORK ||
+			     dd->kind == CG_KIND_KEYPAIR;
+		if (early != (pass == 0))
+			continue;
+		struct cg_resource derived;
+		const struct cg_resource *d = dd;
+		if (depends_on_fresh(dd, &fresh, plan, &derived))
+			d = &derived;
 		const struct cg_resource *rec = recorded ? cg_rset_find(recorded, d->addr) : NULL;
 		int count, first = sorted_range(&cur, d->addr, &count);
 		struct cg_buf reason = {0};
@@ -324,6 +367,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			a->reason = reason.len ? cg_buf_detach(&reason) : NULL;
 		}
 		cg_buf_free(&reason);
+		if (d == &derived)
+			cg_res_clear(&derived);
 	}
 
 	/* 2. what exists but is not desired: delete */
@@ -401,6 +446,11 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		if (a->op != CG_OP_DELETE) {
 			for (int k = 0; k < a->desired.ndeps; k++) {
 				int j = index_find(&b, a->desired.deps[k]);
+				/* "seeds start first" is about a first start; restarts
+				 * follow the rolling chain below instead */
+				if (j >= 0 && a->kind == CG_KIND_SERVICE && a->op == CG_OP_UPDATE &&
+				    plan->v[j].kind == CG_KIND_SERVICE)
+					continue;
 				if (j >= 0 && j != i && plan->v[j].op != CG_OP_DELETE)
 					add_dep(a, j);
 			}
@@ -409,12 +459,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				for (int j = 0; j < plan->n; j++)
 					if (node_level(plan->v[j].kind) && !plan->v[j].forget)
 						add_dep(a, j);
-			/* one restart at a time; joining nodes one at a time */
-			if (a->kind == CG_KIND_SERVICE && a->op == CG_OP_UPDATE) {
-				if (prev_restart >= 0)
-					add_dep(a, prev_restart);
-				prev_restart = i;
-			}
+			/* joining nodes one at a time */
 			if (a->kind == CG_KIND_SERVICE && a->op == CG_OP_CREATE) {
 				char *caddr = cg_xasprintf("config.%s", node_key(a->addr));
 				const struct cg_resource *cfg = cg_rset_find(desired, caddr);
@@ -450,6 +495,25 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 						add_dep(a, j);
 		}
 	}
+
+	/* one restart at a time, seeds first, so the ring stays available */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < plan->n; i++) {
+			struct cg_action *a = &plan->v[i];
+			if (a->kind != CG_KIND_SERVICE || a->op != CG_OP_UPDATE)
+				continue;
+			const char *seed = NULL;
+			char *maddr = cg_xasprintf("machine.%s", node_key(a->addr));
+			const struct cg_resource *m = cg_rset_find(desired, maddr);
+			free(maddr);
+			seed = m ? cg_res_get(m, "seed") : NULL;
+			bool is_seed = seed && !strcmp(seed, "true");
+			if (is_seed != (pass == 0))
+				continue;
+			if (prev_restart >= 0)
+				add_dep(a, prev_restart);
+			prev_restart = i;
+		}
 
 	for (int i = 0; i < plan->n; i++) {
 		switch (plan->v[i].op) {
