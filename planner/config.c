@@ -13,6 +13,7 @@
  * Lab.datacenters[0].zones[1] (list indexes are 0-based).
  */
 #include "config.h"
+#include "cassandra_keys.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -98,6 +99,7 @@ struct ynode {
 struct ld {
 	const char *file;
 	struct cg_err *err;
+	const char *version;	/* the cluster's cassandra_version as written */
 };
 
 static void ynode_free(struct ynode *n)
@@ -1079,6 +1081,39 @@ static bool private_range(uint32_t net, int p)
 	return false;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A cassandra.yaml setting Cassandra knows (it refuses to start on an unknown
+ * one): checked for the release series the key table was generated from.
+ */
+static int check_cassandra_key(struct ld *ld, const struct ynode *k, const char *key)
+{
+	size_t sl = strlen(CG_CASSANDRA_KEYS_SERIES);
+	const char *v = ld->version;
+	if (strncmp(v, CG_CASSANDRA_KEYS_SERIES, sl) || v[sl] != '.')
+		return 0;	/* another series: its own list would be needed */
+	const char *name = k->value;
+	if (bsearch(&name, cassandra_scalar_keys, NELEM(cassandra_scalar_keys),
+		    sizeof(char *), cmp_key))
+		return 0;
+	if (bsearch(&name, cassandra_multi_keys, NELEM(cassandra_multi_keys),
+		    sizeof(char *), cmp_key))
+		return fail(ld, k->pos, key, "a setting that takes a single value",
+			    "takes a list or mapping, which cassandra: cannot hold");
+	const char *dym = closest(name, cassandra_scalar_keys, NELEM(cassandra_scalar_keys));
+	char *exp = cg_xasprintf("a cassandra.yaml setting of Cassandra %s", CG_CASSANDRA_KEYS_SERIES);
+	if (dym)
+		fail(ld, k->pos, key, exp, "unknown setting (did you mean '%s'?)", dym);
+	else
+		fail(ld, k->pos, key, exp, "unknown setting");
+	free(exp);
+	return -1;
+}
+
 /* Cluster-wide keys of the mapping form (everything but datacenters). */
 static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode *k,
 			const struct ynode *v, const char *key)
@@ -1190,6 +1225,8 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			else if (cv->type != Y_SCALAR || scalar_is_null(cv))
 				rc = fail(ld, cv->pos, ik, "a single value (string, number or boolean)",
 					  "got %s", describe(cv, b, sizeof(b)));
+			else
+				rc = check_cassandra_key(ld, ck, ik);
 			free(ik);
 			if (rc < 0)
 				return -1;
@@ -1256,6 +1293,7 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 			    "a list of datacenters, or a mapping with a datacenters: list",
 			    "got %s", describe(v, b, sizeof(b)));
 
+	ld->version = CG_CASSANDRA_DEFAULT;
 	/* provider first: it decides the defaults and what other keys may say */
 	const struct ynode *dcs = NULL;
 	struct cg_pos netpos = k->pos;
@@ -1274,6 +1312,8 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 			dcs = cv;
 		} else if (!strcmp(ck->value, "network")) {
 			netpos = cv->pos;
+		} else if (!strcmp(ck->value, "cassandra_version") && cv->type == Y_SCALAR) {
+			ld->version = cv->value;	/* checked in file order below */
 		}
 		free(key);
 		if (rc < 0)
@@ -1340,7 +1380,7 @@ void cg_config_free(struct cg_config *cfg)
 
 int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 {
-	struct ld ld = { path, err };
+	struct ld ld = { path, err, CG_CASSANDRA_DEFAULT };
 	char *text;
 	size_t len;
 	struct ynode *root = NULL;

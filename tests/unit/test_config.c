@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../planner/config.h"
+#include "../../planner/cassandra_keys.h"
 
 static struct cg_config *load_ok(const char *path)
 {
@@ -154,7 +155,7 @@ static void test_every_key(void **state)
 {
 	(void)state;
 	struct cg_config *cfg = load_ok("config/good/every-key.yaml");
-	assert_int_equal(cfg->nclusters, 3);
+	assert_int_equal(cfg->nclusters, 5);
 
 	const struct cg_cluster *c = &cfg->clusters[0];
 	assert_string_equal(c->name, "Full");
@@ -226,6 +227,13 @@ static void test_every_key(void **state)
 	assert_int_equal(c->dcs[0].nzones, 2);
 	assert_string_equal(c->dcs[0].zones[0], "r1-2-x");
 	assert_string_equal(c->dcs[0].zones[1], "r1-2-y");
+
+	c = &cfg->clusters[3];		/* a 5.0 setting under its old name */
+	assert_int_equal(c->ncassandra, 1);
+	assert_string_equal(c->cassandra[0].key, "compaction_throughput_mb_per_sec");
+	c = &cfg->clusters[4];		/* 4.1: names not checked */
+	assert_string_equal(c->cassandra_version, "4.1.5");
+	assert_string_equal(c->cassandra[0].key, "some_setting_5_0_lacks");
 	cg_config_free(cfg);
 }
 
@@ -313,6 +321,32 @@ static void test_regions(void **state)
 	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
 		assert_false(cg_config_aws_region_known(no[i]));
 	assert_false(cg_config_aws_region_known(NULL));
+}
+
+/* The generated key tables: sorted (config.c bsearches them), disjoint, and
+ * for the release series the build pins. */
+static void test_cassandra_keys(void **state)
+{
+	(void)state;
+	size_t ns = sizeof(cassandra_scalar_keys) / sizeof(*cassandra_scalar_keys);
+	size_t nm = sizeof(cassandra_multi_keys) / sizeof(*cassandra_multi_keys);
+	assert_true(ns > 300);
+	assert_true(nm > 10);
+	for (size_t i = 1; i < ns; i++)
+		assert_true(strcmp(cassandra_scalar_keys[i - 1], cassandra_scalar_keys[i]) < 0);
+	for (size_t i = 1; i < nm; i++)
+		assert_true(strcmp(cassandra_multi_keys[i - 1], cassandra_multi_keys[i]) < 0);
+	for (size_t i = 0; i < nm; i++)
+		for (size_t j = 0; j < ns; j++)
+			assert_string_not_equal(cassandra_multi_keys[i], cassandra_scalar_keys[j]);
+
+	char *pinned;
+	struct cg_err err = {0};
+	assert_int_equal(cg_file_read("cassandra/VERSION", &pinned, NULL, &err), 0);
+	size_t sl = strlen(CG_CASSANDRA_KEYS_SERIES);
+	assert_memory_equal(pinned, CG_CASSANDRA_KEYS_SERIES, sl);
+	assert_int_equal(pinned[sl], '.');
+	free(pinned);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -405,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_all_examples),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_cassandra_keys),
 		cmocka_unit_test(test_bad_configs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
