@@ -14,4 +14,5 @@ CHECKS += check-cassandra
 # `check: $(CHECKS)` is expanded before this file is read: add it directly.
 check: check-cassandra
 check-cassandra: cassandra $(BUILD)/tests/cass-render
+	@tests/cassandra/test_cgnode_apt.sh
 	@tests/cassandra/test_node.sh $(BUILD)/tests/cass-render
