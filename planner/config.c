@@ -608,6 +608,24 @@ static char *regions_with_prefix(const char *prefix)
 	return cg_buf_detach(&b);
 }
 
+/* The region prefix (eu-west of eu-west-1) closest to r, into out. */
+static bool closest_prefix(const char *r, char *out, size_t n)
+{
+	char pfx[NREGIONS][32];
+	const char *ptr[NREGIONS];
+	for (size_t i = 0; i < NREGIONS; i++) {
+		size_t pl;
+		int num;
+		region_number(aws_regions[i], &pl, &num);
+		snprintf(pfx[i], sizeof(pfx[i]), "%.*s", (int)pl, aws_regions[i]);
+		ptr[i] = pfx[i];
+	}
+	const char *best = closest(r, ptr, NREGIONS);
+	if (best)
+		snprintf(out, n, "%s", best);
+	return best != NULL;
+}
+
 /* ---- datacenters ------------------------------------------------------- */
 
 struct dcsrc {
@@ -639,7 +657,7 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 	}
 	for (const char *p = r; *p; p++) {
 		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
-			fail(ld, s->region->pos, key, "an AWS region name such as eu-west-1",
+			fail(ld, s->region->pos, key, "an AWS region name in lowercase such as eu-west-1",
 			     "'%s' is not an AWS region name", r);
 			goto out;
 		}
@@ -665,22 +683,13 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 				fail(ld, s->zone->pos, zkey, exp, "%s is not an AWS region", name);
 				free(exp);
 			} else {
-				char *pfx[NREGIONS];
-				for (size_t i = 0; i < NREGIONS; i++) {
-					size_t pl2;
-					int n2;
-					region_number(aws_regions[i], &pl2, &n2);
-					pfx[i] = cg_xstrndup(aws_regions[i], pl2);
-				}
-				const char *dym = closest(r, (const char *const *)pfx, NREGIONS);
-				if (dym)
+				char dym[32];
+				if (closest_prefix(r, dym, sizeof(dym)))
 					fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
 					     "unknown AWS region '%s' (did you mean '%s'?)", r, dym);
 				else
 					fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
 					     "unknown AWS region '%s'", r);
-				for (size_t i = 0; i < NREGIONS; i++)
-					free(pfx[i]);
 			}
 			free(list);
 			free(name);
@@ -690,7 +699,14 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 		char *list = regions_with_prefix(r);
 		char *exp = *list ? cg_xasprintf("a full region name (%s) or a zone: N key", list)
 				  : cg_xstrdup("a full AWS region name such as eu-west-1");
-		fail(ld, s->region->pos, key, exp, "'%s' is not a full region name and no zone is given", r);
+		char dym[32];
+		if (!*list && closest_prefix(r, dym, sizeof(dym)))
+			fail(ld, s->region->pos, key, exp,
+			     "unknown AWS region '%s' (did you mean '%s' with a zone: N, e.g. %s-1?)",
+			     r, dym, dym);
+		else
+			fail(ld, s->region->pos, key, exp,
+			     "'%s' is not a full region name and no zone is given", r);
 		free(exp);
 		free(list);
 		goto out;
