@@ -1005,11 +1005,45 @@ int cg_state_put(struct cg_state *st, const char *cluster, const struct cg_resou
 	if (begin_write(st, err) < 0)
 		goto out;
 	if (put_locked(st, cluster, r, err) < 0) {
-		cg_error_wrap(err, "cannot record %s", r->addr);
+		cg_error_wrap(err, "cannot record %s", r->addr ? r->addr : "(no address)");
 		rollback(st);
 		goto out;
 	}
 	rc = commit(st, err);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int cg_state_put_all(struct cg_state *st, const char *cluster, const struct cg_rset *set,
+		     int *changed, struct cg_err *err)
+{
+	int rc = -1;
+	int64_t before, after;
+	if (changed)
+		*changed = 0;
+	pthread_mutex_lock(&st->mu);
+	if (begin_write(st, err) < 0)
+		goto out;
+	if (get_serial(st, &before, err) < 0)
+		goto fail;
+	for (int i = 0; i < set->n; i++) {
+		if (put_locked(st, cluster, &set->v[i], err) < 0) {
+			cg_error_wrap(err, "cannot record %s",
+				      set->v[i].addr ? set->v[i].addr : "(no address)");
+			goto fail;
+		}
+	}
+	if (get_serial(st, &after, err) < 0)
+		goto fail;
+	if (commit(st, err) < 0)
+		goto out;
+	if (changed)
+		*changed = (int)(after - before);
+	rc = 0;
+	goto out;
+fail:
+	rollback(st);
 out:
 	pthread_mutex_unlock(&st->mu);
 	return rc;

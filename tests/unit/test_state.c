@@ -433,6 +433,51 @@ static void test_ids_and_duplicates(void **state)
 	cg_res_clear(&n2);
 }
 
+static void test_put_all(void **state)
+{
+	struct fx *f = *state;
+	struct cg_state *st = open_new(f);
+	struct cg_err err = {0};
+	struct cg_rset set, got;
+	cg_rset_init(&set);
+	for (int i = 1; i <= 3; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "service.DC1.n%d", i);
+		struct cg_resource *r = cg_rset_new(&set, CG_KIND_SERVICE, addr);
+		r->dc = cg_xstrdup("DC1");
+		r->node = i;
+		cg_res_set(r, "state", "running", 0);
+	}
+	int changed = -1;
+	assert_int_equal(cg_state_put_all(st, "c", &set, &changed, &err), 0);
+	assert_int_equal(changed, 3);
+	assert_int_equal(serial_of(st), 3);
+	assert_int_equal(cg_state_put_all(st, "c", &set, &changed, &err), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(serial_of(st), 3);
+	cg_res_set(&set.v[1], "state", "stopped", 0);
+	assert_int_equal(cg_state_put_all(st, "c", &set, &changed, &err), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(serial_of(st), 4);
+
+	/* All or nothing: a bad record in the middle leaves nothing of the batch. */
+	cg_res_set(&set.v[0], "state", "gone", 0);
+	free(set.v[1].addr);
+	set.v[1].addr = NULL;	/* violates NOT NULL */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cg_state_put_all(st, "c", &set, &changed, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot record (no address)"));
+	assert_int_equal(serial_of(st), 4);
+	cg_rset_init(&got);
+	assert_int_equal(cg_state_load(st, "c", &got, &err), 0);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(cg_res_get(&got.v[0], "state"), "running");
+	assert_string_equal(cg_res_get(&got.v[1], "state"), "stopped");
+	cg_rset_free(&got);
+	set.v[1].addr = cg_xstrdup("service.DC1.n2");
+	cg_rset_free(&set);
+}
+
 /* Child of the lock test: take the lock, report its id, wait for the word. */
 static void lock_child(const char *path, int report, int wait_fd, int release)
 {
@@ -1019,6 +1064,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_load_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_dead_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_between_pending_and_done, setup, teardown),
