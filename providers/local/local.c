@@ -800,7 +800,8 @@ static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
 	if (!path_exists(pw.pw_dir)) {
-		if (cg_mkdir_p(pw.pw_dir, 0755, err) != 0 || chown(pw.pw_dir, pw.pw_uid, pw.pw_gid) != 0) {
+		if (cg_mkdir_p(pw.pw_dir, 0755, err) != 0 || chmod(pw.pw_dir, 0755) != 0 ||
+		    chown(pw.pw_dir, pw.pw_uid, pw.pw_gid) != 0) {
 			rc = err && err->code ? -1 : cg_error(err, CG_EXIT_ERROR, "chown %s: %s",
 							      pw.pw_dir, strerror(errno));
 			goto out;
@@ -1014,6 +1015,12 @@ static int machine_ensure(struct cg_provider *p, struct cg_ctx *ctx,
 		goto out;
 	if (cg_mkdir_p(nd.base_dir, 0755, err) != 0)
 		goto out;
+	{	/* the login user walks down to base_dir whatever our umask is */
+		char *cdir = cg_dirname(nd.base_dir);
+		chmod(p->root, 0755);
+		chmod(cdir, 0755);
+		free(cdir);
+	}
 	if (chown(nd.base_dir, uid, gid) != 0) {
 		cg_error(err, CG_EXIT_ERROR, "chown %s: %s", nd.base_dir, strerror(errno));
 		goto out;

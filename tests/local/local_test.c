@@ -499,8 +499,11 @@ int main(int argc, char **argv)
 		      ip && strstr(out, ip), "address of %s: %s", m->id, out);
 		free(out);
 		out = NULL;
-		int r = ssh_to(m, hk, "echo ok-$(id -un)-$(pwd)", &out);
-		CHECK(r == 0 && strstr(out, "ok-cassandgo-"), "ssh %s: exit %d: %s", m->addr, r, out);
+		/* the login user owns base_dir (Cassandra writes there) */
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "touch '%s/.probe' && echo ok-$(id -un)", bd ? bd : "/nonexistent");
+		int r = ssh_to(m, hk, cmd, &out);
+		CHECK(r == 0 && strstr(out, "ok-cassandgo"), "ssh %s: exit %d: %s", m->addr, r, out);
 		free(out);
 	}
 	/* all four host keys differ, and a wrong pinned key is refused */
@@ -543,7 +546,10 @@ int main(int argc, char **argv)
 	/* --- refresh ----------------------------------------------------------- */
 	printf("== refresh\n");
 	struct cg_rset live;
+	int64_t tr = cg_now_ms();
 	refresh(&live, &W.set);
+	printf("   refresh of 2 networks, 2 key pairs, 4 machines: %lld ms\n",
+	       (long long)(cg_now_ms() - tr));
 	CHECK(live.n == 8, "refresh found %d resources, want 8", live.n);
 	for (int i = 0; i < 2; i++) {
 		CHECK(cg_rset_find(&live, nets[i]->addr), "%s not refreshed", nets[i]->addr);

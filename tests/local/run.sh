@@ -29,6 +29,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+chmod 755 "$tmp"	# the nodes' login user walks down to its base_dir
 mkdir -p "$tmp/state" "$tmp/nodes"
 export CASSANDGO_LOCAL_ROOT="$tmp/nodes"
 export CG_LOCAL_TEST_RANGE="${CG_LOCAL_TEST_RANGE:-10.213.0.0/16}"
