@@ -879,6 +879,14 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 				goto bad;
 			s.region = v;
 		} else if (!strcmp(kn, "zone")) {
+			/* the seed's zone is the region's number; an availability
+			 * zone here is a likely mix-up: say where it goes */
+			if (v->type == Y_SCALAR && !v->quoted && isalpha((unsigned char)v->value[0]) &&
+			    !scalar_is_null(v)) {
+				fail(ld, v->pos, key, "the region's number (region: eu-west + zone: 1 = eu-west-1)",
+				     "got '%s' (availability zones go under zones:)", v->value);
+				goto bad;
+			}
 			if (want_int(ld, v, key, 1, 99, &zone) < 0)
 				goto bad;
 			s.zone = v;
