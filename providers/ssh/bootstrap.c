@@ -571,8 +571,12 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 		if (rc == 0 && others) {
 			if (ctx->progress)
 				ctx->progress(ctx, cur->addr, "decommissioning");
+			/* Cassandra refuses when fewer nodes than a keyspace's RF would
+			 * remain; --force only on the operator's explicit say-so. */
+			const char *force = getenv("CASSANDGO_DECOMMISSION_FORCE");
 			rc = cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
-				    err, "nodetool decommission");
+				    err, "nodetool decommission%s",
+				    force && !strcmp(force, "1") ? " --force" : "");
 		}
 	}
 	if (rc == 0)

@@ -10,7 +10,9 @@
  * Environment knobs (seconds): CASSANDGO_SSH_TIMEOUT (connect while a
  * machine boots, 300), CASSANDGO_START_TIMEOUT (Cassandra serving CQL, 180),
  * CASSANDGO_RING_TIMEOUT (ring healthy, 300), CASSANDGO_INSTALL_TIMEOUT
- * (1200), CASSANDGO_REFRESH_TIMEOUT (connect during refresh, 10).
+ * (1200), CASSANDGO_REFRESH_TIMEOUT (connect during refresh, 10),
+ * CASSANDGO_DECOMMISSION_TIMEOUT (3600); CASSANDGO_DECOMMISSION_FORCE=1
+ * passes --force when fewer nodes than a keyspace's RF would remain.
  */
 #ifndef CG_BOOTSTRAP_H
 #define CG_BOOTSTRAP_H

@@ -30,3 +30,15 @@ $(CGNODE_GEN): providers/ssh/cgnode providers/ssh/ssh.mk
 $(BUILD)/gen/cgnode_script.o: $(CGNODE_GEN)
 	$(CC) $(CFLAGS) -c -o $@ $<
 $(LIB_A): $(BUILD)/gen/cgnode_script.o
+
+# The bootstrap provider on a real 2-node Cassandra ring (slow: ~2 min).
+BOOT_INTEG := $(BUILD)/tests/ssh/boot_integ
+$(BOOT_INTEG): tests/ssh/boot_integ.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+.PHONY: check-ssh-boot
+CHECKS += check-ssh-boot
+check: check-ssh-boot
+check-ssh-boot: $(BOOT_INTEG)
+	tests/ssh/boot.sh $(BOOT_INTEG)
