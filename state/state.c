@@ -331,6 +331,16 @@ static int too_new(struct cg_state *st, int v, struct cg_err *err)
 			st->path, v, CG_STATE_SCHEMA);
 }
 
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 /* --- open / close ------------------------------------------------------ */
 
 int cg_state_exists(const char *path)
@@ -424,11 +434,18 @@ int cg_state_open(struct cg_state **out, const char *path, int create, struct cg
 			return -1;
 		/* Make the file ourselves so it is 0600 whatever the umask;
 		 * SQLite gives the -wal and -shm files the same mode. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			/* SQLite does not know the file is new: make its
+			 * directory entry durable ourselves. */
+			char *dir = cg_dirname(path);
+			fsync_path(dir, O_RDONLY | O_DIRECTORY);
+			free(dir);
+		} else if (errno != EEXIST) {
 			return cg_error(err, CG_EXIT_ERROR, "cannot create %s: %s", path,
 					strerror(errno));
-		close(fd);
+		}
 	}
 
 	struct cg_state *st = cg_xcalloc(1, sizeof(*st));
@@ -1372,16 +1389,6 @@ static void prune_backups(const char *dir)
 		free(v[i].name);
 	}
 	free(v);
-}
-
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 int cg_state_backup(struct cg_state *st, char **path, struct cg_err *err)

@@ -242,6 +242,7 @@ static void test_put_load_roundtrip(void **state)
 	cg_res_set(&net, "cidr", "10.0.0.0/16", 0);
 	cg_res_set(&net, "empty", "", 0);	/* "" and NULL stay distinct */
 	/* Whatever bytes a value holds come back (JSON escapes inside). */
+	cg_res_set(&net, "bytes", "\xff\xfe not UTF-8 \x7f", 0);
 	cg_res_set(&net, "odd \"key\"", "q\"b\\s/n\nt\tc\001\037 \xc3\xa9 \xf0\x9f\x98\x80", 7);
 	struct cg_resource ring;
 	cg_res_init(&ring, CG_KIND_RING, "ring");	/* no region, dc, id, attrs */
