@@ -1094,6 +1094,21 @@ static bool user_ok(const char *s)
 	return true;
 }
 
+/* dir:/ABS/PATH: absolute, no "..", and only characters that need no
+ * quoting in the scripts that receive it. */
+static bool dir_ok(const char *s)
+{
+	if (strncmp(s, "dir:/", 5) || strlen(s) > 4 + 255)
+		return false;
+	s += 4;
+	if (strstr(s, "/../") || !strcmp(s + strlen(s) - 3, "/.."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("/._+-", *s))
+			return false;
+	return true;
+}
+
 static bool private_range(uint32_t net, int p)
 {
 	static const struct { uint32_t net; int p; } r[] = {
@@ -1204,13 +1219,12 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			c->allowed_cidrs[c->nallowed_cidrs++] = str;
 		}
 	} else if (!strcmp(kn, "install")) {
-		const char *exp = local ? "dir:/ABSOLUTE/PATH (a directory of Cassandra jars)"
-					: "apt, or dir:/ABSOLUTE/PATH";
+		const char *exp = local ? "dir:/ABSOLUTE/PATH (a directory of Cassandra jars; "
+					  "letters, digits and /._+-)"
+					: "apt, or dir:/ABSOLUTE/PATH (letters, digits and /._+-)";
 		if (want_string(ld, v, key, exp, &s) < 0)
 			return -1;
-		bool ok = (!strcmp(s, "apt") && !local) ||
-			  (!strncmp(s, "dir:/", 5) && !strstr(s, "/../") &&
-			   strcmp(s + strlen(s) - 3, "/.."));
+		bool ok = (!strcmp(s, "apt") && !local) || dir_ok(s);
 		if (!ok)
 			return fail(ld, v->pos, key, exp, "'%s' is not an install method%s", s,
 				    local && !strcmp(s, "apt") ? " for provider local" : "");
