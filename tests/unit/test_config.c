@@ -105,10 +105,32 @@ static void test_seed_file(void **state)
 	cg_config_free(cfg);
 }
 
+/* A scratch directory per test, removed by the teardown even on failure. */
+static int tmpdir_setup(void **state)
+{
+	char *dir = cg_xstrdup("/tmp/cg-test-config-XXXXXX");
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static int tmpdir_teardown(void **state)
+{
+	char *dir = *state, *path = cg_xasprintf("%s/c.yaml", dir);
+	unlink(path);
+	int rc = rmdir(dir);
+	free(path);
+	free(dir);
+	return rc;
+}
+
 /* The hash is the file's bytes: one byte more changes it. */
 static void test_hash(void **state)
 {
-	(void)state;
+	const char *dir = *state;
 	char *text;
 	size_t len;
 	struct cg_err err = {0};
@@ -116,16 +138,12 @@ static void test_hash(void **state)
 	struct cg_config *cfg = load_ok("../cassandgo.yaml");
 	assert_true(cfg->hash == cg_hash64(text, len));
 
-	char dir[] = "/tmp/cg-test-config-XXXXXX";
-	assert_non_null(mkdtemp(dir));
 	char *path = cg_xasprintf("%s/c.yaml", dir);
 	char *text2 = cg_xasprintf("%s\n", text);
 	assert_int_equal(cg_file_write_atomic(path, text2, len + 1, 0644, &err), 0);
 	struct cg_config *cfg2 = load_ok(path);
 	assert_true(cfg2->hash != cfg->hash);
 	assert_true(cfg2->hash == cg_hash64(text2, len + 1));
-	unlink(path);
-	rmdir(dir);
 	cg_config_free(cfg2);
 	cg_config_free(cfg);
 	free(path);
@@ -432,7 +450,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_file),
-		cmocka_unit_test(test_hash),
+		cmocka_unit_test_setup_teardown(test_hash, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_unknown_cluster),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_examples),

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# check-ec2: the EC2 provider through the real command line against a real
+# moto server on loopback, then again behind the fault-injecting proxy.
+#   tests/ec2/run.sh path/to/cassandgo
+set -euo pipefail
+CG=$(realpath "${1:?usage: run.sh CASSANDGO}")
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/tests/ec2/lib.sh"
+need
+isolate_env
+cp "$REPO/cassandgo.yaml" "$WORK/cassandgo.yaml"
+REGIONS=eu-west-1:5,us-east-1:5,us-west-1:5
+CHECK="python3 $EC2_DIR/check_world.py"
+
+start_moto
+use_endpoint "$MOTO_URL"
+
+step "plan lists the expected resources"
+cg plan --stage infra MultiDC >"$WORK/plan.txt" 2>&1 || { cat "$WORK/plan.txt"; die "plan failed"; }
+for kind in "machine:15" "network:3" "keypair:3" "peers:3"; do
+	n=$(grep -c "^  + ${kind%%:*}\." "$WORK/plan.txt" || true)
+	[ "$n" = "${kind##*:}" ] || { cat "$WORK/plan.txt"; die "plan: $n ${kind%%:*} to create, want ${kind##*:}"; }
+done
+grep -q 'ami *= "ubuntu-24.04"' "$WORK/plan.txt" || die "plan does not show the AMI"
+
+step "apply --stage infra creates them"
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply.txt" 2>&1 || { cat "$WORK/apply.txt"; die "apply failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+test "$(stat -c %a "$WORK/state/keys/MultiDC-eu-west-1")" = 600 || die "key file is not 0600"
+ssh-keygen -y -f "$WORK/state/keys/MultiDC-eu-west-1" >/dev/null || die "ssh cannot read the key file"
+
+step "the newest Ubuntu 24.04 image for the type's architecture was chosen"
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1],
+                   aws_access_key_id="t", aws_secret_access_key="t")
+imgs = {i["ImageId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+assert imgs == {"ami-0a24a0000000000a2"}, imgs   # m3.large: x86_64, 2025-10-20
+EOF
+
+step "cross-region rules: each region admits the others' nodes on 7000"
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+url = sys.argv[1]
+regions = ["eu-west-1", "us-east-1", "us-west-1"]
+def c(r): return boto3.client("ec2", region_name=r, endpoint_url=url, aws_access_key_id="t", aws_secret_access_key="t")
+ips = {r: {i["PublicIpAddress"] + "/32" for res in c(r).describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in res["Instances"]} for r in regions}
+for r in regions:
+    sg = c(r).describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-" + r]}])["SecurityGroups"][0]
+    got = {x["CidrIp"] for p in sg["IpPermissions"] if p.get("FromPort") == 7000 for x in p.get("IpRanges", [])}
+    want = set().union(*(ips[o] for o in regions if o != r))
+    assert got == want, (r, sorted(got ^ want))
+EOF
+
+step "a second apply changes nothing"
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply2.txt" 2>&1 || { cat "$WORK/apply2.txt"; die "second apply failed"; }
+grep -q "No changes." "$WORK/apply2.txt" || { cat "$WORK/apply2.txt"; die "second apply was not a no-op"; }
+
+step "drift: a rule opened to the world is revoked, a lost instance is replaced"
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1],
+                   aws_access_key_id="t", aws_secret_access_key="t")
+sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-us-east-1"]}])["SecurityGroups"][0]
+ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+    {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+inst = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:cassandgo:node", "Values": ["3"]}])["Reservations"] for i in r["Instances"]]
+ec2.terminate_instances(InstanceIds=[inst[0]["InstanceId"]])
+EOF
+cg plan --stage infra MultiDC >"$WORK/plan2.txt" 2>&1 || true
+grep -q "~ network.us-east-1" "$WORK/plan2.txt" || { cat "$WORK/plan2.txt"; die "plan misses the opened rule"; }
+grep -q "+ machine.DC2.n3" "$WORK/plan2.txt" || { cat "$WORK/plan2.txt"; die "plan misses the lost instance"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply3.txt" 2>&1 || { cat "$WORK/apply3.txt"; die "repair apply failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+cg apply --auto-approve --stage infra MultiDC 2>&1 | grep -q "No changes." || die "not converged after repair"
+
+step "a region that lost every instance stops the plan"
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-west-1", endpoint_url=sys.argv[1],
+                   aws_access_key_id="t", aws_secret_access_key="t")
+ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+ec2.terminate_instances(InstanceIds=ids)
+EOF
+if cg plan --stage infra MultiDC </dev/null >"$WORK/plan3.txt" 2>&1; then
+	cat "$WORK/plan3.txt"; die "plan went on although us-west-1 lost every instance"
+fi
+grep -q "refresh=false" "$WORK/plan3.txt" || { cat "$WORK/plan3.txt"; die "message does not suggest --refresh=false"; }
+if cg apply --auto-approve --stage infra MultiDC </dev/null >"$WORK/apply4.txt" 2>&1; then
+	die "--auto-approve skipped the empty-region check"
+fi
+
+step "destroy leaves nothing; a second destroy is a no-op"
+cg destroy --auto-approve --refresh=false MultiDC >"$WORK/destroy.txt" 2>&1 || { cat "$WORK/destroy.txt"; die "destroy failed"; }
+$CHECK "$MOTO_URL" MultiDC eu-west-1,us-east-1,us-west-1 --empty
+test ! -e "$WORK/state/keys/MultiDC-eu-west-1" || die "key file left after destroy"
+cg destroy --auto-approve MultiDC >"$WORK/destroy2.txt" 2>&1 || { cat "$WORK/destroy2.txt"; die "second destroy failed"; }
+grep -q "No changes." "$WORK/destroy2.txt" || { cat "$WORK/destroy2.txt"; die "second destroy did something"; }
+
+step "behind the fault proxy (throttling, 500s, dropped connections, slow answers) it converges"
+reset_moto
+rm -rf "$WORK/state"
+start_proxy --throttle 0.15 --error 0.08 --drop 0.04 --drop-after 0.04 --slow 0.03 --slow-s 0.5 --seed 7
+use_endpoint "$PROXY_URL"
+export CASSANDGO_EC2_MAX_ATTEMPTS=10
+ok=0
+for i in 1 2 3; do
+	if cg apply --auto-approve --stage infra MultiDC >"$WORK/fapply$i.txt" 2>&1; then ok=1; break; fi
+	echo "   apply $i did not finish: $(grep -m1 -i error "$WORK/fapply$i.txt" || true)"
+done
+[ $ok = 1 ] || { cat "$WORK/fapply3.txt"; die "apply never converged behind the fault proxy"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+cg apply --auto-approve --stage infra MultiDC >"$WORK/fapply-again.txt" 2>&1 || true
+grep -q "No changes." "$WORK/fapply-again.txt" || { cat "$WORK/fapply-again.txt"; die "not converged behind the proxy"; }
+ok=0
+for i in 1 2 3; do
+	if cg destroy --auto-approve MultiDC >"$WORK/fdestroy$i.txt" 2>&1; then ok=1; break; fi
+	echo "   destroy $i did not finish: $(grep -m1 -i error "$WORK/fdestroy$i.txt" || true)"
+done
+[ $ok = 1 ] || { cat "$WORK/fdestroy3.txt"; die "destroy never converged behind the fault proxy"; }
+$CHECK "$MOTO_URL" MultiDC eu-west-1,us-east-1,us-west-1 --empty
+echo "   faults injected: $(proxy_counts | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"])')"
+stop_proxy
+echo "check-ec2: all passed"
