@@ -629,6 +629,76 @@ static void test_lock_dead_holder(void **state)
 	assert_int_equal(cg_state_lock(st, "apply c", &mine, &err), 0);
 }
 
+/* Several processes at once: exactly one gets the lock; concurrent writers
+ * all succeed (busy_timeout covers each other's short transactions). */
+static void test_processes_race(void **state)
+{
+	struct fx *f = *state;
+	struct cg_err err = {0};
+	enum { P = 6 };
+	create_closed(f);
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t pids[P];
+	for (int p = 0; p < P; p++) {
+		pids[p] = fork();
+		assert_true(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct cg_state *cst;
+			struct cg_err cerr = {0};
+			struct cg_lock_info li;
+			char c;
+			close(go[1]);
+			if (cg_state_open(&cst, f->path, 0, &cerr) != 0)
+				_exit(10);
+			if (read(go[0], &c, 1) != 0)	/* EOF = start together */
+				_exit(11);
+			for (int i = 0; i < 40; i++) {
+				char addr[64];
+				snprintf(addr, sizeof(addr), "config.DC%d.n%d", p, i);
+				struct cg_resource r;
+				cg_res_init(&r, CG_KIND_CONFIG, addr);
+				cg_res_setf(&r, "hash", 0, "%016x", i * 7919 + p);
+				int rc = cg_state_put(cst, "c", &r, &cerr);
+				cg_res_clear(&r);
+				if (rc != 0)
+					_exit(12);
+			}
+			int rc = cg_state_lock(cst, "apply c", &li, &cerr);
+			int code = rc == 0 ? 0 : cerr.code == CG_EXIT_LOCKED ? 75 : 13;
+			cg_state_close(cst);
+			_exit(code);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	int winners = 0, locked = 0;
+	for (int p = 0; p < P; p++) {
+		int status;
+		assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+		assert_true(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 0)
+			winners++;
+		else if (WEXITSTATUS(status) == 75)
+			locked++;
+		else
+			fail_msg("child %d exited %d", p, WEXITSTATUS(status));
+	}
+	assert_int_equal(winners, 1);
+	assert_int_equal(locked, P - 1);
+	struct cg_state *st = open_new(f);
+	struct cg_rset set;
+	cg_rset_init(&set);
+	assert_int_equal(cg_state_load(st, "c", &set, &err), 0);
+	assert_int_equal(set.n, P * 40);
+	cg_rset_free(&set);
+	assert_int_equal(serial_of(st), P * 40);
+	struct cg_lock_info h;
+	assert_int_equal(cg_state_lock_holder(st, &h, &err), 1);
+	assert_int_equal(cg_state_unlock(st, h.id, &err), 0);
+	assert_int_equal(cg_state_check(st, &err), 0);
+}
+
 static void test_crash_between_pending_and_done(void **state)
 {
 	struct fx *f = *state;
@@ -1068,6 +1138,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_dead_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_processes_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_between_pending_and_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_pruned, setup, teardown),
