@@ -70,7 +70,7 @@ valgrind: $(UNIT_BIN)
 
 BENCHES := bench-plan
 bench: $(BENCHES)
-bench-plan: cassandgo $(BUILD)/cassandgo-test
+bench-plan: cassandgo $(BUILD)/cassandgo-test $(BUILD)/bench/mkstate
 	@tests/bench/plan.sh $(BUILD)/cassandgo-test
 
 deps:

@@ -126,14 +126,21 @@ void cg_buf_adds(struct cg_buf *b, const char *s)
 
 void cg_buf_vaddf(struct cg_buf *b, const char *fmt, va_list ap)
 {
+	/* one formatting pass when it fits (the common case), two otherwise */
 	va_list cp;
+	buf_grow(b, 64);
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	size_t room = b->cap - b->len;
+	int n = vsnprintf(b->data + b->len, room, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_grow(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 

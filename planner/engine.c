@@ -136,6 +136,11 @@ static int refresh(struct cg_engine *e, struct cg_err *err)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Zones per region: the provider's (refresh) or those recorded on the
  * region's network resource (--refresh=false). */
 static int resolve_zones(struct cg_engine *e, bool live, struct cg_zonemap *zm,
@@ -161,7 +166,38 @@ static int resolve_zones(struct cg_engine *e, bool live, struct cg_zonemap *zm,
 			const struct cg_resource *net = cg_rset_find(&e->known, na);
 			const char *zs = net ? cg_res_get(net, "zones") : NULL;
 			free(na);
-			if (zs) {
+			if (!zs) {
+				/* older records: the zones the region's machines are in */
+				struct cg_buf b = {0};
+				for (int i = 0; i < e->known.n; i++) {
+					const struct cg_resource *m = &e->known.v[i];
+					const char *mz = cg_res_get(m, "zone");
+					if (m->kind != CG_KIND_MACHINE || !mz || !m->region ||
+					    strcmp(m->region, dc->region))
+						continue;
+					char *pat = cg_xasprintf(",%s,", mz);
+					char *have = cg_xasprintf(",%s,", b.data ? b.data : "");
+					if (!strstr(have, pat))
+						cg_buf_addf(&b, "%s%s", b.len ? "," : "", mz);
+					free(pat);
+					free(have);
+				}
+				if (b.len) {
+					char *copy = cg_xstrdup(b.data), *save = NULL;
+					for (char *t = strtok_r(copy, ",", &save); t;
+					     t = strtok_r(NULL, ",", &save)) {
+						z = cg_xrealloc(z, (size_t)(nz + 1) * sizeof(char *));
+						z[nz++] = t;
+					}
+					qsort(z, (size_t)nz, sizeof(char *), cmp_str);
+					cg_zonemap_add(zm, dc->region, z, nz);
+					free(z);
+					z = NULL;
+					nz = 0;
+					free(copy);
+				}
+				cg_buf_free(&b);
+			} else {
 				char *copy = cg_xstrdup(zs), *save = NULL;
 				for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					z = cg_xrealloc(z, (size_t)(nz + 1) * sizeof(char *));

@@ -63,9 +63,50 @@ static bool node_new_cluster(const struct cg_rset *known, const char *config_add
 	return !(known && cg_rset_find(known, "ring"));
 }
 
+/* Every seed's machine and service address, computed once per build:
+ * each node's config and each non-seed's service depend on all of them. */
+struct seedlist {
+	char **machines, **services;
+	int n;
+};
+
+static void seedlist_init(struct seedlist *s, const struct cg_cluster *c)
+{
+	int total = 0;
+	for (int d = 0; d < c->ndcs; d++)
+		total += c->dcs[d].seeds;
+	s->machines = cg_xcalloc((size_t)total + 1, sizeof(char *));
+	s->services = cg_xcalloc((size_t)total + 1, sizeof(char *));
+	s->n = 0;
+	for (int d = 0; d < c->ndcs; d++)
+		for (int i = 1; i <= c->dcs[d].seeds; i++) {
+			s->machines[s->n] = cg_addr_node(CG_KIND_MACHINE, c->dcs[d].name, i);
+			s->services[s->n++] = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
+		}
+}
+
+static void seedlist_free(struct seedlist *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		free(s->machines[i]);
+		free(s->services[i]);
+	}
+	free(s->machines);
+	free(s->services);
+}
+
+/* Append distinct addresses (seed lists have no duplicates, and a node's
+ * own dependencies are never seeds' of another kind). */
+static void add_deps(struct cg_resource *r, char *const *addrs, int n)
+{
+	r->deps = cg_xrealloc(r->deps, (size_t)(r->ndeps + n) * sizeof(char *));
+	for (int i = 0; i < n; i++)
+		r->deps[r->ndeps++] = cg_xstrdup(addrs[i]);
+}
+
 static void add_node_resources(const struct cg_cluster *c, int d, int i,
 			       const struct cg_zonemap *zm, const struct cg_rset *known,
-			       unsigned kinds, struct cg_rset *out)
+			       unsigned kinds, const struct seedlist *seeds, struct cg_rset *out)
 {
 	const struct cg_dc *dc = &c->dcs[d];
 	bool seed = cg_cassconf_is_seed(dc, i);
@@ -136,12 +177,7 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_set(r, "hash", hex[0] ? hex : NULL, 0);
 		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
 		cg_res_add_dep(r, iaddr);
-		for (int dd = 0; dd < c->ndcs; dd++)
-			for (int s = 1; s <= c->dcs[dd].seeds; s++) {
-				char *a = cg_addr_node(CG_KIND_MACHINE, c->dcs[dd].name, s);
-				cg_res_add_dep(r, a);
-				free(a);
-			}
+		add_deps(r, seeds->machines, seeds->n);
 	}
 	if (kinds & CG_KIND_BIT(CG_KIND_SERVICE)) {
 		const struct cg_resource *cfg = cg_rset_find(out, caddr);
@@ -154,12 +190,7 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_set(r, "config_hash", hash, 0);
 		cg_res_add_dep(r, caddr);
 		if (!seed)
-			for (int dd = 0; dd < c->ndcs; dd++)
-				for (int s = 1; s <= c->dcs[dd].seeds; s++) {
-					char *a = cg_addr_node(CG_KIND_SERVICE, c->dcs[dd].name, s);
-					cg_res_add_dep(r, a);
-					free(a);
-				}
+			add_deps(r, seeds->services, seeds->n);
 	}
 	free(maddr);
 	free(iaddr);
@@ -203,8 +234,9 @@ static void add_peers(const struct cg_cluster *c, const char *region,
 			} else {
 				complete = false;
 			}
-			cg_res_add_dep(r, m);
-			free(m);
+			/* distinct by construction */
+			r->deps = cg_xrealloc(r->deps, (size_t)(r->ndeps + 1) * sizeof(char *));
+			r->deps[r->ndeps++] = m;
 		}
 	}
 	if (nips)
@@ -269,9 +301,12 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 			cg_res_setf(r, "name", CG_ATTR_FORCENEW, "cassandgo-%s-%s", c->name, regions[g]);
 		}
 	}
+	struct seedlist seeds;
+	seedlist_init(&seeds, c);
 	for (int d = 0; d < c->ndcs; d++)
 		for (int i = 1; i <= c->dcs[d].nodes; i++)
-			add_node_resources(c, d, i, zones, known, kinds, out);
+			add_node_resources(c, d, i, zones, known, kinds, &seeds, out);
+	seedlist_free(&seeds);
 	if (c->provider == CG_PROVIDER_AWS && nregions > 1 &&
 	    (kinds & CG_KIND_BIT(CG_KIND_PEERS)))
 		for (int g = 0; g < nregions; g++)
@@ -285,12 +320,10 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		cg_res_setf(r, "nodes", 0, "%d", total);
 		cg_res_set(r, "dcs", dcs.data, 0);
 		cg_buf_free(&dcs);
+		r->deps = cg_xrealloc(r->deps, (size_t)total * sizeof(char *));
 		for (int d = 0; d < c->ndcs; d++)
-			for (int i = 1; i <= c->dcs[d].nodes; i++) {
-				char *a = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
-				cg_res_add_dep(r, a);
-				free(a);
-			}
+			for (int i = 1; i <= c->dcs[d].nodes; i++)
+				r->deps[r->ndeps++] = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
 	}
 	free(regions);
 	return 0;
