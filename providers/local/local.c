@@ -49,6 +49,7 @@
 struct cg_provider {
 	pthread_mutex_t mu;		/* bridge, user, gone[] */
 	const struct cg_cluster *c;	/* borrowed: outlives the provider */
+	volatile sig_atomic_t *interrupted;	/* env's (may be NULL) */
 	char *state_dir;		/* absolute */
 	char *cname;			/* cluster name, sanitised for paths */
 	char tag[13];
@@ -528,8 +529,15 @@ static int ns_pids(const char *ns, pid_t **pids, int *n)
 	return 0;
 }
 
-/* TERM every process of the namespace, then KILL what is left. */
-static int ns_kill_all(const char *ns, struct cg_err *err)
+/* Ctrl-C twice: stop waiting at once (the next apply finishes the work). */
+static bool stop_now(const struct cg_provider *p)
+{
+	return p->interrupted && *p->interrupted >= 2;
+}
+
+/* TERM every process of the namespace, then KILL what is left; a second
+ * Ctrl-C skips the grace period. */
+static int ns_kill_all(const struct cg_provider *p, const char *ns, struct cg_err *err)
 {
 	for (int round = 0; round < 2; round++) {
 		int64_t deadline = cg_now_ms() + (round == 0 ? 10000 : 5000);
@@ -540,7 +548,7 @@ static int ns_kill_all(const char *ns, struct cg_err *err)
 		for (int i = 0; i < n; i++)
 			kill(pids[i], round == 0 ? SIGTERM : SIGKILL);
 		free(pids);
-		while (cg_now_ms() < deadline) {
+		while (cg_now_ms() < deadline && !(round == 0 && stop_now(p))) {
 			if (ns_pids(ns, &pids, &n) < 0)
 				return 0;
 			free(pids);
@@ -897,6 +905,8 @@ static int sshd_start(struct cg_provider *p, const struct node *nd, struct cg_er
 	while (cg_now_ms() < deadline) {
 		if (ssh_banner(nd->addr, 1000))
 			return 0;
+		if (stop_now(p))
+			return cg_error(err, CG_EXIT_ERROR, "interrupted while waiting for sshd of %s", nd->ns);
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -1110,7 +1120,7 @@ static int machine_destroy(struct cg_provider *p, struct cg_ctx *ctx,
 		goto out;
 	if (ctx && ctx->progress)
 		ctx->progress(ctx, cur->addr, "removing namespace %s", nd.ns);
-	if (ns_kill_all(nd.ns, err) != 0)
+	if (ns_kill_all(p, nd.ns, err) != 0)
 		goto out;
 	if (link_exists(nd.veth) && RUN(err, NULL, p->ip, "link", "del", "dev", nd.veth) != 0 &&
 	    link_exists(nd.veth))
@@ -1189,6 +1199,7 @@ static int local_open(struct cg_provider **out, const struct cg_cluster *c,
 	struct cg_provider *p = cg_xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	p->c = c;
+	p->interrupted = env ? env->interrupted : NULL;
 	const char *sd = env && env->state_dir ? env->state_dir : ".cassandgo";
 	p->state_dir = abs_path(sd);
 	p->cname = sanitise(c->name);
