@@ -341,6 +341,9 @@ static int fsync_path(const char *path, int flags)
 	return rc;
 }
 
+static int backup_as(struct cg_state *st, const char *label, char **path,
+		     struct cg_err *err);
+
 /* --- open / close ------------------------------------------------------ */
 
 int cg_state_exists(const char *path)
@@ -472,6 +475,16 @@ int cg_state_open(struct cg_state **out, const char *path, int create, struct cg
 	}
 	if (v == 0 && check_empty(st, err) < 0)
 		goto fail;
+	if (v > 0 && v < CG_STATE_SCHEMA) {
+		/* Keep the file as it was before migrating it (an older
+		 * cassandgo can still use that copy). */
+		char label[32];
+		snprintf(label, sizeof(label), "schema%d", v);
+		if (backup_as(st, label, NULL, err) < 0) {
+			cg_error_wrap(err, "cannot back up before migrating the schema");
+			goto fail;
+		}
+	}
 	if (exec(st, "PRAGMA journal_mode = WAL", "cannot enable WAL", err) < 0 ||
 	    exec(st, "PRAGMA synchronous = FULL", "cannot set synchronous", err) < 0 ||
 	    exec(st, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", err) < 0)
@@ -1066,6 +1079,42 @@ out:
 	return rc;
 }
 
+int cg_state_replace(struct cg_state *st, const char *cluster, const struct cg_resource *r,
+		     struct cg_err *err)
+{
+	int rc = -1;
+	const char *id = r->id && *r->id ? r->id : NULL;
+	pthread_mutex_lock(&st->mu);
+	if (begin_write(st, err) < 0)
+		goto out;
+	sqlite3_stmt *s = prepare(st, "DELETE FROM resources WHERE cluster = ?1 AND addr = ?2"
+				  " AND coalesce(id, '') <> coalesce(?3, '')", err);
+	if (!s)
+		goto fail;
+	bind_text(s, 1, cluster);
+	bind_text(s, 2, r->addr);
+	bind_text(s, 3, id);
+	int step = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		db_error(st, err, "cannot remove superseded records");
+		goto fail;
+	}
+	if (sqlite3_changes(st->db) > 0 && bump_serial(st, err) < 0)
+		goto fail;
+	if (put_locked(st, cluster, r, err) < 0) {
+		cg_error_wrap(err, "cannot record %s", r->addr ? r->addr : "(no address)");
+		goto fail;
+	}
+	rc = commit(st, err);
+	goto out;
+fail:
+	rollback(st);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
 int cg_state_remove(struct cg_state *st, const char *cluster, const char *addr,
 		    const char *id, int *removed, struct cg_err *err)
 {
@@ -1391,7 +1440,9 @@ static void prune_backups(const char *dir)
 	free(v);
 }
 
-int cg_state_backup(struct cg_state *st, char **path, struct cg_err *err)
+/* Copy the database to <dir>/backups/<label>-<serial>-<time>.db. Only
+ * "state" copies are pruned; the copy taken before a schema migration stays. */
+static int backup_as(struct cg_state *st, const char *label, char **path, struct cg_err *err)
 {
 	if (path)
 		*path = NULL;
@@ -1449,13 +1500,14 @@ int cg_state_backup(struct cg_state *st, char **path, struct cg_err *err)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	file = cg_xasprintf("%s/state-%lld-%s.db", dir, serial, stamp);
+	file = cg_xasprintf("%s/%s-%lld-%s.db", dir, label, serial, stamp);
 	if (fsync_path(tmp, O_RDONLY) != 0 || rename(tmp, file) != 0) {
 		cg_error(err, CG_EXIT_ERROR, "cannot write backup %s: %s", file, strerror(errno));
 		goto done;
 	}
 	fsync_path(dir, O_RDONLY | O_DIRECTORY);
-	prune_backups(dir);
+	if (!strcmp(label, "state"))
+		prune_backups(dir);
 	if (path) {
 		*path = file;
 		file = NULL;
@@ -1468,6 +1520,11 @@ done:
 	free(file);
 	free(dir);
 	return rc;
+}
+
+int cg_state_backup(struct cg_state *st, char **path, struct cg_err *err)
+{
+	return backup_as(st, "state", path, err);
 }
 
 int cg_state_check(struct cg_state *st, struct cg_err *err)

@@ -103,4 +103,12 @@ int cg_state_check(struct cg_state *st, struct cg_err *err);
 int cg_state_put_all(struct cg_state *st, const char *cluster, const struct cg_rset *set,
 		     int *changed, struct cg_err *err);
 
+/* Record r as the only record at its address, in one transaction: records
+ * at r->addr with another id go, then r is put (cg_state_put's rules). What
+ * the executor does after creating or replacing a resource; being atomic, a
+ * crash cannot leave the address with no record. Serial bumps only if
+ * something changed. */
+int cg_state_replace(struct cg_state *st, const char *cluster, const struct cg_resource *r,
+		     struct cg_err *err);
+
 #endif

@@ -501,6 +501,46 @@ static void lock_child(const char *path, int report, int wait_fd, int release)
 	_exit(0);
 }
 
+static void test_replace(void **state)
+{
+	struct fx *f = *state;
+	struct cg_state *st = open_new(f);
+	struct cg_err err = {0};
+	struct cg_rset set;
+	struct cg_resource a = machine("machine.DC1.n3", "i-1");
+	struct cg_resource b = machine("machine.DC1.n3", "i-2");
+	struct cg_resource other = machine("machine.DC1.n4", "i-4");
+	put_ok(st, "c", &a);
+	put_ok(st, "c", &b);
+	put_ok(st, "c", &other);
+	assert_int_equal(serial_of(st), 3);
+
+	/* The survivor is unchanged; only the other record goes. */
+	assert_int_equal(cg_state_replace(st, "c", &b, &err), 0);
+	assert_int_equal(serial_of(st), 4);
+	assert_int_equal(cg_state_replace(st, "c", &b, &err), 0);
+	assert_int_equal(serial_of(st), 4);
+	cg_rset_init(&set);
+	assert_int_equal(cg_state_load(st, "c", &set, &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.v[0].id, "i-2");
+	assert_string_equal(set.v[1].id, "i-4");	/* other addresses untouched */
+	cg_rset_free(&set);
+
+	/* A replacement machine with a new id takes the address. */
+	cg_res_set_id(&a, "i-9");
+	assert_int_equal(cg_state_replace(st, "c", &a, &err), 0);
+	cg_rset_init(&set);
+	assert_int_equal(cg_state_load(st, "c", &set, &err), 0);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.v[0].id, "i-9");
+	cg_rset_free(&set);
+	assert_int_equal(serial_of(st), 6);	/* removal + insert */
+	cg_res_clear(&a);
+	cg_res_clear(&b);
+	cg_res_clear(&other);
+}
+
 /* Create the state file, but fork with no connection open: a SQLite
  * connection must not cross a fork. */
 static void create_closed(struct fx *f)
@@ -891,6 +931,22 @@ static void test_migration_from_v1(void **state)
 	assert_string_equal(cg_res_get(&set.v[0], "type"), "t3.large");
 	cg_rset_free(&set);
 
+	/* The file as it was before the migration is kept, never pruned. */
+	char *bdir = cg_xasprintf("%s/sub/backups", f->dir);
+	DIR *d = opendir(bdir);
+	assert_non_null(d);
+	struct dirent *de;
+	char *pre = NULL;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "schema1-17-", 11))
+			pre = cg_xasprintf("%s/%s", bdir, de->d_name);
+	closedir(d);
+	assert_non_null(pre);
+	assert_int_equal(raw_int(pre, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(pre, "SELECT count(*) FROM resources"), 5);
+	free(pre);
+	free(bdir);
+
 	/* The v1 journal survives; its pending entry is still reported. */
 	struct cg_journal_entry *v;
 	int n;
@@ -1136,6 +1192,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serial_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_two_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_dead_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_processes_race, setup, teardown),
