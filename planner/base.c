@@ -147,6 +147,10 @@ void cg_buf_vaddf(struct cg_buf *b, const char *fmt, va_list ap)
 void cg_buf_addf(struct cg_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	if (!strchr(fmt, '%')) {	/* literal text: no formatting pass */
+		cg_buf_adds(b, fmt);
+		return;
+	}
 	va_start(ap, fmt);
 	cg_buf_vaddf(b, fmt, ap);
 	va_end(ap);
