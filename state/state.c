@@ -17,7 +17,13 @@
  *
  * Schema 1 (the first release; migrated on open): resources keyed by
  * (cluster, addr) only, attributes as one JSON object {key: value} without
- * flags, a journal without pid, no lock table.
+ * flags, a journal without pid, no lock table. Before migrating, the file is
+ * copied to backups/schema1-<serial>-<time>.db (never pruned). A schema
+ * newer than CG_STATE_SCHEMA is refused before anything is written.
+ *
+ * Serial: bumped inside the transaction that changes a record (insert,
+ * update with different content, delete of at least one row); never by the
+ * journal, the lock, a migration or a put of identical content.
  *
  * Durability: WAL with synchronous=FULL. The journal's promise is that a
  * "pending" row is on disk before the world is touched; with NORMAL the last
@@ -431,24 +437,24 @@ int cg_state_open(struct cg_state **out, const char *path, int create, struct cg
 		return cg_error(err, CG_EXIT_ERROR, "no state at %s", path);
 	if (create) {
 		char *dir = cg_dirname(path);
-		int rc = cg_mkdir_p(dir, 0700, err);
-		free(dir);
-		if (rc < 0)
+		if (cg_mkdir_p(dir, 0700, err) < 0) {
+			free(dir);
 			return -1;
+		}
 		/* Make the file ourselves so it is 0600 whatever the umask;
 		 * SQLite gives the -wal and -shm files the same mode. */
 		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		int e = errno;
 		if (fd >= 0) {
 			close(fd);
 			/* SQLite does not know the file is new: make its
 			 * directory entry durable ourselves. */
-			char *dir = cg_dirname(path);
 			fsync_path(dir, O_RDONLY | O_DIRECTORY);
-			free(dir);
-		} else if (errno != EEXIST) {
-			return cg_error(err, CG_EXIT_ERROR, "cannot create %s: %s", path,
-					strerror(errno));
 		}
+		free(dir);
+		if (fd < 0 && e != EEXIST)
+			return cg_error(err, CG_EXIT_ERROR, "cannot create %s: %s", path,
+					strerror(e));
 	}
 
 	struct cg_state *st = cg_xcalloc(1, sizeof(*st));
