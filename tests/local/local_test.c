@@ -630,6 +630,31 @@ int main(int argc, char **argv)
 		free(out);
 	}
 
+	/* the bridge removed behind our back: networks vanish from the refresh,
+	 * machines turn unhealthy; create + update bring everything back */
+	printf("== bridge removed behind our back\n");
+	{
+		char *out = NULL;
+		CHECK(RUN(&out, "ip", "link", "del", "dev", bridge + strlen("/sys/class/net/")) == 0,
+		      "del bridge: %s", out);
+		free(out);
+		refresh(&live, &W.set);
+		CHECK(!cg_rset_find(&live, nets[0]->addr), "network reported without its bridge");
+		for (int i = 0; i < 4; i++)
+			CHECK(attr_of(&live, ms[i]->addr, "health") &&
+			      strcmp(attr_of(&live, ms[i]->addr, "health"), "ok"),
+			      "%s healthy without a bridge", ms[i]->addr);
+		cg_rset_free(&live);
+		apply_parallel(CG_OP_CREATE, nets, 2);
+		apply_parallel(CG_OP_UPDATE, ms, 4);
+		refresh(&live, &W.set);
+		for (int i = 0; i < 4; i++)
+			CHECK(attr_of(&live, ms[i]->addr, "health") &&
+			      !strcmp(attr_of(&live, ms[i]->addr, "health"), "ok"),
+			      "%s after repair: %s", ms[i]->addr, attr_of(&live, ms[i]->addr, "health"));
+		cg_rset_free(&live);
+	}
+
 	/* a process left running on a node (as Cassandra will be) */
 	pid_t stray = 0;
 	{
