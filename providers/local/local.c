@@ -929,7 +929,13 @@ static int netns_ensure(struct cg_provider *p, const struct node *nd, struct cg_
 		snprintf(path, sizeof(path), "%s/%s", NETNS_DIR, nd->ns);
 		if (path_exists(path))	/* a crash left the mount point only */
 			unlink(path);
-		if (RUN(err, NULL, p->ip, "netns", "add", nd->ns) != 0)
+		/* one at a time: the first `ip netns add` after boot bind-mounts
+		 * /run/netns onto itself, and two racing would stack two mounts,
+		 * hiding the namespace created under the lower one */
+		pthread_mutex_lock(&p->mu);
+		int r = RUN(err, NULL, p->ip, "netns", "add", nd->ns);
+		pthread_mutex_unlock(&p->mu);
+		if (r != 0)
 			return -1;
 	}
 	if (RUN(err, NULL, p->ip, "-n", nd->ns, "link", "set", "dev", "lo", "up") != 0)
