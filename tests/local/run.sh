@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# check-local: the local provider against the real kernel and OpenSSH.
-# usage: tests/local/run.sh BUILD/local/local_test
+# check-local / bench-local: the local provider against the real kernel and
+# OpenSSH. usage: tests/local/run.sh BINARY [ARGS...] (runs BINARY STATE_DIR ARGS)
 # Needs root; cleans up namespaces, links, processes and files even when the
 # test dies (trap), using the tag the test writes first.
 set -euo pipefail
@@ -33,4 +33,4 @@ chmod 755 "$tmp"	# the nodes' login user walks down to its base_dir
 mkdir -p "$tmp/state" "$tmp/nodes"
 export CASSANDGO_LOCAL_ROOT="$tmp/nodes"
 export CG_LOCAL_TEST_RANGE="${CG_LOCAL_TEST_RANGE:-10.213.0.0/16}"
-"$bin" "$tmp/state"
+"$bin" "$tmp/state" "${@:2}"
