@@ -22,6 +22,15 @@
  *                      (ROOT = $CASSANDGO_LOCAL_ROOT or /var/lib/cassandgo),
  *                      sshd files in /run/cassandgo/<netns> (gone on reboot,
  *                      like the namespaces themselves).
+ *                      Result attributes: the desired ones plus private_ip
+ *                      = public_ip, host_key ("ssh-ed25519 AAAA..."), ssh_port
+ *                      22, base_dir, lib_dir, sshd (up|down) and health ("ok",
+ *                      else why: the planner then updates in place, which
+ *                      restarts sshd and re-plugs what is missing).
+ *   refresh            reads what exists: the bridge, the key files, every
+ *                      namespace named with the prefix (probed in parallel);
+ *                      the desired labels of a machine are kept beside it in
+ *                      /run/cassandgo/<netns>/meta so a lost state adopts it.
  *   zones(region)      the zones the config lists for DCs of that region,
  *                      else "<region>a", "<region>b".
  *   lib_dir            $CASSANDGO_CASSANDRA_CACHE (default /var/cache/cassandgo)
