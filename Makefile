@@ -4,8 +4,8 @@ PKGS    := libcurl openssl libssh2 yaml-0.1 sqlite3 libxxhash libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -pthread -lm
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $(PKG_CFLAGS)
+override LDLIBS += $(PKG_LIBS) -pthread -lm
 BUILD   ?= build
 
 # Library: everything but the command layer and the provider registry, so
