@@ -184,6 +184,7 @@ struct node {
 	char *qbase;			/* shell-quoted base_dir */
 	char *cgnode;			/* shell-quoted <base_dir>/bin/cgnode */
 	const char *label;		/* for messages */
+	bool repin;			/* new machine: replace a stale pin */
 	struct cg_ssh *s;
 };
 
@@ -241,6 +242,7 @@ static int node_connect(struct cg_provider *p, struct node *n, int connect_ms,
 		.known_hosts = p->known_hosts,
 		.connect_timeout_ms = connect_ms,
 		.io_timeout_ms = 30000,
+		.repin = n->repin,
 	};
 	return cg_ssh_connect(&t, &n->s, err);
 }
@@ -302,9 +304,16 @@ static int cgnode(struct node *n, int timeout_ms, char **out, struct cg_err *err
 	return rc;
 }
 
-/* Open the node of a node-level resource through ctx. */
+/*
+ * Open the node of a node-level resource through ctx. repin: the machine is
+ * a new one (its install is being created): a pin left by an earlier machine
+ * of the same id (local namespaces are re-created under their name) is
+ * replaced by the host key the machine's record carries, once the server has
+ * presented exactly that key. The key comes from the tool's own record,
+ * never from the server.
+ */
 static int node_for(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *r,
-		    struct node *n, struct cg_err *err)
+		    bool repin, struct node *n, struct cg_err *err)
 {
 	char *maddr = cg_addr_node(CG_KIND_MACHINE, r->dc, r->node);
 	struct cg_resource m, kp;
@@ -323,6 +332,7 @@ static int node_for(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 		goto out;
 	if (ctx->progress)
 		ctx->progress(ctx, r->addr, "connecting to %s", maddr);
+	n->repin = repin;
 	if (node_connect(p, n, env_secs("CASSANDGO_SSH_TIMEOUT", 300) * 1000, err) ||
 	    ensure_cgnode(p, n, err))
 		goto out;
@@ -338,14 +348,14 @@ out:
 
 /* --- install -------------------------------------------------------------- */
 
-static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
-			 struct cg_resource *res, struct cg_err *err)
+static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
+			 const struct cg_resource *d, struct cg_resource *res, struct cg_err *err)
 {
 	const char *version = cg_res_get(d, "version"), *method = cg_res_get(d, "method");
 	if (!version || !method)
 		return cg_error(err, CG_EXIT_ERROR, "%s: version and method are required", d->addr);
 	struct node n;
-	if (node_for(p, ctx, d, &n, err))
+	if (node_for(p, ctx, d, op == CG_OP_CREATE, &n, err))
 		return -1;
 	char *qm = cg_ssh_quote(method), *qv = cg_ssh_quote(version);
 	if (ctx->progress)
@@ -401,7 +411,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	cg_hash_hex(f.hash, hex);
 
 	struct node n;
-	if (node_for(p, ctx, d, &n, err)) {
+	if (node_for(p, ctx, d, false, &n, err)) {
 		cg_node_files_free(&f);
 		return -1;
 	}
@@ -502,7 +512,7 @@ static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 			 const struct cg_resource *d, struct cg_resource *res, struct cg_err *err)
 {
 	struct node n;
-	if (node_for(p, ctx, d, &n, err))
+	if (node_for(p, ctx, d, false, &n, err))
 		return -1;
 	int start_s = env_secs("CASSANDGO_START_TIMEOUT", 180);
 	char *st = NULL, *run_hash = NULL, *conf_hash = NULL;
@@ -552,7 +562,7 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 			  struct cg_err *err)
 {
 	struct node n;
-	if (node_for(p, ctx, cur, &n, err))
+	if (node_for(p, ctx, cur, false, &n, err))
 		return -1;
 	char *st = NULL, *out = NULL;
 	int rc = cgnode(&n, 30000, &st, err, "status");
@@ -799,7 +809,7 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s of %s is not a provider step",
 				cg_op_name(op), r->addr);
 	switch (r->kind) {
-	case CG_KIND_INSTALL: return apply_install(p, ctx, desired, result, err);
+	case CG_KIND_INSTALL: return apply_install(p, ctx, op, desired, result, err);
 	case CG_KIND_CONFIG: return apply_config(p, ctx, desired, current, result, err);
 	case CG_KIND_SERVICE: return apply_service(p, ctx, op, desired, result, err);
 	case CG_KIND_RING: return apply_ring(p, ctx, desired, result, err);

@@ -161,6 +161,9 @@ static int verify_host(const struct cg_ssh_target *t, const char *server,
 			      "cassandgo expects %s (the machine's host_key); refusing to connect",
 			      t->name, t->host, fs, fe ? fe : "(invalid key)");
 		free(fe);
+	} else if (pinned && !cg_ssh_key_equal(server, pinned) && t->repin && t->host_key) {
+		/* Server proved the expected key: the pin is an earlier machine's. */
+		rc = cg_ssh_knownhosts_pin(t->known_hosts, t->alias, t->host_key, err);
 	} else if (pinned && !cg_ssh_key_equal(server, pinned)) {
 		char *fp = cg_ssh_fingerprint(pinned);
 		rc = cg_error(err, CG_EXIT_ERROR,

@@ -69,6 +69,8 @@ struct cg_ssh_target {
 	const char *known_hosts;/* per-cluster file */
 	int connect_timeout_ms;	/* retry connecting until then (machine boots); 0 = 60 s */
 	int io_timeout_ms;	/* each protocol step; 0 = 30 s */
+	int repin;		/* a new machine under a reused alias: when the server
+				 * shows host_key, replace a different pin */
 };
 
 struct cg_ssh;

@@ -261,6 +261,24 @@ static void test_wrong_host_key(void **st)
 	assert_int_equal(cg_ssh_connect(&t, &s, &e), -1);
 	assert_non_null(strstr(e.msg, f2));
 
+	/* A new machine under the same alias (repin): the stale pin is replaced
+	 * only once the server has shown the expected key. */
+	t.repin = 1;
+	t.host_key = H[1].hostkey;
+	assert_int_equal(cg_ssh_connect(&t, &s, &e), -1);
+	char *pinned = NULL;
+	assert_int_equal(cg_ssh_knownhosts_get(kh, H[0].name, &pinned, &e), 0);
+	assert_true(cg_ssh_key_equal(pinned, H[2].hostkey));	/* untouched */
+	free(pinned);
+	t.host_key = H[0].hostkey;
+	if (cg_ssh_connect(&t, &s, &e))
+		fail_msg("repin: %s", e.msg);
+	cg_ssh_close(s);
+	assert_int_equal(cg_ssh_knownhosts_get(kh, H[0].name, &pinned, &e), 0);
+	assert_true(cg_ssh_key_equal(pinned, H[0].hostkey));
+	free(pinned);
+	t.repin = 0;
+
 	/* Unknown: nothing pinned and nothing expected. */
 	assert_int_equal(cg_ssh_knownhosts_remove(kh, H[0].name, &e), 0);
 	t.host_key = NULL;
