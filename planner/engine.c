@@ -288,6 +288,8 @@ int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
 		return 0;
 	/* adopt what the refresh found that the state lacks (crash between a
 	 * create and its record) */
+	struct cg_rset adopt;
+	cg_rset_init(&adopt);
 	for (int i = 0; i < e->known.n; i++) {
 		const struct cg_resource *k = &e->known.v[i];
 		const struct cg_resource *r = cg_rset_find(&e->recorded, k->addr);
@@ -298,11 +300,13 @@ int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
 			if (e->plan.v[j].op == CG_OP_DELETE && e->plan.v[j].has_current &&
 			    e->plan.v[j].current.id && !strcmp(e->plan.v[j].current.id, k->id))
 				dup = true;
-		if (dup)
-			continue;
-		if (cg_state_put(e->state, e->cluster.name, k, err) < 0)
-			return -1;
+		if (!dup)
+			cg_rset_add(&adopt, k);
 	}
+	int rc = adopt.n ? cg_state_put_all(e->state, e->cluster.name, &adopt, NULL, err) : 0;
+	cg_rset_free(&adopt);
+	if (rc < 0)
+		return -1;
 	return cg_state_journal_settle(e->state, e->cluster.name, err);
 }
 

@@ -171,10 +171,8 @@ static int run_action(struct run *r, const struct cg_action *a, struct cg_err *e
 		if (rc == 0) {
 			complete_result(&result, a);
 			/* records superseded at this address (a recreated machine,
-			 * a node step redone on a new machine) go */
-			rc = cg_state_remove(ex->state, cl, a->addr, NULL, NULL, err);
-			if (rc == 0)
-				rc = cg_state_put(ex->state, cl, &result, err);
+			 * a node step redone on a new machine) go, atomically */
+			rc = cg_state_replace(ex->state, cl, &result, err);
 			if (rc == 0) {
 				pthread_mutex_lock(&r->mu);
 				world_put(r, &result);

@@ -71,9 +71,8 @@ int main(int argc, char **argv)
 		w->deps = NULL;
 		w->ndeps = 0;
 	}
-	for (int i = 0; i < world.n; i++)
-		if (cg_state_put(st, c->name, &world.v[i], &err) < 0)
-			goto fail;
+	if (cg_state_put_all(st, c->name, &world, NULL, &err) < 0)
+		goto fail;
 	printf("recorded %d resources of %s\n", world.n, c->name);
 	cg_state_close(st);
 	cg_rset_free(&d0);

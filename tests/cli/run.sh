@@ -41,6 +41,13 @@ check "unknown command: 64 with did-you-mean" bash -c "[ $rc = 64 ]"
 check "--help lists the commands" bash -c "'$BIN' --help | grep -q 'destroy CLUSTER'"
 check "plan --help" bash -c "'$BIN' plan --help | grep -q detailed-exitcode"
 
+# every bad config of tests/config/bad through validate and plan
+if "$ROOT/tests/config/check-bad.sh" "$BIN" >"$WORK/bad.out" 2>&1; then
+	ok "every bad config rejected at its position with 65, nothing created ($(tail -1 "$WORK/bad.out"))"
+else
+	bad "bad configs through the CLI"; tail -20 "$WORK/bad.out"
+fi
+
 # --- plan, apply, idempotence ---------------------------------------------
 setup apply
 out=$(cg plan MonoDC); rc=$?
