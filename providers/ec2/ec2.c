@@ -66,6 +66,8 @@ struct cg_provider {
 	const struct cg_env *env;
 	struct cg_ec2_client *cli;
 	pthread_mutex_t mu;		/* cache, pollers, refreshed */
+	pthread_mutex_t resolve_mu;	/* one AMI/arch look-up at a time: the
+					 * others then find it in the cache */
 	struct cache_ent *cache;
 	int ncache, ccache;
 	struct poller *pollers;
@@ -294,14 +296,23 @@ static bool is_peer_rule(const struct rule *x)
 		return false;
 	if (!strcmp(x->proto, "icmp"))
 		return true;
-	return !strcmp(x->proto, "tcp") && x->from == x->to &&
-	       (x->from == 7000 || x->from == 7001 || x->from == 7199);
+	return !strcmp(x->proto, "tcp") && (x->from == 7000 || x->from == 7001 || x->from == 7199);
 }
 
-static void internode_rules(struct rules *r, const char *src)
+/*
+ * Internode access from src: storage 7000 and 7001 (TLS), JMX 7199, ICMP
+ * (latency checks). From another region's node the two storage ports go
+ * as one 7000-7001 range: each /32 costs rules against the group's quota
+ * (60 by default), so three per address, not four.
+ */
+static void internode_rules(struct rules *r, const char *src, bool peer)
 {
-	rules_add(r, "tcp", 7000, 7000, src);
-	rules_add(r, "tcp", 7001, 7001, src);
+	if (peer) {
+		rules_add(r, "tcp", 7000, 7001, src);
+	} else {
+		rules_add(r, "tcp", 7000, 7000, src);
+		rules_add(r, "tcp", 7001, 7001, src);
+	}
 	rules_add(r, "tcp", 7199, 7199, src);
 	rules_add(r, "icmp", -1, -1, src);
 }
@@ -390,57 +401,96 @@ static int find_sg(struct cg_provider *p, const char *region, xmlDocPtr *doc, xm
 	return 0;
 }
 
-static void add_perm(struct cg_ec2_params *pa, int n, const struct rule *x)
+/*
+ * Rules v[from..to) as IpPermissions: consecutive rules with the same
+ * protocol and ports share one permission (callers sort them so).
+ */
+static void add_perms(struct cg_ec2_params *pa, const struct rule *v, int n)
 {
-	char k[64];
-	snprintf(k, sizeof(k), "IpPermissions.%d.IpProtocol", n);
-	cg_ec2_params_add(pa, k, x->proto);
-	snprintf(k, sizeof(k), "IpPermissions.%d.FromPort", n);
-	cg_ec2_params_addf(pa, k, "%d", x->from);
-	snprintf(k, sizeof(k), "IpPermissions.%d.ToPort", n);
-	cg_ec2_params_addf(pa, k, "%d", x->to);
-	if (!strncmp(x->src, "sg-", 3)) {
-		snprintf(k, sizeof(k), "IpPermissions.%d.Groups.1.GroupId", n);
-		cg_ec2_params_add(pa, k, x->src);
-	} else {
-		snprintf(k, sizeof(k), "IpPermissions.%d.IpRanges.1.CidrIp", n);
-		cg_ec2_params_add(pa, k, x->src);
+	char k[80];
+	int perm = 0, nsrc = 0, ngrp = 0;
+	for (int i = 0; i < n; i++) {
+		const struct rule *x = &v[i];
+		if (i == 0 || strcmp(x->proto, v[i - 1].proto) || x->from != v[i - 1].from ||
+		    x->to != v[i - 1].to) {
+			perm++;
+			nsrc = ngrp = 0;
+			snprintf(k, sizeof(k), "IpPermissions.%d.IpProtocol", perm);
+			cg_ec2_params_add(pa, k, x->proto);
+			snprintf(k, sizeof(k), "IpPermissions.%d.FromPort", perm);
+			cg_ec2_params_addf(pa, k, "%d", x->from);
+			snprintf(k, sizeof(k), "IpPermissions.%d.ToPort", perm);
+			cg_ec2_params_addf(pa, k, "%d", x->to);
+		}
+		if (!strncmp(x->src, "sg-", 3)) {
+			snprintf(k, sizeof(k), "IpPermissions.%d.Groups.%d.GroupId", perm, ++ngrp);
+			cg_ec2_params_add(pa, k, x->src);
+		} else {
+			snprintf(k, sizeof(k), "IpPermissions.%d.IpRanges.%d.CidrIp", perm, ++nsrc);
+			cg_ec2_params_add(pa, k, x->src);
+		}
 	}
 }
 
+static int rule_cmp(const void *a, const void *b)
+{
+	const struct rule *x = a, *y = b;
+	int c = strcmp(x->proto, y->proto);
+	if (!c)
+		c = x->from - y->from;
+	if (!c)
+		c = x->to - y->to;
+	return c ? c : strcmp(x->src, y->src);
+}
+
+#define RULES_PER_CALL 100
+
 /*
- * Authorize or revoke a list of rules. Done in one call; when that call
- * fails with Duplicate / NotFound (someone else got there first, or a
- * retried call had already succeeded) each rule is redone alone, ignoring
- * those codes.
+ * Authorize or revoke rules, grouped by port into as few calls as
+ * possible. When a call fails with Duplicate / NotFound (someone else got
+ * there first, or a retried call had already succeeded) its rules are
+ * redone one at a time, ignoring those codes.
  */
 static int change_rules(struct cg_provider *p, const char *region, const char *sg, bool add,
-			const struct rules *rs, struct cg_err *err)
+			struct rules *rs, int quota_hint, struct cg_err *err)
 {
-	if (!rs->n)
-		return 0;
 	const char *action = add ? "AuthorizeSecurityGroupIngress" : "RevokeSecurityGroupIngress";
-	for (int pass = 0; pass < 2; pass++) {
-		int batch = pass == 0 ? rs->n : 1;
-		for (int i = 0; i < rs->n; i += batch) {
-			struct cg_ec2_params pa = { 0 };
-			cg_ec2_params_add(&pa, "GroupId", sg);
-			for (int j = 0; j < batch && i + j < rs->n; j++)
-				add_perm(&pa, j + 1, &rs->v[i + j]);
-			struct cg_ec2_error e;
-			int rc = call(p, region, action, &pa, CG_EC2_RETRY_NOTFOUND * add, NULL, &e, err);
-			cg_ec2_params_free(&pa);
-			if (rc == 0)
-				continue;
-			bool benign = add ? cg_ec2_error_duplicate(&e)
-					  : (!strcmp(e.code, "InvalidPermission.NotFound"));
-			if (!benign)
-				return -1;
-			if (pass == 0)
-				goto next_pass;
+	qsort(rs->v, (size_t)rs->n, sizeof(*rs->v), rule_cmp);
+	for (int i = 0; i < rs->n; i += RULES_PER_CALL) {
+		int m = rs->n - i < RULES_PER_CALL ? rs->n - i : RULES_PER_CALL;
+		for (int one = 0; one < 2; one++) {
+			bool retry_each = false;
+			for (int j = 0; j < (one ? m : 1); j++) {
+				struct cg_ec2_params pa = { 0 };
+				cg_ec2_params_add(&pa, "GroupId", sg);
+				add_perms(&pa, &rs->v[i + j], one ? 1 : m);
+				struct cg_ec2_error e;
+				int rc = call(p, region, action, &pa, add ? CG_EC2_RETRY_NOTFOUND : 0,
+					      NULL, &e, err);
+				cg_ec2_params_free(&pa);
+				if (rc == 0)
+					continue;
+				if (!strcmp(e.code, "RulesPerSecurityGroupLimitExceeded"))
+					return cg_error(err, CG_EXIT_ERROR,
+							"security group %s in %s would need about %d inbound "
+							"rules (3 per node of the other regions, 2 or 3 per "
+							"allowed CIDR): more than "
+							"the account allows. Raise the quota 'Inbound or "
+							"outbound rules per security group' (Service Quotas "
+							"L-0EA8095F, default 60, up to 1000) or use fewer "
+							"nodes", sg, region, quota_hint);
+				bool benign = add ? cg_ec2_error_duplicate(&e)
+						  : !strcmp(e.code, "InvalidPermission.NotFound");
+				if (!benign)
+					return -1;
+				if (!one) {
+					retry_each = true;
+					break;
+				}
+			}
+			if (!retry_each)
+				break;
 		}
-		return 0;
-next_pass:;
 	}
 	return 0;
 }
@@ -466,9 +516,10 @@ static int reconcile(struct cg_provider *p, const char *region, const char *sg, 
 		if (!rules_has(&have, &want->v[i]))
 			rules_add(&add, want->v[i].proto, want->v[i].from, want->v[i].to, want->v[i].src);
 	/* authorize first: a node never loses access it should keep */
-	rc = change_rules(p, region, sg, true, &add, err);
+	int total = have.n + add.n - del.n;
+	rc = change_rules(p, region, sg, true, &add, total, err);
 	if (rc == 0)
-		rc = change_rules(p, region, sg, false, &del, err);
+		rc = change_rules(p, region, sg, false, &del, total, err);
 	free(have.v);
 	free(add.v);
 	free(del.v);
@@ -478,7 +529,7 @@ static int reconcile(struct cg_provider *p, const char *region, const char *sg, 
 static int network_rules(const struct cg_resource *desired, const char *sg, struct rules *want,
 			 struct cg_err *err)
 {
-	internode_rules(want, sg);
+	internode_rules(want, sg, false);
 	char **cidrs;
 	int n = split_list(cg_res_get(desired, "allowed_cidrs"), &cidrs);
 	const char *mon = cg_res_get(desired, "monitoring_port");
@@ -670,7 +721,7 @@ static int peers_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	char **v;
 	int n = split_list(cidrs, &v);
 	for (int i = 0; i < n; i++)
-		internode_rules(&want, v[i]);
+		internode_rules(&want, v[i], true);
 	free_list(v, n);
 	progress(ctx, r->addr, op == CG_OP_DELETE ? "revoking cross-region rules"
 						  : "reconciling cross-region rules");
@@ -1062,6 +1113,9 @@ static int type_arch(struct cg_provider *p, const char *region, const char *type
 	return 0;
 }
 
+static int resolve_ubuntu(struct cg_provider *p, const char *region, const char *type,
+			  char **out, struct cg_err *err);
+
 /* Resolve the ami attribute: ami-... as is, ubuntu-24.04 = newest Canonical image. */
 static int resolve_ami(struct cg_provider *p, const char *region, const char *ami,
 		       const char *type, char **out, struct cg_err *err)
@@ -1072,6 +1126,15 @@ static int resolve_ami(struct cg_provider *p, const char *region, const char *am
 	}
 	if (strcmp(ami, "ubuntu-24.04"))
 		return cg_error(err, CG_EXIT_CONFIG, "ami '%s': expected ami-... or ubuntu-24.04", ami);
+	pthread_mutex_lock(&p->resolve_mu);
+	int rc = resolve_ubuntu(p, region, type, out, err);
+	pthread_mutex_unlock(&p->resolve_mu);
+	return rc;
+}
+
+static int resolve_ubuntu(struct cg_provider *p, const char *region, const char *type,
+			  char **out, struct cg_err *err)
+{
 	char arch[16];
 	if (type_arch(p, region, type, arch, sizeof(arch), err) < 0)
 		return -1;
@@ -1464,6 +1527,7 @@ static int ec2_open(struct cg_provider **out, const struct cg_cluster *c,
 	p->c = c;
 	p->env = env;
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->resolve_mu, NULL);
 	p->poll_ms = env_num("CASSANDGO_EC2_POLL_MS", 2000);
 	if (p->poll_ms < 10)
 		p->poll_ms = 10;
@@ -1496,6 +1560,7 @@ static void ec2_close(struct cg_provider *p)
 		q = next;
 	}
 	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->resolve_mu);
 	free(p);
 }
 

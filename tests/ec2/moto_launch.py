@@ -6,6 +6,10 @@ Usage: moto_launch.py PORT [AMIS_JSON]
 moto 5.2 parses each AMI entry's creation_date in place while loading a
 region, so the second region to load would choke on an already-parsed
 datetime: let datetimes through. Binds 127.0.0.1 only.
+
+CG_MOTO_MAX_SG_RULES=N models an account whose "rules per security group"
+quota was raised (moto hard-codes AWS's default, 60): the 3 x 100 node
+benchmark needs ~600 cross-region rules per group, as it would on AWS.
 """
 import datetime
 import os
@@ -26,6 +30,17 @@ def main():
         return orig(value)
 
     amis.parse_timestamp = parse
+    limit = os.environ.get("CG_MOTO_MAX_SG_RULES")
+    if limit:
+        from moto.ec2.models.security_groups import SecurityGroupBackend
+        from moto.ec2.exceptions import RulesPerSecurityGroupLimitExceededError
+
+        def verify(self, group, current_rule_nb, ip_ranges, source_groups=None, egress=False):
+            n = current_rule_nb + len(ip_ranges or []) + len(source_groups or [])
+            if n > int(limit):
+                raise RulesPerSecurityGroupLimitExceededError
+
+        SecurityGroupBackend._verify_group_will_respect_rule_count_limit = verify
     from moto.server import main as moto_main
     moto_main(["-H", "127.0.0.1", "-p", port])
 
