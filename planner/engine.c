@@ -54,6 +54,12 @@ int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c, struct cg_st
 	cg_rset_init(&e->desired);
 	if (resolve_cidrs(e, err) < 0)
 		return -1;
+	/* the local provider's jar cache may be moved (as providers/local does) */
+	const char *cache = getenv("CASSANDGO_CASSANDRA_CACHE");
+	if (!c->install && c->provider == CG_PROVIDER_LOCAL && cache && *cache) {
+		e->owned_install = cg_xasprintf("dir:%s/cassandra-%s/lib", cache, c->cassandra_version);
+		e->cluster.install = e->owned_install;
+	}
 	e->infra.ops = cg_provider_infra(c->provider);
 	if (!e->infra.ops)
 		return cg_error(err, CG_EXIT_ERROR, "provider %s is not built into this cassandgo",
@@ -81,6 +87,7 @@ void cg_engine_close(struct cg_engine *e)
 	for (int i = 0; e->owned_cidrs && i < e->cluster.nallowed_cidrs; i++)
 		free(e->owned_cidrs[i]);
 	free(e->owned_cidrs);
+	free(e->owned_install);
 	cg_rset_free(&e->recorded);
 	cg_rset_free(&e->live);
 	cg_rset_free(&e->known);

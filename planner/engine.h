@@ -14,6 +14,7 @@
 struct cg_engine {
 	struct cg_cluster cluster;	/* shallow copy with resolved settings */
 	char **owned_cidrs;		/* resolved allowed CIDRs we allocated */
+	char *owned_install;		/* resolved install method we allocated */
 	struct cg_state *state;		/* NULL: no state file yet */
 	struct cg_env env;
 	struct cg_exec_provider infra, boot;
