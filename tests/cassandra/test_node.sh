@@ -8,8 +8,9 @@
 #  1. one node on 127.0.0.1, run as the unprivileged user nobody: start
 #     returns at once, wait-ready, status, nodetool status parsed UN, stop,
 #     nothing left running; time to ready is printed.
-#  2. two nodes in two DCs on 127.0.0.2 / 127.0.0.3 (both seeds) started at
-#     once: the ring forms (both UN, each in its DC and rack).
+#  2. three nodes in two DCs (127.0.0.2-4): seeds first, then the other; the
+#     ring forms (all UN in DC and rack), ownership is even per DC, and a row
+#     written through DC1 is read through DC2 (CQL via Cql.java).
 # Needs root (ip netns) and the runtime (make cassandra); fails, never skips.
 set -euo pipefail
 
@@ -23,6 +24,8 @@ pass() { echo "ok - $*"; }
 
 [ "$(id -u)" = 0 ] || fail "needs root (network namespaces)"
 lib=$("$here/fetch.sh" --check) || fail "Cassandra runtime not in the cache (run: make cassandra)"
+java --list-modules 2>/dev/null | grep -q '^jdk.compiler' ||
+	fail "no JDK (jdk.compiler) for Cql.java (run: make deps)"
 
 ns=cgcass-$$
 tmp=$(mktemp -d /tmp/cgcass.XXXXXX)
@@ -178,28 +181,37 @@ grep -q "$(awk '/^UN/{print $(NF-1)}' "$tmp/status1")" "$tmp/status1b" ||
 as_nobody "$c1" stop >/dev/null || fail "stop after restart"
 pass "restart: ready from the new run in ${t_restart} ms, same host id, UN"
 
-# ---- 2. two nodes, two DCs, one ring ----------------------------------------
-root2=$tmp/two
-"$render" "$root2" "$lib" Pair 512M 16 "DC1:127.0.0.2/rack-a" "DC2:127.0.0.3/rack-b" >/dev/null ||
-	fail "render of the pair"
-a=$root2/DC1.n1 b=$root2/DC2.n1
-grep -q 'seeds: "127.0.0.2:7000,127.0.0.3:7000"' "$a/conf/cassandra.yaml" ||
-	fail "seeds of every DC not rendered"
-# Both nodes share this namespace's 127.0.0.1, where local JMX listens.
+# ---- 2. three nodes, two DCs, one ring ----------------------------------------
+# DC1: 127.0.0.2 (seed, rack-a), 127.0.0.3 (rack-b); DC2: 127.0.0.4 (seed).
+# The real order: seeds of every DC at once, then the other node.
+root2=$tmp/ring
+"$render" "$root2" "$lib" Ring 512M 16 "DC1:127.0.0.2/rack-a,127.0.0.3/rack-b" \
+	"DC2:127.0.0.4/rack-a" >/dev/null || fail "render of the ring"
+a=$root2/DC1.n1 b=$root2/DC1.n2 c=$root2/DC2.n1
+for n in "$a" "$b" "$c"; do
+	grep -q 'seeds: "127.0.0.2:7000,127.0.0.4:7000"' "$n/conf/cassandra.yaml" ||
+		fail "seeds of every DC not rendered in $n"
+done
+# The nodes share this namespace's 127.0.0.1, where local JMX listens.
 sed -i 's/7199/7299/g' "$b/conf/cgnode.env"
+sed -i 's/7199/7399/g' "$c/conf/cgnode.env"
 install_cgnode "$a"
 install_cgnode "$b"
+install_cgnode "$c"
 
 t0=$(date +%s%N)
-as_root "$a/bin/cgnode" start >/dev/null || fail "start DC1 node"
-as_root "$b/bin/cgnode" start >/dev/null || fail "start DC2 node"
-as_root "$a/bin/cgnode" wait-ready 240 >/dev/null || fail "DC1 node not ready"
-as_root "$b/bin/cgnode" wait-ready 240 >/dev/null || fail "DC2 node not ready"
-t_ready2=$((($(date +%s%N) - t0) / 1000000))
-pass "both nodes ready ${t_ready2} ms after start"
+as_root "$a/bin/cgnode" start >/dev/null || fail "start DC1 seed"
+as_root "$c/bin/cgnode" start >/dev/null || fail "start DC2 seed"
+as_root "$a/bin/cgnode" wait-ready 240 >/dev/null || fail "DC1 seed not ready"
+as_root "$c/bin/cgnode" wait-ready 240 >/dev/null || fail "DC2 seed not ready"
+t_seeds=$((($(date +%s%N) - t0) / 1000000))
+as_root "$b/bin/cgnode" start >/dev/null || fail "start DC1 node 2"
+as_root "$b/bin/cgnode" wait-ready 240 >/dev/null || fail "DC1 node 2 not ready"
+t_all=$((($(date +%s%N) - t0) / 1000000))
+pass "seeds ready in ${t_seeds} ms, the third node ${t_all} ms after the first start"
 
-want=$'DC1 127.0.0.2 UN rack-a 16\nDC2 127.0.0.3 UN rack-b 16'
-deadline=$(($(date +%s) + 90))
+want=$'DC1 127.0.0.2 UN rack-a 16\nDC1 127.0.0.3 UN rack-b 16\nDC2 127.0.0.4 UN rack-a 16'
+deadline=$(($(date +%s) + 120))
 while :; do
 	got=
 	if as_root "$a/bin/cgnode" nodetool status >"$tmp/status2" 2>/dev/null &&
@@ -207,20 +219,53 @@ while :; do
 		got=$(cut -d' ' -f1-5 "$tmp/parsed2" | sort)
 	fi
 	[ "$got" = "$want" ] && break
-	[ "$(date +%s)" -lt "$deadline" ] || fail "ring did not form in 90 s; last view: $(cat "$tmp/status2" 2>/dev/null)"
+	[ "$(date +%s)" -lt "$deadline" ] || fail "ring did not form in 120 s; last view: $(cat "$tmp/status2" 2>/dev/null)"
 	sleep 1
 done
 t_ring=$((($(date +%s%N) - t0) / 1000000))
-pass "ring of 2 DCs formed ${t_ring} ms after start: $(tr '\n' ';' <"$tmp/parsed2")"
-# The other node sees the same ring (gossip works both ways).
-as_root "$b/bin/cgnode" nodetool status >"$tmp/status3" 2>/dev/null || fail "nodetool on DC2 node"
-[ "$("$render" --parse <"$tmp/status3" | cut -d' ' -f1-5 | sort)" = "$want" ] ||
-	fail "DC2 node sees another ring: $(cat "$tmp/status3")"
-pass "DC2 node sees the same ring"
+pass "ring of 2 DCs formed ${t_ring} ms after the first start"
+for n in "$b" "$c"; do
+	as_root "$n/bin/cgnode" nodetool status >"$tmp/status3" 2>/dev/null || fail "nodetool on $n"
+	[ "$("$render" --parse <"$tmp/status3" | cut -d' ' -f1-5 | sort)" = "$want" ] ||
+		fail "$n sees another ring: $(cat "$tmp/status3")"
+done
+pass "every node sees the same ring"
 
-as_root "$a/bin/cgnode" stop >/dev/null || fail "stop DC1 node"
-as_root "$b/bin/cgnode" stop >/dev/null || fail "stop DC2 node"
-pgrep -f "$root2/" >/dev/null && fail "a process of the pair is left"
-pass "pair stopped, nothing left"
+# CQL through the driver in the Cassandra jars (Cql.java, needs a JDK):
+# a keyspace with one replica per DC, then per-DC effective ownership must
+# be exactly even (the precomputed tokens), and a row written in DC1 is
+# read in DC2 at LOCAL_ONE.
+cat >"$tmp/quiet.xml" <<'XML'
+<configuration><root level="OFF"/></configuration>
+XML
+cql() {	# HOST DC STATEMENT...
+	local h=$1 dc=$2
+	shift 2
+	ip netns exec "$ns" java -Dlogback.configurationFile="file://$tmp/quiet.xml" \
+		-cp "$lib/*" "$here/Cql.java" "$h" 9042 "$dc" "$@" 2>"$tmp/cql.err"
+}
+cql 127.0.0.2 DC1 \
+	"CREATE KEYSPACE t WITH replication = {'class': 'NetworkTopologyStrategy', 'DC1': 1, 'DC2': 1}" \
+	"CREATE TABLE t.kv (k text PRIMARY KEY, v text)" \
+	"INSERT INTO t.kv (k, v) VALUES ('cassandgo', 'dc1')" >/dev/null ||
+	fail "CQL through DC1: $(tail -n 5 "$tmp/cql.err")"
+as_root "$a/bin/cgnode" nodetool status t >"$tmp/status4" 2>/dev/null || fail "nodetool status t"
+"$render" --parse <"$tmp/status4" | awk '{print $1, $2, $6}' | sort >"$tmp/owns"
+[ "$(cat "$tmp/owns")" = $'DC1 127.0.0.2 50.0\nDC1 127.0.0.3 50.0\nDC2 127.0.0.4 100.0' ] ||
+	fail "ownership not even per DC: $(cat "$tmp/status4")"
+pass "effective ownership per DC: $(tr '\n' ';' <"$tmp/owns")"
+deadline=$(($(date +%s) + 30))
+until [ "$(cql 127.0.0.4 DC2 "SELECT v FROM t.kv WHERE k = 'cassandgo'" || true)" = dc1 ]; do
+	[ "$(date +%s)" -lt "$deadline" ] || fail "row written in DC1 not read in DC2: $(tail -n 5 "$tmp/cql.err")"
+	sleep 1
+done
+pass "row written through DC1 read through DC2 at LOCAL_ONE"
 
-echo "cassandra: single node ready in ${t_ready} ms (restart ${t_restart} ms); 2-DC ring formed in ${t_ring} ms"
+for n in "$b" "$a" "$c"; do
+	as_root "$n/bin/cgnode" stop >/dev/null || fail "stop $n"
+done
+pgrep -f "$root2/" >/dev/null && fail "a process of the ring is left"
+pass "ring stopped, nothing left"
+
+echo "cassandra: single node ready in ${t_ready} ms (restart ${t_restart} ms);" \
+	"3-node 2-DC ring: seeds ${t_seeds} ms, all ready ${t_all} ms, all UN ${t_ring} ms"

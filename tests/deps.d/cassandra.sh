@@ -3,7 +3,8 @@
 # its runtime dependencies from Maven Central) into the cache. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-pkgs=(openjdk-17-jre-headless maven ca-certificates-java)
+# jdk-headless: the tests run Cql.java as a single-file program (javac inside).
+pkgs=(openjdk-17-jre-headless openjdk-17-jdk-headless maven ca-certificates-java)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
