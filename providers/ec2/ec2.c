@@ -662,14 +662,9 @@ static char *peer_cidrs(struct cg_ctx *ctx, const char *region)
 		const char *ip = cg_res_get(&ms.v[i], "public_ip");
 		if (!ms.v[i].region || !strcmp(ms.v[i].region, region) || !ip || !*ip)
 			continue;
+		/* duplicates kept, as the model lists them (moto can hand two
+		 * regions the same fake address); the rules are deduplicated */
 		char *c = cg_xasprintf("%s/32", ip);
-		bool dup = false;
-		for (int j = 0; j < n; j++)
-			dup |= !strcmp(v[j], c);
-		if (dup) {
-			free(c);
-			continue;
-		}
 		v = cg_xrealloc(v, (size_t)(n + 1) * sizeof(char *));
 		v[n++] = c;
 	}
@@ -721,7 +716,8 @@ static int peers_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	char **v;
 	int n = split_list(cidrs, &v);
 	for (int i = 0; i < n; i++)
-		internode_rules(&want, v[i], true);
+		if (i == 0 || strcmp(v[i], v[i - 1]))	/* sorted: duplicates are adjacent */
+			internode_rules(&want, v[i], true);
 	free_list(v, n);
 	progress(ctx, r->addr, op == CG_OP_DELETE ? "revoking cross-region rules"
 						  : "reconciling cross-region rules");
@@ -1838,6 +1834,60 @@ static void *refresh_region(void *arg)
 	return NULL;
 }
 
+/*
+ * peers.<region> as observed lists each address once; the model lists the
+ * other regions' machines' addresses, duplicates included. When the rules
+ * admit exactly those machines, report the model's spelling so that an
+ * unchanged world plans no change.
+ */
+static void peers_as_model(struct region_job *jobs, int nr, int me)
+{
+	char *addr = cg_addr_region(CG_KIND_PEERS, jobs[me].region);
+	struct cg_resource *r = cg_rset_find(&jobs[me].live, addr);
+	free(addr);
+	if (!r)
+		return;
+	char **v = NULL;
+	int n = 0;
+	for (int i = 0; i < nr; i++) {
+		if (i == me)
+			continue;
+		for (int k = 0; k < jobs[i].live.n; k++) {
+			const struct cg_resource *m = &jobs[i].live.v[k];
+			const char *ip = cg_res_get(m, "public_ip");
+			if (m->kind != CG_KIND_MACHINE || !ip || !*ip)
+				continue;
+			v = cg_xrealloc(v, (size_t)(n + 1) * sizeof(char *));
+			v[n++] = cg_xasprintf("%s/32", ip);
+		}
+	}
+	qsort(v, (size_t)n, sizeof(char *), cmp_str);
+	char **have;
+	int nh = split_list(cg_res_get(r, "cidrs"), &have);
+	bool same = true;
+	for (int i = 0; same && i < n; i++) {
+		bool f = false;
+		for (int k = 0; k < nh && !f; k++)
+			f = !strcmp(have[k], v[i]);
+		same = f;
+	}
+	for (int k = 0; same && k < nh; k++) {
+		bool f = false;
+		for (int i = 0; i < n && !f; i++)
+			f = !strcmp(have[k], v[i]);
+		same = f;
+	}
+	if (same && n) {
+		struct cg_buf b = { 0 };
+		for (int i = 0; i < n; i++)
+			cg_buf_addf(&b, "%s%s", i ? "," : "", v[i]);
+		cg_res_set(r, "cidrs", b.data, 0);
+		cg_buf_free(&b);
+	}
+	free_list(have, nh);
+	free_list(v, n);
+}
+
 static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 		       struct cg_err *err)
 {
@@ -1912,6 +1962,9 @@ static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struc
 			}
 		}
 	}
+	if (rc == 0)
+		for (int i = 0; i < nr; i++)
+			peers_as_model(jobs, nr, i);
 	if (rc == 0)
 		for (int i = 0; i < nr; i++)
 			for (int k = 0; k < jobs[i].live.n; k++)

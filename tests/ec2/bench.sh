@@ -57,7 +57,7 @@ proxy_reset
 timed "plan (empty)" cg plan --stage infra Bench
 timed "apply" cg apply --auto-approve --stage infra --parallelism "$PAR" Bench
 timed "refresh (plan)" cg plan --stage infra Bench
-grep -q "No changes." "$WORK/out.txt" || die "plan after apply is not empty"
+grep -q "No changes." "$WORK/out.txt" || { grep -v "^ *$" "$WORK/out.txt" | head -40; die "plan after apply is not empty"; }
 # --refresh=false: the state is fresh (plan above), and a full refresh would
 # let the SSH bootstrap provider probe moto's invented public addresses
 timed "destroy" cg destroy --auto-approve --refresh=false --parallelism "$PAR" Bench
