@@ -5,6 +5,7 @@
 #include "model.h"
 #include "cassconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,9 +105,55 @@ static void add_deps(struct cg_resource *r, char *const *addrs, int n)
 		r->deps[r->ndeps++] = cg_xstrdup(addrs[i]);
 }
 
+/* A fingerprint of the renderer itself: the hash of a fixed node's files.
+ * Any change to what cassconf renders changes it. */
+static uint64_t renderer_fingerprint(void)
+{
+	struct cg_dc dc = {.name = "DC1", .region = "r", .nodes = 3, .seeds = 1};
+	struct cg_kv kv = {.key = "concurrent_reads", .value = "32"};
+	struct cg_cluster c = {.name = "fingerprint", .cassandra_version = "5.0.0",
+			       .num_tokens = 4, .heap = "1G", .dcs = &dc, .ndcs = 1,
+			       .cassandra = &kv, .ncassandra = 1};
+	char *seeds[] = {"10.0.0.1"};
+	struct cg_node_spec s = {.cluster = &c, .dc_index = 0, .node = 2, .address = "10.0.0.2",
+				 .rack = "r-a", .base_dir = "/b", .lib_dir = "/l", .seeds = seeds,
+				 .nseeds = 1, .new_cluster = true};
+	struct cg_node_files f;
+	struct cg_err e = {0};
+	uint64_t h = 0;
+	if (cg_cassconf_render(&s, &f, &e) == 0) {
+		h = f.hash;
+		cg_node_files_free(&f);
+	}
+	return h;
+}
+
+/* Everything cg_cassconf_render reads for this node, and the renderer. */
+static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
+{
+	const struct cg_cluster *c = s->cluster;
+	const struct cg_dc *dc = &c->dcs[s->dc_index];
+	struct cg_buf b = {0};
+	cg_buf_addf(&b, "%llx|%s|%s|%d|%s|", (unsigned long long)renderer, c->name,
+		    c->cassandra_version ? c->cassandra_version : "", c->num_tokens,
+		    c->heap ? c->heap : "");
+	for (int k = 0; k < c->ncassandra; k++)
+		cg_buf_addf(&b, "%s=%s|", c->cassandra[k].key, c->cassandra[k].value);
+	cg_buf_addf(&b, "%d|%s|%d|%d|%d|%s|%s|%s|%s|%s|%d|", s->dc_index, dc->name, dc->nodes,
+		    dc->seeds, s->node, s->address ? s->address : "",
+		    s->broadcast ? s->broadcast : "", s->rack ? s->rack : "",
+		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
+	for (int k = 0; k < s->nseeds; k++)
+		cg_buf_addf(&b, "%s,", s->seeds[k]);
+	uint64_t h = cg_hash64(b.data, b.len);
+	cg_buf_free(&b);
+	return h;
+}
+
 static void add_node_resources(const struct cg_cluster *c, int d, int i,
 			       const struct cg_zonemap *zm, const struct cg_rset *known,
-			       unsigned kinds, const struct seedlist *seeds, struct cg_rset *out)
+			       unsigned kinds, const struct seedlist *seeds, uint64_t renderer,
+			       struct cg_rset *out)
 {
 	const struct cg_dc *dc = &c->dcs[d];
 	bool seed = cg_cassconf_is_seed(dc, i);
@@ -165,16 +212,32 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		r->node = i;
 		struct cg_node_spec spec;
 		struct cg_err e = {0};
-		char hex[17] = "";
+		char hex[17] = "", inputs[40] = "";
 		if (cg_cassconf_spec(c, d, i, known, fresh, &spec, &e) == 1) {
-			struct cg_node_files f;
-			if (cg_cassconf_render(&spec, &f, &e) == 0) {
-				cg_hash_hex(f.hash, hex);
-				cg_node_files_free(&f);
+			/* Rendering 1,000 configs dominates a plan; the same inputs
+			 * rendered by the same renderer give the same files, so reuse
+			 * the hash recorded with them. */
+			char dg[17];
+			cg_hash_hex(spec_digest(&spec, renderer), dg);
+			const struct cg_resource *rec = known ? cg_rset_find(known, caddr) : NULL;
+			const char *was = rec ? cg_res_get(rec, "inputs") : NULL;
+			if (was && strlen(was) == 33 && !strncmp(was, dg, 16) && was[16] == ':') {
+				memcpy(hex, was + 17, 16);
+				hex[16] = '\0';
+			} else {
+				struct cg_node_files f;
+				if (cg_cassconf_render(&spec, &f, &e) == 0) {
+					cg_hash_hex(f.hash, hex);
+					cg_node_files_free(&f);
+				}
 			}
+			if (hex[0])
+				snprintf(inputs, sizeof(inputs), "%s:%s", dg, hex);
 		}
 		cg_cassconf_spec_clear(&spec);
 		cg_res_set(r, "hash", hex[0] ? hex : NULL, 0);
+		if (inputs[0])
+			cg_res_set(r, "inputs", inputs, CG_ATTR_INFO);
 		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
 		cg_res_add_dep(r, iaddr);
 		add_deps(r, seeds->machines, seeds->n);
@@ -302,10 +365,11 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		}
 	}
 	struct seedlist seeds;
+	uint64_t renderer = (kinds & CG_KIND_BIT(CG_KIND_CONFIG)) ? renderer_fingerprint() : 0;
 	seedlist_init(&seeds, c);
 	for (int d = 0; d < c->ndcs; d++)
 		for (int i = 1; i <= c->dcs[d].nodes; i++)
-			add_node_resources(c, d, i, zones, known, kinds, &seeds, out);
+			add_node_resources(c, d, i, zones, known, kinds, &seeds, renderer, out);
 	seedlist_free(&seeds);
 	if (c->provider == CG_PROVIDER_AWS && nregions > 1 &&
 	    (kinds & CG_KIND_BIT(CG_KIND_PEERS)))

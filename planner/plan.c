@@ -284,6 +284,8 @@ static bool depends_on_fresh(const struct cg_resource *d, const struct strset *f
 		return false;
 	cg_res_copy(out, d);
 	cg_res_set(out, key, NULL, cg_res_attr(d, key)->flags);
+	if (cg_res_attr(out, "inputs"))
+		cg_res_set(out, "inputs", NULL, CG_ATTR_INFO);
 	return true;
 }
 

@@ -31,6 +31,8 @@ static int key_width(const struct cg_resource *r)
 {
 	int w = 0;
 	for (int i = 0; i < r->nattrs; i++) {
+		if ((r->attrs[i].flags & CG_ATTR_INFO) && !r->attrs[i].value)
+			continue;
 		int l = (int)strlen(r->attrs[i].key);
 		if (l > w)
 			w = l;
@@ -59,6 +61,8 @@ static void render_attrs(const struct cg_action *a, struct cg_buf *out)
 	int w = key_width(d);
 	if (a->op == CG_OP_CREATE || (a->op == CG_OP_REPLACE && !c)) {
 		for (int i = 0; i < d->nattrs; i++) {
+			if ((d->attrs[i].flags & CG_ATTR_INFO) && !d->attrs[i].value)
+				continue;
 			cg_buf_addf(out, "      %-*s = ", w, d->attrs[i].key);
 			quoted(out, d->attrs[i].value);
 			cg_buf_adds(out, "\n");
