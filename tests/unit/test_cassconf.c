@@ -288,6 +288,14 @@ static void test_render_contents(void **state)
 		" -Dcassandra.config=file:///var/lib/cassandgo/conf/cassandra.yaml "));
 	assert_non_null(strstr(f.env, " -Djna.tmpdir=/var/lib/cassandgo/tmp "));
 	assert_non_null(strstr(f.logback, "<file>/var/lib/cassandgo/logs/system.log</file>"));
+	assert_null(strstr(f.env, "TieredStopAtLevel"));	/* aws: full JIT */
+	cg_node_files_free(&f);
+
+	/* A lab node (local provider) trades JIT for a cheaper start. */
+	c.provider = CG_PROVIDER_LOCAL;
+	render_node(&c, 0, 2, true, &f);
+	assert_non_null(strstr(f.env, " -XX:TieredStopAtLevel=1 "));
+	c.provider = CG_PROVIDER_AWS;
 	cg_node_files_free(&f);
 
 	/* Joining an existing cluster: the allocator, and bootstrap. */
