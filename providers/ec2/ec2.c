@@ -455,6 +455,8 @@ static int change_rules(struct cg_provider *p, const char *region, const char *s
 			struct rules *rs, int quota_hint, struct cg_err *err)
 {
 	const char *action = add ? "AuthorizeSecurityGroupIngress" : "RevokeSecurityGroupIngress";
+	if (rs->n == 0)
+		return 0;
 	qsort(rs->v, (size_t)rs->n, sizeof(*rs->v), rule_cmp);
 	for (int i = 0; i < rs->n; i += RULES_PER_CALL) {
 		int m = rs->n - i < RULES_PER_CALL ? rs->n - i : RULES_PER_CALL;
@@ -1586,7 +1588,8 @@ static int ec2_zones(struct cg_provider *p, const char *region, char ***zones, i
 		(*zones)[(*n)++] = cg_xstrdup(nm);
 	}
 	xmlFreeDoc(d);
-	qsort(*zones, (size_t)*n, sizeof(char *), cmp_str);
+	if (*n > 1)
+		qsort(*zones, (size_t)*n, sizeof(char *), cmp_str);
 	if (*n == 0)
 		return cg_error(err, CG_EXIT_ERROR, "region %s reports no available zone", region);
 	return 0;
@@ -1697,7 +1700,8 @@ static char *same_set_or(const char *known, char **v, int n)
 	free_list(kv, kn);
 	if (same && known)
 		return cg_xstrdup(known);
-	qsort(v, (size_t)n, sizeof(char *), cmp_str);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(char *), cmp_str);
 	struct cg_buf b = { 0 };
 	cg_buf_adds(&b, "");
 	for (int i = 0; i < n; i++)
@@ -1861,7 +1865,8 @@ static void peers_as_model(struct region_job *jobs, int nr, int me)
 			v[n++] = cg_xasprintf("%s/32", ip);
 		}
 	}
-	qsort(v, (size_t)n, sizeof(char *), cmp_str);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(char *), cmp_str);
 	char **have;
 	int nh = split_list(cg_res_get(r, "cidrs"), &have);
 	bool same = true;

@@ -164,7 +164,8 @@ static void canon_query(struct cg_buf *b, const char *q)
 		if (*p == '&')
 			p++;
 	}
-	qsort(v, n, sizeof(*v), kv_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), kv_cmp);
 	for (int i = 0; i < n; i++) {
 		cg_buf_addf(b, "%s%s=%s", i ? "&" : "", v[i].k, v[i].v);
 		free(v[i].k);
