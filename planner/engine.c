@@ -317,6 +317,63 @@ int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
 	return cg_state_journal_settle(e->state, e->cluster.name, err);
 }
 
+/*
+ * After a successful apply, record next to each config the digest of the
+ * inputs it was rendered from (model.c), so that later plans need not render
+ * every node again to know nothing changed. Bookkeeping only: the hash
+ * itself was recorded by the action.
+ */
+static int record_inputs(struct cg_engine *e, struct cg_err *err)
+{
+	struct cg_rset now, desired, changed;
+	struct cg_zonemap zm = {0};
+	int rc = -1;
+
+	if (!(e->kinds & CG_KIND_BIT(CG_KIND_CONFIG)) || !e->desired.n)
+		return 0;
+	cg_rset_init(&now);
+	cg_rset_init(&desired);
+	cg_rset_init(&changed);
+	if (cg_state_load(e->state, e->cluster.name, &now, err) < 0)
+		goto out;
+	for (int i = 0; i < e->desired.n; i++) {
+		const struct cg_resource *r = &e->desired.v[i];
+		const char *zs = r->kind == CG_KIND_NETWORK ? cg_res_get(r, "zones") : NULL;
+		if (!zs)
+			continue;
+		char *copy = cg_xstrdup(zs), *save = NULL, **z = NULL;
+		int nz = 0;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			z = cg_xrealloc(z, (size_t)(nz + 1) * sizeof(char *));
+			z[nz++] = t;
+		}
+		cg_zonemap_add(&zm, r->region, z, nz);
+		free(z);
+		free(copy);
+	}
+	if (cg_model_build(&e->cluster, &zm, &now, CG_KIND_BIT(CG_KIND_CONFIG), &desired, err) < 0)
+		goto out;
+	for (int i = 0; i < desired.n; i++) {
+		const struct cg_resource *d = &desired.v[i];
+		const char *in = cg_res_get(d, "inputs"), *h = cg_res_get(d, "hash");
+		for (int j = 0; in && h && j < now.n; j++) {
+			struct cg_resource *r = &now.v[j];
+			const char *rh = cg_res_get(r, "hash"), *ri = cg_res_get(r, "inputs");
+			if (strcmp(r->addr, d->addr) || !rh || strcmp(rh, h) || (ri && !strcmp(ri, in)))
+				continue;
+			cg_res_set(r, "inputs", in, CG_ATTR_INFO);
+			cg_rset_add(&changed, r);
+		}
+	}
+	rc = changed.n ? cg_state_put_all(e->state, e->cluster.name, &changed, NULL, err) : 0;
+out:
+	cg_zonemap_free(&zm);
+	cg_rset_free(&now);
+	cg_rset_free(&desired);
+	cg_rset_free(&changed);
+	return rc;
+}
+
 int cg_engine_apply(struct cg_engine *e, int parallelism,
 		    void (*event)(void *, enum cg_exec_event, const struct cg_action *, const char *),
 		    void *ui, struct cg_exec_result *res, struct cg_err *err)
@@ -335,5 +392,7 @@ int cg_engine_apply(struct cg_engine *e, int parallelism,
 		else if (e->boot.ops && (e->boot.ops->kinds & CG_KIND_BIT(k)))
 			ex.by_kind[k] = e->boot;
 	}
-	return cg_exec_run(&ex, res, err);
+	if (cg_exec_run(&ex, res, err) < 0)
+		return -1;
+	return record_inputs(e, err);
 }
