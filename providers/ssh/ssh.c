@@ -474,8 +474,18 @@ int cg_ssh_run(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 		else
 			snprintf(how, sizeof(how), "exited with status %d", r.status);
 		const char *detail = r.err_len ? r.err : r.out;
-		cg_error(err, CG_EXIT_ERROR, "%s: `%s` %s%s%s", s->name, cmd, how,
-			 *detail ? ":\n" : "", cg_ssh_tail(detail, 30));
+		/* The last 30 lines, cut further (at a line) to fit the message:
+		 * the end of a log is what explains a failure. */
+		const char *tail = cg_ssh_tail(detail, 30);
+		size_t tl = strlen(tail), room = sizeof(err->msg) / 4 * 3;
+		if (tl > room) {
+			tail += tl - room;
+			const char *nl = strchr(tail, '\n');
+			if (nl && nl[1])
+				tail = nl + 1;
+		}
+		cg_error(err, CG_EXIT_ERROR, "%s: `%.300s` %s%s%s", s->name, cmd, how,
+			 *tail ? ":\n" : "", tail);
 		cg_ssh_result_free(&r);
 		return -1;
 	}

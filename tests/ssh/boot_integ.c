@@ -339,6 +339,44 @@ static void test_kill_and_repair(void **st)
 	cg_rset_free(&live);
 }
 
+/* A node that cannot start fails its own action with its log's last lines. */
+static void test_start_failure(void **st)
+{
+	(void)st;
+	char *y = cg_xasprintf("%s/conf/cassandra.yaml", BASE[1]), *orig = NULL;
+	size_t len;
+	struct cg_err e = {0};
+	assert_int_equal(cg_file_read(y, &orig, &len, &e), 0);
+	char *pf = cg_xasprintf("%s/run/cassandra.pid", BASE[1]), *pid = NULL;
+	assert_int_equal(cg_file_read(pf, &pid, NULL, &e), 0);
+	pid_t p = (pid_t)strtol(pid, NULL, 10);
+	assert_int_equal(kill(p, 9), 0);
+	for (int i = 0; i < 100 && kill(p, 0) == 0; i++)
+		usleep(100000);
+	/* Unknown keys are fatal to Cassandra. */
+	char *bad = cg_xasprintf("%sno_such_setting_cg: 1\n", orig);
+	FILE *f = fopen(y, "w");
+	assert_non_null(f);
+	fputs(bad, f);
+	fclose(f);
+	setenv("CASSANDGO_START_TIMEOUT", "90", 1);
+	int64_t t0 = cg_now_ms();
+	assert_int_equal(apply(CG_OP_UPDATE, CG_KIND_SERVICE, 1, &e), -1);
+	unsetenv("CASSANDGO_START_TIMEOUT");
+	fprintf(stderr, "failed start reported after %lld ms:\n%s\n", (long long)(cg_now_ms() - t0),
+		e.msg);
+	assert_non_null(strstr(e.msg, "machine.DC1.n2"));
+	assert_non_null(strstr(e.msg, "wait-ready"));
+	assert_non_null(strstr(e.msg, "no_such_setting_cg"));
+	/* Put the config back: the next update starts it again. */
+	f = fopen(y, "w");
+	assert_non_null(f);
+	fwrite(orig, 1, len, f);
+	fclose(f);
+	must(CG_OP_UPDATE, CG_KIND_SERVICE, 1);
+	free(y), free(orig), free(bad), free(pf), free(pid);
+}
+
 static void test_decommission(void **st)
 {
 	(void)st;
@@ -460,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_start_ring),
 		cmocka_unit_test(test_refresh_full),
 		cmocka_unit_test(test_kill_and_repair),
+		cmocka_unit_test(test_start_failure),
 		cmocka_unit_test(test_decommission),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
