@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# deps for make e2e / bench-lab (Debian 12, root, idempotent): the Python
+# driver for Cassandra (Debian's python3-cassandra 3.25 speaks protocol v5 to
+# Cassandra 5.0; the tests run it with /usr/bin/python3), and ssh for
+# reaching the nodes as the cluster's login user. Java, the Cassandra jars,
+# sshd and iproute2 come from cassandra.sh and local.sh.
+set -euo pipefail
+pkgs=(python3 python3-cassandra openssh-client iproute2 procps coreutils)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+/usr/bin/python3 -c 'import cassandra.cluster' || { echo "deps e2e: python3-cassandra does not import" >&2; exit 1; }

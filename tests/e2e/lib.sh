@@ -1,0 +1,149 @@
+# tests/e2e/lib.sh - shared by the e2e test and the Lab benchmark (sourced).
+#
+# A scratch copy of examples/lab.yaml on its own range (E2E_RANGE, default
+# 10.78.0.0/16; other tests use 10.77 and 10.79) with its own state and node
+# root under one temp dir, so nothing collides with a user's Lab or with
+# another test. Traffic goes only to the namespaces created here.
+#
+# Caller sets: CG (absolute path of the cassandgo binary). Provides: e2e_setup,
+# e2e_cleanup (trap), e2e_nodes (machines from the state), e2e_ssh, e2e_nodetool,
+# e2e_status_check, now.
+
+E2E_RANGE=${E2E_RANGE:-10.78.0.0/16}
+E2E_PREFIX=${E2E_RANGE%.0.0/16}	# 10.78
+E2E_TIMEOUT=${E2E_TIMEOUT:-900}	# per cassandgo command (seconds)
+PY=/usr/bin/python3		# Debian's python3-cassandra lives here, not in a pyenv
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+# elapsed START [END]: seconds with one decimal
+elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
+
+# proc_start PID: the start time (clock ticks since boot) of a live process;
+# fails for no process or a zombie.
+proc_start() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	# fields after the command name, which may hold spaces: ") S ppid ..."
+	set -- ${stat##*) }
+	[ "$1" != Z ] && [ -n "${20:-}" ] && echo "${20}"
+}
+
+e2e_preflight() {
+	local p
+	if [ "$(id -u)" != 0 ]; then
+		echo "$1: needs root (network namespaces, bridges, sshd); FAILED" >&2
+		return 1
+	fi
+	for p in ip /usr/sbin/sshd ssh java "$PY"; do
+		command -v "$p" >/dev/null || { echo "$1: $p missing (make deps); FAILED" >&2; return 1; }
+	done
+	"$PY" -c 'import cassandra.cluster' 2>/dev/null ||
+		{ echo "$1: python3-cassandra missing (make deps); FAILED" >&2; return 1; }
+	ls /var/cache/cassandgo/cassandra-*/lib >/dev/null 2>&1 ||
+		{ echo "$1: Cassandra jars missing (make cassandra); FAILED" >&2; return 1; }
+}
+
+# e2e_setup NAME: scratch dir, config, environment.
+e2e_setup() {
+	TMP=$(mktemp -d "/tmp/cg-$1.XXXXXX")
+	chmod 755 "$TMP"	# the nodes' login user walks down to its base_dir
+	CONF=$TMP/lab.yaml
+	sed "s#^\([[:space:]]*network:\).*#\1 $E2E_RANGE#" "$HERE/../../examples/lab.yaml" >"$CONF"
+	grep -q "network: $E2E_RANGE" "$CONF" || { echo "cannot set the range in $CONF" >&2; return 1; }
+	mkdir -p "$TMP/nodes"
+	export CASSANDGO_LOCAL_ROOT=$TMP/nodes
+	export CASSANDGO_STATE=$TMP/.cassandgo/state.db
+	unset CASSANDGO_CONFIG
+}
+
+# cg ARGS...: the tool on the scratch config, bounded in time.
+cg() { timeout "$E2E_TIMEOUT" "$CG" -c "$CONF" "$@"; }
+
+# The cluster's tag: from the node root (Lab-TAG), which exists from the
+# first machine on; empty before.
+e2e_tag() {
+	local d
+	for d in "$TMP"/nodes/Lab-*; do
+		[ -d "$d" ] && { echo "${d##*/Lab-}"; return; }
+	done
+	[ -n "${E2E_TAG:-}" ] && echo "$E2E_TAG"
+}
+
+# e2e_cleanup: destroy through the tool, then remove by hand whatever is
+# left (a failed destroy must not leave namespaces or JVMs behind).
+e2e_cleanup() {
+	local tag ns pid
+	set +e
+	tag=$(e2e_tag)
+	if [ -n "$tag" ] && [ -e "$CASSANDGO_STATE" ] && ls /run/netns/cg-"$tag"-* >/dev/null 2>&1; then
+		E2E_TIMEOUT=300 cg destroy --auto-approve Lab >"$TMP/cleanup-destroy.log" 2>&1 ||
+			echo "cleanup: destroy failed (removing by hand): $(tail -n 3 "$TMP/cleanup-destroy.log")" >&2
+	fi
+	if [ -n "$tag" ]; then
+		for ns in /run/netns/cg-"$tag"-*; do
+			[ -e "$ns" ] || continue
+			ns=${ns#/run/netns/}
+			for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+			ip netns del "$ns" 2>/dev/null
+			rm -rf "/run/cassandgo/$ns"
+		done
+		ip link del "cgb$tag" 2>/dev/null
+	fi
+	# JVMs or sshds of ours that escaped their namespace (never expected)
+	for pid in $(grep -lsF -- "$TMP/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+		[ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+
+# e2e_nodes: one line per machine, sorted by address:
+#   ADDRESS ID IP BASE_DIR KEY_FILE   (e.g. machine.DC1.n1 cg-TAG-DC1-n1 10.78.1.1 ...)
+e2e_nodes() {
+	cg state show Lab --json | "$PY" -c '
+import json, sys
+res = [r for c in json.load(sys.stdin)["clusters"] if c["cluster"] == "Lab" for r in c["resources"]]
+keys = {r["region"]: r["resource"]["attributes"]["key_file"] for r in res if r["kind"] == "keypair"}
+for r in sorted((r for r in res if r["kind"] == "machine"), key=lambda r: r["address"]):
+    a = r["resource"]["attributes"]
+    print(r["address"], r["resource"]["id"], a["private_ip"], a["base_dir"], keys[r["region"]])
+'
+}
+
+# e2e_load_nodes: arrays N_ADDR N_ID N_IP N_BASE N_KEY from the state.
+e2e_load_nodes() {
+	local a i p b k
+	N_ADDR=() N_ID=() N_IP=() N_BASE=() N_KEY=()
+	while read -r a i p b k; do
+		N_ADDR+=("$a") N_ID+=("$i") N_IP+=("$p") N_BASE+=("$b") N_KEY+=("$k")
+	done < <(e2e_nodes)
+	[ ${#N_ADDR[@]} -gt 0 ]
+}
+
+# e2e_ssh IDX CMD...: run a command on node IDX as the cluster's login user,
+# with the cluster's key and only its pinned host keys (no TOFU, no user
+# config, nothing written to ~/.ssh).
+e2e_ssh() {
+	local i=$1
+	shift
+	ssh -F /dev/null -n -i "${N_KEY[$i]}" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$TMP/.cassandgo/Lab/known_hosts" \
+		-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias="${N_ID[$i]}" \
+		-o ConnectTimeout=10 -o ServerAliveInterval=10 -o LogLevel=ERROR \
+		"cassandgo@${N_IP[$i]}" "$@"
+}
+
+# e2e_nodetool IDX ARGS...: nodetool of node IDX through SSH and cgnode.
+e2e_nodetool() {
+	local i=$1
+	shift
+	e2e_ssh "$i" "${N_BASE[$i]}/bin/cgnode" nodetool "$@"
+}
+
+# e2e_status_check [--owns PCT] < nodetool status: the Lab layout (4 UN,
+# 2 per DC, racks as configured, per-node effective ownership PCT +- 1).
+e2e_status_check() {
+	"$PY" "$HERE/status_check.py" \
+		"$E2E_PREFIX.1.1=DC1/lab-east-a" "$E2E_PREFIX.1.2=DC1/lab-east-b" \
+		"$E2E_PREFIX.2.1=DC2/lab-west-a" "$E2E_PREFIX.2.2=DC2/lab-west-b" "$@"
+}
