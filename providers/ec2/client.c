@@ -299,7 +299,7 @@ static int creds_copy(struct cg_ec2_client *c, struct cg_ec2_creds *out, struct 
 
 /* One attempt. Returns the HTTP status, or 0 with *cc set on a network error. */
 static long attempt(struct cg_ec2_client *c, struct region *r, const char *body,
-		    struct cg_buf *resp, CURLcode *cc, struct cg_err *err)
+		    bool fresh, struct cg_buf *resp, CURLcode *cc, struct cg_err *err)
 {
 	struct cg_ec2_creds cr;
 	if (creds_copy(c, &cr, err) < 0)
@@ -359,6 +359,10 @@ static long attempt(struct cg_ec2_client *c, struct region *r, const char *body,
 	curl_easy_setopt(ch, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(ch, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(ch, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* libcurl silently sends a request again when a reused connection
+	 * dies without an answer; the server may have carried it out: for a
+	 * call that must not run twice, use a connection of its own. */
+	curl_easy_setopt(ch, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
 	*cc = curl_easy_perform(ch);
 	long status = 0;
 	if (*cc == CURLE_OK)
@@ -397,7 +401,7 @@ int cg_ec2_call(struct cg_ec2_client *c, const char *region, const char *action,
 		take_token(r, describe ? &r->describe : &r->mutate);
 		struct cg_buf resp = { 0 };
 		CURLcode cc = CURLE_OK;
-		long status = attempt(c, r, body, &resp, &cc, err);
+		long status = attempt(c, r, body, (flags & CG_EC2_NO_AMBIGUOUS) != 0, &resp, &cc, err);
 		if (status < 0) {
 			cg_buf_free(&resp);
 			free(body);

@@ -78,6 +78,29 @@ cg apply --auto-approve --stage infra MultiDC >"$WORK/apply3.txt" 2>&1 || { cat 
 $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
 cg apply --auto-approve --stage infra MultiDC 2>&1 | grep -q "No changes." || die "not converged after repair"
 
+step "a lost state: everything is adopted by tag, host keys included, nothing is duplicated"
+hk_before=$(cg state show MultiDC 2>&1 | grep -m1 'host_key' || true)
+[ -n "$hk_before" ] || die "state show lists no host_key"
+mv "$WORK/state/state.db" "$WORK/state.db.lost"
+rm -f "$WORK/state/state.db-"*
+cg apply --auto-approve --stage infra MultiDC >"$WORK/adopt.txt" 2>&1 || { cat "$WORK/adopt.txt"; die "apply after losing the state failed"; }
+grep -qE "No changes|0 added" "$WORK/adopt.txt" || { cat "$WORK/adopt.txt"; die "losing the state made apply create things"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+[ "$(cg state show MultiDC 2>&1 | grep -c 'host_key *= "ssh-ed25519 ')" = 15 ] || die "adopted machines lack their host keys"
+
+step "two instances claiming one node: one is kept, the other terminated"
+python3 - "$MOTO_URL" <<'EOF2'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+tags = {"cassandgo:cluster": "MultiDC", "cassandgo:dc": "DC1", "cassandgo:node": "2", "cassandgo:role": "seed", "Name": "[DC1] n2 MultiDC"}
+ec2.run_instances(ImageId="ami-0a24a0000000000a2", InstanceType="m3.large", MinCount=1, MaxCount=1,
+                  TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+EOF2
+cg plan --stage infra MultiDC >"$WORK/plan-dup.txt" 2>&1 || true
+grep -q "^  - machine.DC1.n2" "$WORK/plan-dup.txt" || { cat "$WORK/plan-dup.txt"; die "plan does not remove the duplicate"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-dup.txt" 2>&1 || { cat "$WORK/apply-dup.txt"; die "apply removing the duplicate failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+
 step "a region that lost every instance stops the plan"
 python3 - "$MOTO_URL" <<'EOF'
 import sys, boto3
@@ -104,7 +127,7 @@ grep -q "No changes." "$WORK/destroy2.txt" || { cat "$WORK/destroy2.txt"; die "s
 step "behind the fault proxy (throttling, 500s, dropped connections, slow answers) it converges"
 reset_moto
 rm -rf "$WORK/state"
-start_proxy --throttle 0.15 --error 0.08 --drop 0.04 --drop-after 0.04 --slow 0.03 --slow-s 0.5 --seed 7
+start_proxy --throttle 0.15 --error 0.08 --drop 0.04 --drop-after 0.04 --slow 0.03 --slow-s 0.5 --seed "${CG_FAULT_SEED:-7}"
 use_endpoint "$PROXY_URL"
 export CASSANDGO_EC2_MAX_ATTEMPTS=10
 ok=0
