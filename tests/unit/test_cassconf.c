@@ -289,12 +289,14 @@ static void test_render_contents(void **state)
 	assert_non_null(strstr(f.env, " -Djna.tmpdir=/var/lib/cassandgo/tmp "));
 	assert_non_null(strstr(f.logback, "<file>/var/lib/cassandgo/logs/system.log</file>"));
 	assert_null(strstr(f.env, "TieredStopAtLevel"));	/* aws: full JIT */
+	assert_null(strstr(f.env, "computation_step"));
 	cg_node_files_free(&f);
 
 	/* A lab node (local provider) trades JIT for a cheaper start. */
 	c.provider = CG_PROVIDER_LOCAL;
 	render_node(&c, 0, 2, true, &f);
 	assert_non_null(strstr(f.env, " -XX:TieredStopAtLevel=1 "));
+	assert_non_null(strstr(f.env, " -Dcassandra.memtable_row_overhead_computation_step=100 "));
 	c.provider = CG_PROVIDER_AWS;
 	cg_node_files_free(&f);
 
