@@ -42,3 +42,15 @@ CHECKS += check-ssh-boot
 check: check-ssh-boot
 check-ssh-boot: $(BOOT_INTEG)
 	tests/ssh/boot.sh $(BOOT_INTEG)
+
+# SSH fan-out benchmark (N namespace hosts; CG_BENCH_HOSTS=40).
+SSH_BENCH := $(BUILD)/tests/ssh/ssh_bench
+$(SSH_BENCH): tests/ssh/ssh_bench.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+.PHONY: bench-ssh
+BENCHES += bench-ssh
+bench: bench-ssh
+bench-ssh: $(SSH_BENCH)
+	tests/ssh/bench.sh $(SSH_BENCH)
