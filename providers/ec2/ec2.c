@@ -54,6 +54,18 @@ struct poller {
 	int nwant, cwant;
 	struct obs *obs;
 	int nobs, cobs;
+	/* TerminateInstances batching: ids waiting for the next call, and
+	 * the outcome of those already sent (rc 0 = terminating, 1 = was
+	 * gone already, -1 = failed with msg) */
+	char **term;
+	int nterm, cterm;
+	bool term_leader;
+	struct term_done {
+		char *id;
+		int rc;
+		char *msg;
+	} *done;
+	int ndone, cdone;
 	struct poller *next;
 };
 
@@ -1461,6 +1473,99 @@ out:
 	return rc;
 }
 
+static void term_done_add(struct poller *q, const char *id, int rc, const char *msg)
+{
+	if (q->ndone == q->cdone) {
+		q->cdone = q->cdone ? 2 * q->cdone : 32;
+		q->done = cg_xrealloc(q->done, (size_t)q->cdone * sizeof(*q->done));
+	}
+	q->done[q->ndone].id = cg_xstrdup(id);
+	q->done[q->ndone].rc = rc;
+	q->done[q->ndone].msg = cg_xstrdup(msg);
+	q->ndone++;
+}
+
+/* Terminate ids (q->mu not held); outcomes go to q->done. */
+static void terminate_ids(struct cg_provider *p, struct poller *q, char **ids, int n)
+{
+	for (int off = 0; off < n; off += 500) {
+		int m = n - off < 500 ? n - off : 500;
+		struct cg_ec2_params pa = { 0 };
+		char k[32];
+		for (int i = 0; i < m; i++) {
+			snprintf(k, sizeof(k), "InstanceId.%d", i + 1);
+			cg_ec2_params_add(&pa, k, ids[off + i]);
+		}
+		struct cg_ec2_error e;
+		struct cg_err err = { 0 };
+		int rc = call(p, q->region, "TerminateInstances", &pa, 0, NULL, &e, &err);
+		cg_ec2_params_free(&pa);
+		if (rc < 0 && m > 1 && cg_ec2_error_notfound(&e)) {
+			/* one unknown id fails the whole call: one by one */
+			for (int i = 0; i < m; i++)
+				terminate_ids(p, q, ids + off + i, 1);
+			continue;
+		}
+		int outcome = rc == 0 ? 0 : cg_ec2_error_notfound(&e) ? 1 : -1;
+		pthread_mutex_lock(&q->mu);
+		for (int i = 0; i < m; i++)
+			term_done_add(q, ids[off + i], outcome, err.msg);
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+	}
+}
+
+/*
+ * TerminateInstances for id, batched with the other deletions of the region
+ * that arrive within a short window (one call for many instances). Returns
+ * 0 (terminating), 1 (gone already) or -1.
+ */
+static int terminate_batched(struct cg_provider *p, const char *region, const char *id,
+			     struct cg_err *err)
+{
+	struct poller *q = poller_get(p, region);
+	pthread_mutex_lock(&q->mu);
+	if (q->nterm == q->cterm) {
+		q->cterm = q->cterm ? 2 * q->cterm : 32;
+		q->term = cg_xrealloc(q->term, (size_t)q->cterm * sizeof(char *));
+	}
+	q->term[q->nterm++] = cg_xstrdup(id);
+	if (!q->term_leader) {
+		q->term_leader = true;
+		pthread_mutex_unlock(&q->mu);
+		sleep_ms(p->poll_ms < 200 ? p->poll_ms : 200);	/* gather the others */
+		pthread_mutex_lock(&q->mu);
+		char **ids = q->term;
+		int n = q->nterm;
+		q->term = NULL;
+		q->nterm = q->cterm = 0;
+		q->term_leader = false;
+		pthread_mutex_unlock(&q->mu);
+		terminate_ids(p, q, ids, n);
+		free_list(ids, n);
+		pthread_mutex_lock(&q->mu);
+	}
+	int rc;
+	for (;;) {
+		int i;
+		for (i = 0; i < q->ndone; i++)
+			if (!strcmp(q->done[i].id, id))
+				break;
+		if (i < q->ndone) {
+			rc = q->done[i].rc;
+			if (rc < 0)
+				cg_error(err, CG_EXIT_ERROR, "%s", q->done[i].msg);
+			free(q->done[i].id);
+			free(q->done[i].msg);
+			q->done[i] = q->done[--q->ndone];
+			break;
+		}
+		pthread_cond_wait(&q->cv, &q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
 static int machine_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			 const struct cg_resource *desired, const struct cg_resource *current,
 			 struct cg_resource *result, struct cg_err *err)
@@ -1499,14 +1604,10 @@ static int machine_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 	if (!id || !region)
 		return 0;
 	progress(ctx, current->addr, "terminating instance");
-	struct cg_ec2_params pa = { 0 };
-	cg_ec2_params_add(&pa, "InstanceId.1", id);
-	struct cg_ec2_error e;
-	int rc = call(p, region, "TerminateInstances", &pa, 0, NULL, &e, err);
-	cg_ec2_params_free(&pa);
-	if (rc < 0 && !cg_ec2_error_notfound(&e))
-		return -1;
+	int rc = terminate_batched(p, region, id, err);
 	if (rc < 0)
+		return -1;
+	if (rc == 1)
 		return 0;	/* already gone */
 	progress(ctx, current->addr, "waiting for termination");
 	return wait_instance(p, region, id, "terminated", NULL, err);
@@ -1551,6 +1652,12 @@ static void ec2_close(struct cg_provider *p)
 			obs_clear(&q->obs[i]);
 		free(q->obs);
 		free_list(q->want, q->nwant);
+		free_list(q->term, q->nterm);
+		for (int i = 0; i < q->ndone; i++) {
+			free(q->done[i].id);
+			free(q->done[i].msg);
+		}
+		free(q->done);
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->cv);
 		free(q->region);
