@@ -605,13 +605,38 @@ struct expect {
 	const char *zone;
 };
 
-/* One look at the ring: 1 healthy, 0 not yet (*why), -1 transport error. */
+#define RING_SEP "\n@@cassandgo-ring@@\n"
+
+/*
+ * `nodetool status` and `nodetool ring` of node n in one round trip, the two
+ * JVMs side by side (each takes seconds to start). *status and *ring are
+ * split from one output; the exit status is status's.
+ */
+static int ring_views(struct node *n, char **status, char **ring, struct cg_err *err)
+{
+	char *cmd = cg_xasprintf("t=$(mktemp) || exit 1; %s nodetool ring >\"$t\" 2>&1 & "
+				 "%s nodetool status; rc=$?; wait; printf '" RING_SEP "'; "
+				 "cat \"$t\"; rm -f \"$t\"; exit $rc", n->cgnode, n->cgnode);
+	char *out = NULL;
+	int rc = cg_ssh_run(n->s, cmd, NULL, 0, 90000, &out, err);
+	free(cmd);
+	if (rc)
+		return -1;
+	char *sep = strstr(out, RING_SEP);
+	*ring = cg_xstrdup(sep ? sep + strlen(RING_SEP) : "");
+	if (sep)
+		*sep = 0;
+	*status = out;
+	return 0;
+}
+
+/* One look at the ring: 1 healthy, 0 not yet (*why). */
 static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, int nex,
 		      int strict_balance, char *why, size_t whylen, struct cg_err *err)
 {
-	char *out = NULL;
+	char *out = NULL, *ring_text = NULL;
 	struct cg_ring ring = {0};
-	if (cgnode(n, 60000, &out, err, "nodetool status")) {
+	if (ring_views(n, &out, &ring_text, err)) {
 		/* Not up yet, or the session broke: the caller tells them apart. */
 		snprintf(why, whylen, "%.400s", err->msg);
 		return 0;
@@ -620,9 +645,11 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 	if (cg_nodetool_status_parse(out, &ring, err)) {
 		snprintf(why, whylen, "%.400s", err->msg);
 		free(out);
+		free(ring_text);
 		return 0;
 	}
 	free(out);
+	out = ring_text;
 	for (int i = 0; i < nex && rc == 1; i++) {
 		const struct cg_ring_node *rn = NULL;
 		for (int j = 0; j < ring.n && !rn; j++)
@@ -647,14 +674,12 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 		rc = 0;
 	}
 	cg_ring_free(&ring);
-	if (rc != 1)
+	if (rc != 1) {
+		free(out);
 		return rc;
+	}
 
 	/* Balance per DC, from the tokens. */
-	if (cgnode(n, 60000, &out, err, "nodetool ring")) {
-		snprintf(why, whylen, "%.400s", err->msg);
-		return 0;
-	}
 	const char **addrs = cg_xcalloc((size_t)nex, sizeof(*addrs));
 	double *sh = cg_xcalloc((size_t)nex, sizeof(*sh));
 	for (int i = 0; i < nex; i++) {
