@@ -441,6 +441,10 @@ static char *render_env(const struct cg_node_spec *s)
 	cg_buf_addf(&b, " -Dcassandra.ring_delay_ms=%d", RING_DELAY_MS);
 	cg_buf_addf(&b, " -Dcassandra.jmx.local.port=%d", JMX_PORT);
 	cg_buf_addf(&b, " -XX:HeapDumpPath=%s/logs", bd);
+	/* GC log next to system.log, bounded (5 x 10 MB), as Cassandra's own
+	 * jvm17-server.options does. */
+	cg_buf_addf(&b, " -Xlog:gc=info,safepoint=info:file=%s/logs/gc.log"
+		    ":time,uptime,level,tags:filecount=5,filesize=10m", bd);
 	cg_buf_addf(&b, " -Djna.tmpdir=%s/tmp -Djava.io.tmpdir=%s/tmp", bd, bd);
 	cg_buf_addf(&b, " -javaagent:%s/%s", lib, JAMM_JAR);
 	cg_buf_addf(&b, " -Dcassandra.config=file://%s/conf/cassandra.yaml", bd);
