@@ -12,6 +12,10 @@ n=${CG_BENCH_HOSTS:-40}
 [ "$n" -ge 1 ] && [ "$n" -le 200 ] || { echo "bench-ssh: CG_BENCH_HOSTS 1..200" >&2; exit 64; }
 BR=cgtbench1
 USER_=cgssh
+# Two runs at once (two people running make check) would share names and
+# addresses: the second waits for the first.
+exec 9>"/run/lock/cassandgo-bench-ssh.lock"
+flock 9
 tmp=$(mktemp -d /tmp/cg-bench-ssh.XXXXXX)
 export CG_NETNS_RUN=$tmp/run
 names=()

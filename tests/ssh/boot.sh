@@ -17,6 +17,10 @@ BR=cgtboot1
 NAMES=(cgt-boot-n1 cgt-boot-n2)
 ADDRS=(10.201.2.11 10.201.2.12)
 USER_=cgssh
+# Two runs at once (two people running make check) would share names and
+# addresses: the second waits for the first.
+exec 9>"/run/lock/cassandgo-check-ssh-boot.lock"
+flock 9
 tmp=$(mktemp -d /tmp/cg-check-boot.XXXXXX)
 export CG_NETNS_RUN=$tmp/run
 

@@ -32,7 +32,8 @@ sshd_start() {
 		return 0
 	fi
 	mkdir -p /run/sshd
-	ip netns exec "$name" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+	# 9>&-: a caller's lock descriptor must not live on in the daemon.
+	ip netns exec "$name" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" 9>&-
 	# sshd writes its pid file once it listens.
 	for _ in $(seq 100); do
 		[ -s "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null && return 0

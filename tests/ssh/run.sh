@@ -15,6 +15,10 @@ BR=cgtssh1
 NAMES=(cgt-ssh-h1 cgt-ssh-h2 cgt-ssh-h3)
 ADDRS=(10.201.1.11 10.201.1.12 10.201.1.13)
 USER_=cgssh
+# Two runs at once (two people running make check) would share names and
+# addresses: the second waits for the first.
+exec 9>"/run/lock/cassandgo-check-ssh.lock"
+flock 9
 tmp=$(mktemp -d /tmp/cg-check-ssh.XXXXXX)
 export CG_NETNS_RUN=$tmp/run
 
