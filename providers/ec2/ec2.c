@@ -85,6 +85,7 @@ struct cg_provider {
 	struct poller *pollers;
 	long poll_ms;
 	long wait_s;
+	long page_size;			/* DescribeInstances MaxResults (5..1000) */
 	bool refreshed;			/* refresh() ran: creates need no tag look-up first */
 };
 
@@ -1206,7 +1207,7 @@ static int describe_cluster(struct cg_provider *p, const char *region, const cha
 		}
 		const char *states[] = { "pending", "running", "stopping", "stopped" };
 		add_filter(&pa, &nf, "instance-state-name", states, include_stopped ? 4 : 2);
-		cg_ec2_params_add(&pa, "MaxResults", "1000");
+		cg_ec2_params_addf(&pa, "MaxResults", "%ld", p->page_size);
 		if (token)
 			cg_ec2_params_add(&pa, "NextToken", token);
 		free(token);
@@ -1631,6 +1632,10 @@ static int ec2_open(struct cg_provider **out, const struct cg_cluster *c,
 	if (p->poll_ms < 10)
 		p->poll_ms = 10;
 	p->wait_s = env_num("CASSANDGO_EC2_WAIT_S", 600);
+	/* tests shrink pages to exercise pagination (EC2 itself wants >= 5) */
+	p->page_size = env_num("CASSANDGO_EC2_PAGE_SIZE", 1000);
+	if (p->page_size < 1 || p->page_size > 1000)
+		p->page_size = 1000;
 	*out = p;
 	return 0;
 }

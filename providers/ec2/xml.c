@@ -169,6 +169,15 @@ bool cg_ec2_error_retryable(const struct cg_ec2_error *e)
 		"InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable",
 		"RequestTimeout", "RequestTimeoutException", "Network", NULL
 	};
+	/* capacity answers come as 500s but retrying the same request in the
+	 * same zone is pointless: the caller reports them */
+	static const char *const final[] = {
+		"InsufficientInstanceCapacity", "InsufficientHostCapacity",
+		"InsufficientCapacity", "Unsupported", NULL
+	};
+	for (int i = 0; final[i]; i++)
+		if (!strcmp(e->code, final[i]))
+			return false;
 	if (cg_ec2_error_throttled(e))
 		return true;
 	for (int i = 0; codes[i]; i++)

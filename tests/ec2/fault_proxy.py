@@ -12,7 +12,8 @@ Each request is, with the given probabilities:
   drop-after  forwarded, then the connection closed without the answer
               (the call happened: the client cannot know)
   slow        forwarded after a delay of slow-s seconds
-and otherwise forwarded. Requests are counted per Action and region (from
+and otherwise forwarded. --no-capacity ZONES answers RunInstances in those
+zones with InsufficientInstanceCapacity (500). Requests are counted per Action and region (from
 the SigV4 scope); GET /__counts returns them as JSON, POST /__counts
 resets them. Only loopback is ever contacted.
 """
@@ -35,6 +36,12 @@ THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
 INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
             b'<Code>InternalError</Code><Message>An internal error has occurred</Message>'
             b'</Error></Errors><RequestID>fault-internal</RequestID></Response>')
+
+
+NO_CAPACITY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+               b'<Code>InsufficientInstanceCapacity</Code><Message>We currently do not have '
+               b'sufficient capacity in the Availability Zone you requested (%s).</Message>'
+               b'</Error></Errors><RequestID>fault-capacity</RequestID></Response>')
 
 
 class State:
@@ -108,6 +115,10 @@ def make_handler(state, up):
             region = m.group(1) if m else "?"
             fault = None if action.startswith("__") or self.path.startswith("/moto-api") else state.pick()
             state.count(action, region, fault)
+            zone = form.get("Placement.AvailabilityZone", [""])[0]
+            if action == "RunInstances" and zone and zone in state.args.no_capacity:
+                state.count(action + "(no capacity)", region, None)
+                return self.reply(500, NO_CAPACITY % zone.encode())
             if fault == "throttle":
                 return self.reply(503, THROTTLE)
             if fault == "error":
@@ -160,8 +171,11 @@ def main():
         ap.add_argument("--" + f, type=float, default=0.0)
     ap.add_argument("--slow-s", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-capacity", default="", help="comma list of zones where RunInstances "
+                    "answers InsufficientInstanceCapacity")
     ap.add_argument("--ready", help="file written once listening")
     a = ap.parse_args()
+    a.no_capacity = [z for z in a.no_capacity.split(",") if z]
     up = urllib.parse.urlparse(a.upstream)
     if not ipaddress.ip_address(up.hostname).is_loopback:
         sys.exit("fault_proxy: upstream must be loopback, got %s" % a.upstream)

@@ -27,6 +27,26 @@ for kind in "machine:15" "network:3" "keypair:3" "peers:3"; do
 done
 grep -q 'ami *= "ubuntu-24.04"' "$WORK/plan.txt" || die "plan does not show the AMI"
 
+step "without allowed CIDRs the operator's own address (detected) is the default"
+ECHO_PORT=$(free_port)
+python3 - "$ECHO_PORT" >"$WORK/echo.log" 2>&1 <<'EOF2' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "13"); self.end_headers()
+        self.wfile.write(b"198.51.100.7\n")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF2
+ECHO_PID=$!
+PIDS+=($ECHO_PID)
+wait_http "http://127.0.0.1:$ECHO_PORT/"
+env -u CASSANDGO_ALLOWED_CIDRS CASSANDGO_IP_ECHO_URL="http://127.0.0.1:$ECHO_PORT/" \
+	"$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" plan --stage infra MultiDC >"$WORK/plan-ip.txt" 2>&1 ||
+	{ cat "$WORK/plan-ip.txt"; die "plan with a detected address failed"; }
+grep -q 'allowed_cidrs *= "198.51.100.7/32"' "$WORK/plan-ip.txt" || { grep allowed "$WORK/plan-ip.txt"; die "detected address not used"; }
+kill "$ECHO_PID"
+
 step "apply --stage infra creates them"
 cg apply --auto-approve --stage infra MultiDC >"$WORK/apply.txt" 2>&1 || { cat "$WORK/apply.txt"; die "apply failed"; }
 $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
@@ -123,6 +143,31 @@ $CHECK "$MOTO_URL" MultiDC eu-west-1,us-east-1,us-west-1 --empty
 test ! -e "$WORK/state/keys/MultiDC-eu-west-1" || die "key file left after destroy"
 cg destroy --auto-approve MultiDC >"$WORK/destroy2.txt" 2>&1 || { cat "$WORK/destroy2.txt"; die "second destroy failed"; }
 grep -q "No changes." "$WORK/destroy2.txt" || { cat "$WORK/destroy2.txt"; die "second destroy did something"; }
+
+step "no capacity in a zone: apply stops, naming the zone, the type and what to change"
+reset_moto
+rm -rf "$WORK/state"
+start_proxy --no-capacity us-west-1b
+use_endpoint "$PROXY_URL"
+if cg apply --auto-approve --stage infra MultiDC >"$WORK/cap.txt" 2>&1; then
+	die "apply succeeded although us-west-1b has no capacity"
+fi
+grep -q "no m3.large capacity in zone us-west-1b (us-west-1)" "$WORK/cap.txt" &&
+	grep -q "Change node_type of DC DC3" "$WORK/cap.txt" || { cat "$WORK/cap.txt"; die "capacity error not explained"; }
+stop_proxy
+
+step "refresh pages through DescribeInstances (page size 2) and still finds everything"
+start_proxy
+use_endpoint "$PROXY_URL"
+cg apply --auto-approve --stage infra MultiDC >"$WORK/cap2.txt" 2>&1 || { cat "$WORK/cap2.txt"; die "apply after the capacity failure did not finish the job"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+proxy_reset
+CASSANDGO_EC2_PAGE_SIZE=2 cg plan --stage infra MultiDC >"$WORK/paged.txt" 2>&1 || { cat "$WORK/paged.txt"; die "paged plan failed"; }
+grep -q "No changes." "$WORK/paged.txt" || { cat "$WORK/paged.txt"; die "paged refresh missed instances"; }
+pages=$(proxy_counts | python3 -c 'import json,sys; c=json.load(sys.stdin)["requests"]; print(sum(n for k, n in c.items() if k.startswith("DescribeInstances ")))')
+[ "$pages" -ge 9 ] || die "refresh did not paginate ($pages DescribeInstances calls for 3 regions of 5 at 2 a page)"
+cg destroy --auto-approve --refresh=false MultiDC >"$WORK/cap3.txt" 2>&1 || { cat "$WORK/cap3.txt"; die "destroy failed"; }
+stop_proxy
 
 step "behind the fault proxy (throttling, 500s, dropped connections, slow answers) it converges"
 reset_moto

@@ -52,7 +52,12 @@ static void test_response_errors(void **state)
 	b = fixture("error-capacity.xml", &len);
 	cg_ec2_parse_error(500, b, len, &e);
 	assert_string_equal(e.code, "InsufficientInstanceCapacity");
+	assert_false(cg_ec2_error_retryable(&e));	/* a 500, yet final */
 	free(b);
+	const char *ie = "<Response><Errors><Error><Code>InternalError</Code></Error></Errors></Response>";
+	cg_ec2_parse_error(500, ie, strlen(ie), &e);
+	assert_string_equal(e.code, "InternalError");
+	assert_true(cg_ec2_error_retryable(&e));
 
 	/* bare <Error> and Duplicate */
 	const char *dup = "<Error><Code>InvalidKeyPair.Duplicate</Code><Message>exists</Message></Error>";
