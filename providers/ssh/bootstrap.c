@@ -260,7 +260,13 @@ static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *e
 		free(key);
 		return 0;
 	}
-	char *cmd = cg_xasprintf("cat %s/bin/.cgnode.hash 2>/dev/null; true", n->qbase);
+	/* base_dir belongs to the login user (cloud-init makes it as root on EC2:
+	 * take it over with sudo once), then read the hash of the cgnode there. */
+	char *cmd = cg_xasprintf(
+		"b=%s; { [ -d \"$b\" ] && [ -w \"$b\" ]; } || { mkdir -p \"$b\" 2>/dev/null && "
+		"[ -w \"$b\" ]; } || { sudo -n mkdir -p \"$b\" && sudo -n chown \"$(id -u):$(id -g)\" "
+		"\"$b\"; } || { echo \"cannot write $b as $(id -un)\" >&2; exit 1; }; "
+		"cat \"$b/bin/.cgnode.hash\" 2>/dev/null; true", n->qbase);
 	char *out = NULL;
 	int rc = cg_ssh_run(n->s, cmd, NULL, 0, 30000, &out, err);
 	free(cmd);

@@ -36,13 +36,15 @@ for n in "${NAMES[@]}"; do "$here/netns-host.sh" down "$n" >/dev/null 2>&1 || tr
 cg_test_user "$USER_"
 chmod 0711 "$tmp"
 mkdir -p "$tmp/keys" "$tmp/nodes"
+# n1's node dir is made here, n2's by the provider on first contact.
+chown "$USER_" "$tmp/nodes"
 "$here/../../build/tests/ssh/ssh_integ" keygen "$tmp/keys/user" >/dev/null 2>&1 ||
 	ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/user"
 "$here/netns-host.sh" bridge-up "$BR" 10.201.2.1/24
 for i in "${!NAMES[@]}"; do
 	n=${NAMES[$i]}
 	ssh-keygen -q -t ed25519 -N '' -C "$n" -f "$tmp/keys/$n"
-	install -d -o "$USER_" -m 0755 "$tmp/nodes/$n"
+	[ "$i" != 0 ] || install -d -o "$USER_" -m 0755 "$tmp/nodes/$n"
 	"$here/netns-host.sh" up "$n" "$BR" "${ADDRS[$i]}/24" "$tmp/keys/$n" "$tmp/keys/user.pub" "$USER_"
 done
 
