@@ -16,3 +16,10 @@ check: check-cassandra
 check-cassandra: cassandra $(BUILD)/tests/cass-render
 	@tests/cassandra/test_cgnode_apt.sh
 	@tests/cassandra/test_node.sh $(BUILD)/tests/cass-render
+
+# Time to CQL ready of one node, lab flags vs full flags.
+BENCHES += bench-cassandra
+bench: bench-cassandra
+.PHONY: bench-cassandra
+bench-cassandra: cassandra $(BUILD)/tests/cass-render
+	@tests/cassandra/bench_start.sh $(BUILD)/tests/cass-render
