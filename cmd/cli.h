@@ -20,6 +20,7 @@ struct cg_cli {
 	char *config_dir;
 	bool color;			/* stdout is a terminal and NO_COLOR unset */
 	bool stdin_tty;
+	bool stdout_tty;
 	volatile sig_atomic_t *interrupted;
 	struct cg_config *cfg;
 };

@@ -2,6 +2,7 @@
  * `initKP`: they share one run (lock, plan, confirm, backup, execute). */
 #include "cli.h"
 #include "planfile.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,33 +19,6 @@ struct run_opts {
 	unsigned kinds;
 	const char *planfile;
 };
-
-static void on_event(void *ui, enum cg_exec_event ev, const struct cg_action *a, const char *msg)
-{
-	(void)ui;
-	static const char *const doing[] = {"", "Creating", "Updating", "Replacing", "Destroying"};
-	static const char *const did[] = {"", "Created", "Updated", "Replaced", "Destroyed"};
-	switch (ev) {
-	case CG_EXEC_START:
-		printf("%s: %s...%s\n", a->addr, a->forget ? "Forgetting" : doing[a->op],
-		       a->forget ? " (goes with its machine)" : "");
-		break;
-	case CG_EXEC_DONE:
-		printf("%s: %s [%.1fs]\n", a->addr, a->forget ? "Forgotten" : did[a->op],
-		       (double)a->elapsed_ms / 1000.0);
-		break;
-	case CG_EXEC_FAIL:
-		printf("%s: FAILED after %.1fs: %s\n", a->addr, (double)a->elapsed_ms / 1000.0, msg);
-		break;
-	case CG_EXEC_SKIP:
-		printf("%s: skipped (%s)\n", a->addr, msg);
-		break;
-	case CG_EXEC_PROGRESS:
-		printf("%s: %s\n", a->addr, msg);
-		break;
-	}
-	fflush(stdout);
-}
 
 static int check_planfile(const struct run_opts *o, const char *name, const struct cg_cli *cli,
 			  struct cg_state *st, const struct cg_planfile *pf, struct cg_err *err)
@@ -152,7 +126,11 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 	printf("\n");
 	struct cg_exec_result res;
 	int64_t t0 = cg_now_ms();
-	if (cg_engine_apply(&eng, o->parallelism, on_event, cli, &res, &err) < 0) {
+	struct cg_progress *prog = cg_progress_start(&eng.plan, &eng.known, stdout,
+						     cli->stdout_tty, cli->color);
+	int arc = cg_engine_apply(&eng, o->parallelism, cg_progress_event, prog, &res, &err);
+	cg_progress_finish(prog);
+	if (arc < 0) {
 		fprintf(stderr, "\nError: %s failed after %.1fs: %s\n", o->cmd,
 			(double)(cg_now_ms() - t0) / 1000.0, err.msg);
 		fprintf(stderr, "Done before the failure: %d added, %d changed, %d destroyed; "

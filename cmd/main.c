@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 
 	cli.interrupted = &interrupted;
 	cli.stdin_tty = isatty(0);
+	cli.stdout_tty = isatty(1);
 	cli.color = isatty(1) && !getenv("NO_COLOR");
 	int first = optind;
 	optind = 0;	/* commands run getopt_long again on their own argv */
