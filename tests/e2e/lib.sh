@@ -57,8 +57,10 @@ e2e_setup() {
 	unset CASSANDGO_CONFIG
 }
 
-# cg ARGS...: the tool on the scratch config, bounded in time.
-cg() { timeout "$E2E_TIMEOUT" "$CG" -c "$CONF" "$@"; }
+# cg ARGS...: the tool on the scratch config, bounded in time. --foreground:
+# timeout otherwise moves the tool out of the terminal's process group, and a
+# Ctrl-C of make would not reach it (the trap waits for it to return).
+cg() { timeout --foreground "$E2E_TIMEOUT" "$CG" -c "$CONF" "$@"; }
 
 # The cluster's tag: from the node root (Lab-TAG), which exists from the
 # first machine on; empty before.
