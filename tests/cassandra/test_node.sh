@@ -76,7 +76,8 @@ mkdir -p "$tmp/cache"
 cp -r "$(dirname "$lib")" "$tmp/cache/"
 CASSANDGO_CASSANDRA_CACHE=$tmp/cache "$here/fetch.sh" --check >/dev/null ||
 	fail "a copy of the complete cache does not verify"
-jar=$(ls "$tmp/cache/cassandra-$ver/lib/" | grep '^jna-' | head -n1)
+jars=("$tmp/cache/cassandra-$ver/lib/"jna-*.jar)
+jar=$(basename "${jars[0]}")
 : >"$tmp/cache/cassandra-$ver/lib/$jar"
 if CASSANDGO_CASSANDRA_CACHE=$tmp/cache "$here/fetch.sh" --check >/dev/null 2>&1; then
 	fail "a cache with a truncated $jar passes --check"
