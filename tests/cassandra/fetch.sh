@@ -20,7 +20,7 @@ root=${CASSANDGO_CASSANDRA_CACHE:-/var/cache/cassandgo}
 dir=$root/cassandra-$version
 marker=$dir/.complete
 
-complete() {
+is_complete() {
 	[ -f "$marker" ] || return 1
 	# The marker lists every jar with its checksum: a partial or damaged
 	# cache fails here instead of failing later inside the JVM.
@@ -28,7 +28,7 @@ complete() {
 	[ -f "$dir/lib/cassandra-all-$version.jar" ]
 }
 
-if complete; then
+if is_complete; then
 	echo "$dir/lib"
 	exit 0
 fi
@@ -39,6 +39,13 @@ fi
 command -v mvn >/dev/null || { echo "fetch.sh: mvn not found (run: make deps)" >&2; exit 1; }
 
 mkdir -p "$root"
+# One resolver at a time per version; whoever waited finds it complete.
+exec 9>"$root/.fetch-$version.lock"
+flock 9
+if is_complete; then
+	echo "$dir/lib"
+	exit 0
+fi
 tmp=$(mktemp -d "$root/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 mvn -B -q -f "$here/pom.xml" -Dcassandra.version="$version" \
