@@ -236,9 +236,13 @@ static int attempt(const struct cg_ssh_target *t, struct cg_ssh *s, int64_t dead
 		/* Banner lost, reset: sshd starting or dropping excess connects. */
 		*transient = rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_BANNER_RECV ||
 			     rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
-			     rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_TIMEOUT;
-		return cg_error(err, CG_EXIT_ERROR, "%s: SSH handshake with %s failed (%d): %s",
-				t->name, t->host, rc, sess_msg(s->sess));
+			     rc == LIBSSH2_ERROR_TIMEOUT;
+		/* A key exchange that fails is a mismatch of algorithms, not a boot
+		 * in progress: fail at once. */
+		return cg_error(err, CG_EXIT_ERROR, "%s: SSH handshake with %s failed (%d): %s%s",
+				t->name, t->host, rc, sess_msg(s->sess),
+				rc == LIBSSH2_ERROR_KEX_FAILURE
+				? " (cassandgo needs an ssh-ed25519 host key)" : "");
 	}
 	int type = 0;
 	char *server = server_key_line(s->sess, &type);

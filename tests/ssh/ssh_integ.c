@@ -292,6 +292,29 @@ static void test_wrong_host_key(void **st)
 	free(f0), free(f1), free(f2), free(kh);
 }
 
+static void test_no_ed25519_host_key(void **st)
+{
+	(void)st;
+	char *spec = cg_xstrdup(getenv("CG_SSH_RSA_HOST")), *eq = strchr(spec, '=');
+	assert_non_null(eq);
+	*eq = 0;
+	char *kh = fresh_kh("rsa");
+	struct cg_ssh_target t;
+	struct cg_ssh *s = NULL;
+	struct cg_err e;
+	target(&t, 0, kh);
+	t.name = spec;
+	t.alias = spec;
+	t.host = eq + 1;
+	t.host_key = NULL;
+	int64_t t0 = cg_now_ms();
+	assert_int_equal(cg_ssh_connect(&t, &s, &e), -1);
+	assert_true(cg_now_ms() - t0 < 3000);	/* not retried until the deadline */
+	if (!strstr(e.msg, spec) || !strstr(e.msg, "ssh-ed25519"))
+		fail_msg("unexpected: %s", e.msg);
+	free(spec), free(kh);
+}
+
 static void test_bad_user_key(void **st)
 {
 	(void)st;
@@ -512,6 +535,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_upload),
 		cmocka_unit_test(test_wrong_host_key),
 		cmocka_unit_test(test_bad_user_key),
+		cmocka_unit_test(test_no_ed25519_host_key),
 		cmocka_unit_test(test_hung_command),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_retry_late_sshd),
