@@ -168,7 +168,18 @@ pass "stop: nothing left running; stop again is a no-op; wait-ready refuses a st
 # Restart (what a config change does): readiness must come from the new run,
 # not from the old run's "Starting listening" line still in system.log.
 t0=$(date +%s%N)
-as_nobody "$c1" start >/dev/null || fail "restart"
+# Two starts at once (a retried command): one JVM, and it does not keep
+# cgnode's lock open.
+as_nobody "$c1" start >"$tmp/start.a" & sa=$!
+as_nobody "$c1" start >"$tmp/start.b" & sb=$!
+wait "$sa" || fail "restart (first of two)"
+wait "$sb" || fail "restart (second of two)"
+[ "$(pgrep -fc "$n1/conf/cassandra.yaml")" = 1 ] || fail "two concurrent starts launched two JVMs"
+pid=$(cat "$n1/run/cassandra.pid")
+for fd in "/proc/$pid/fd/"*; do
+	[ "$(readlink "$fd")" != "$n1/run/.lock" ] || fail "Cassandra inherited cgnode's lock"
+done
+grep -qx "running $pid" "$tmp/start.a" "$tmp/start.b" || fail "no start saw the other's JVM"
 [ "$(cat "$n1/run/log.offset")" -gt 0 ] || fail "restart did not record the log offset"
 as_nobody "$c1" wait-ready 180 >/dev/null || fail "restarted node not ready"
 t_restart=$((($(date +%s%N) - t0) / 1000000))
@@ -180,7 +191,7 @@ as_nobody "$c1" nodetool status >"$tmp/status1b" 2>/dev/null || fail "nodetool a
 grep -q "$(awk '/^UN/{print $(NF-1)}' "$tmp/status1")" "$tmp/status1b" ||
 	fail "host id changed across a restart"
 as_nobody "$c1" stop >/dev/null || fail "stop after restart"
-pass "restart: ready from the new run in ${t_restart} ms, same host id, UN"
+pass "restart (two concurrent starts, one JVM): ready from the new run in ${t_restart} ms, same host id, UN"
 
 # ---- 2. three nodes, two DCs, one ring ----------------------------------------
 # DC1: 127.0.0.2 (seed, rack-a), 127.0.0.3 (rack-b); DC2: 127.0.0.4 (seed).
