@@ -220,23 +220,57 @@ static int node_init(struct node *n, const struct cg_resource *m, const struct c
 	return 0;
 }
 
+/* Where and as whom cassandgo logs into a machine. */
+static const char *ssh_addr(const struct cg_cluster *c, const struct cg_resource *m)
+{
+	const char *a = c->ssh_address == CG_SSH_PUBLIC ? cg_res_get(m, "public_ip")
+							: cg_res_get(m, "private_ip");
+	if (!a || !*a)
+		a = cg_res_get(m, "private_ip");
+	return a && *a ? a : NULL;
+}
+
+static const char *ssh_alias(const struct cg_resource *m)
+{
+	return m->id && *m->id ? m->id : m->addr;
+}
+
+static const char *ssh_user(const struct cg_cluster *c)
+{
+	return c->ssh_user && *c->ssh_user ? c->ssh_user : "cassandgo";
+}
+
+char *cg_boot_ssh_cmdline(const struct cg_cluster *c, const char *known_hosts,
+			  const struct cg_resource *m, const char *key_file)
+{
+	const char *addr = ssh_addr(c, m), *port = cg_res_get(m, "ssh_port");
+	if (!addr)
+		return NULL;
+	char *ud = cg_xasprintf("%s@%s", ssh_user(c), addr);
+	char *qk = cg_ssh_quote(key_file ? key_file : ""), *qh = cg_ssh_quote(known_hosts);
+	char *qa = cg_ssh_quote(ssh_alias(m)), *qu = cg_ssh_quote(ud);
+	char *qp = cg_ssh_quote(port && *port ? port : "22");
+	char *cmd = cg_xasprintf("ssh -i %s -o IdentitiesOnly=yes -o UserKnownHostsFile=%s "
+				 "-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=%s "
+				 "-o StrictHostKeyChecking=yes -p %s %s", qk, qh, qa, qp, qu);
+	free(ud), free(qk), free(qh), free(qa), free(qu), free(qp);
+	return cmd;
+}
+
 static int node_connect(struct cg_provider *p, struct node *n, int connect_ms,
 			struct cg_err *err)
 {
 	const struct cg_resource *m = &n->m;
-	const char *addr = p->c->ssh_address == CG_SSH_PUBLIC ? cg_res_get(m, "public_ip")
-							       : cg_res_get(m, "private_ip");
-	if (!addr || !*addr)
-		addr = cg_res_get(m, "private_ip");
-	if (!addr || !*addr)
+	const char *addr = ssh_addr(p->c, m);
+	if (!addr)
 		return cg_error(err, CG_EXIT_ERROR, "%s: no address recorded", m->addr);
 	const char *port = cg_res_get(m, "ssh_port");
 	struct cg_ssh_target t = {
 		.name = m->addr,
-		.alias = m->id && *m->id ? m->id : m->addr,
+		.alias = ssh_alias(m),
 		.host = addr,
 		.port = port ? atoi(port) : 22,
-		.user = p->c->ssh_user && *p->c->ssh_user ? p->c->ssh_user : "cassandgo",
+		.user = ssh_user(p->c),
 		.key_file = n->key_file,
 		.host_key = cg_res_get(m, "host_key"),
 		.known_hosts = p->known_hosts,

@@ -26,6 +26,17 @@ extern const struct cg_provider_ops cg_provider_bootstrap_ssh;
 extern const unsigned char cg_cgnode_script[];
 extern const size_t cg_cgnode_script_len;
 
+/*
+ * The OpenSSH command that logs into machine m the way cassandgo does: the
+ * cluster's key, the cluster's known_hosts with the machine's alias
+ * (HostKeyAlias), strict checking, nothing read from or written to ~/.ssh.
+ * key_file is keypair.<region>'s; known_hosts is <cluster_dir>/known_hosts.
+ * Every variable part is shell-quoted. Caller frees; NULL when m has no
+ * address.
+ */
+char *cg_boot_ssh_cmdline(const struct cg_cluster *c, const char *known_hosts,
+			  const struct cg_resource *m, const char *key_file);
+
 /* --- pure helpers, exposed for the unit tests ------------------------------ */
 
 /* Value of key in `cgnode status` output ("key=value" lines); NULL when

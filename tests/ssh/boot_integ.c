@@ -307,6 +307,20 @@ static void test_refresh_full(void **st)
 		assert_string_equal(lget(&live, sa, "config_hash"), wget(ca, "hash"));
 		free(ia), free(ca), free(sa);
 	}
+	/* The ssh command users are shown works as printed, strictly pinned. */
+	char *kh = cg_xasprintf("%s/known_hosts", ENV.cluster_dir);
+	char *ssh = cg_boot_ssh_cmdline(&C, kh, cg_rset_find(&world, "machine.DC1.n1"),
+					getenv("CG_SSH_KEY"));
+	char *cmd = cg_xasprintf("%s -o BatchMode=yes %s/bin/cgnode status 2>&1", ssh, BASE[0]);
+	FILE *f = popen(cmd, "r");
+	char buf[4096];
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		pclose(f);
+	if (!strstr(buf, "running=1"))
+		fail_msg("%s\n-> %s", cmd, buf);
+	free(kh), free(ssh), free(cmd);
 	assert_non_null(lget(&live, "ring", "nodes"));
 	assert_string_equal(lget(&live, "ring", "nodes"), "2");
 	assert_string_equal(lget(&live, "ring", "dcs"), "DC1:2");

@@ -210,6 +210,37 @@ static void test_ring_shares(void **st)
 	assert_true(sh[1] > 0.2499 && sh[1] < 0.2501);
 }
 
+static void test_ssh_cmdline(void **st)
+{
+	(void)st;
+	struct cg_cluster c;
+	memset(&c, 0, sizeof(c));
+	c.ssh_user = "ubuntu";
+	c.ssh_address = CG_SSH_PUBLIC;
+	struct cg_resource m;
+	cg_res_init(&m, CG_KIND_MACHINE, "machine.DC1.n1");
+	assert_null(cg_boot_ssh_cmdline(&c, "/s/kh", &m, "/k"));	/* no address yet */
+	cg_res_set(&m, "private_ip", "10.0.0.5", 0);
+	cg_res_set(&m, "public_ip", "54.1.2.3", 0);
+	cg_res_set_id(&m, "i-0abc");
+	char *cmd = cg_boot_ssh_cmdline(&c, "/s/My Cluster/known_hosts", &m, "/k/id");
+	assert_string_equal(cmd, "ssh -i '/k/id' -o IdentitiesOnly=yes "
+			    "-o UserKnownHostsFile='/s/My Cluster/known_hosts' "
+			    "-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias='i-0abc' "
+			    "-o StrictHostKeyChecking=yes -p '22' 'ubuntu@54.1.2.3'");
+	free(cmd);
+	/* Private address, own port, default user, no id yet: the address. */
+	c.ssh_address = CG_SSH_PRIVATE;
+	c.ssh_user = NULL;
+	cg_res_set(&m, "ssh_port", "2222", 0);
+	cg_res_set_id(&m, NULL);
+	cmd = cg_boot_ssh_cmdline(&c, "/kh", &m, "/k");
+	assert_non_null(strstr(cmd, "HostKeyAlias='machine.DC1.n1'"));
+	assert_non_null(strstr(cmd, "-p '2222' 'cassandgo@10.0.0.5'"));
+	free(cmd);
+	cg_res_clear(&m);
+}
+
 static void test_embedded_cgnode(void **st)
 {
 	(void)st;
@@ -235,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_quote_tail),
 		cmocka_unit_test(test_status_get),
 		cmocka_unit_test(test_ring_shares),
+		cmocka_unit_test(test_ssh_cmdline),
 		cmocka_unit_test(test_embedded_cgnode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
