@@ -1907,9 +1907,29 @@ static int refresh_keypair(struct region_job *j)
 	struct cg_ec2_params pa = { 0 };
 	int nf = 0;
 	add_filter1(&pa, &nf, "key-name", name);
+	cg_ec2_params_add(&pa, "IncludePublicKey", "true");
 	int rc = call(p, j->region, "DescribeKeyPairs", &pa, 0, &d, NULL, &j->err);
 	cg_ec2_params_free(&pa);
-	if (rc == 0 && (it = cg_xml_path(root_of(d), "keySet/item"))) {
+	it = rc == 0 ? cg_xml_path(root_of(d), "keySet/item") : NULL;
+	char *path = key_path(p, j->region);
+	if (it) {
+		/* Only a key pair holding our local key counts as ours: any other
+		 * (or one whose private half is lost) is left out, so the plan
+		 * creates it and ImportKeyPair explains the conflict instead of
+		 * instances being launched with a key nobody here holds. */
+		char *remote = cg_xml_text(it, "publicKey");
+		char *local = NULL;
+		struct cg_err ignored = { 0 };
+		bool ours = remote && access(path, R_OK) == 0 &&
+			    cg_ssh_keygen(path, &local, &ignored) == 0 && cg_ssh_key_equal(remote, local);
+		if (!remote && access(path, R_OK) == 0)
+			ours = true;	/* an endpoint without IncludePublicKey */
+		free(remote);
+		free(local);
+		if (!ours)
+			it = NULL;
+	}
+	if (it) {
 		char *addr = cg_addr_region(CG_KIND_KEYPAIR, j->region);
 		struct cg_resource *r = cg_rset_new(&j->live, CG_KIND_KEYPAIR, addr);
 		free(addr);
@@ -1921,13 +1941,9 @@ static int refresh_keypair(struct region_job *j)
 		char *fp = cg_xml_text(it, "keyFingerprint");
 		cg_res_set(r, "fingerprint", fp, CG_ATTR_INFO);
 		free(fp);
-		char *path = key_path(p, j->region);
-		/* a key pair whose private half is lost is useless: say so by
-		 * leaving key_file out (the bootstrap cannot log in) */
-		if (access(path, R_OK) == 0)
-			cg_res_set(r, "key_file", path, CG_ATTR_INFO);
-		free(path);
+		cg_res_set(r, "key_file", path, CG_ATTR_INFO);
 	}
+	free(path);
 	if (d)
 		xmlFreeDoc(d);
 	free(name);

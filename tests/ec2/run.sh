@@ -144,6 +144,20 @@ test ! -e "$WORK/state/keys/MultiDC-eu-west-1" || die "key file left after destr
 cg destroy --auto-approve MultiDC >"$WORK/destroy2.txt" 2>&1 || { cat "$WORK/destroy2.txt"; die "second destroy failed"; }
 grep -q "No changes." "$WORK/destroy2.txt" || { cat "$WORK/destroy2.txt"; die "second destroy did something"; }
 
+step "a key pair of that name with another key: apply refuses and explains"
+reset_moto
+rm -rf "$WORK/state"
+python3 - "$MOTO_URL" "$WORK/foreign" <<'EOF2'
+import subprocess, sys, boto3
+subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", sys.argv[2]], check=True)
+ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+ec2.import_key_pair(KeyName="cassandgo-MultiDC-eu-west-1", PublicKeyMaterial=open(sys.argv[2] + ".pub", "rb").read())
+EOF2
+if cg apply --auto-approve --stage infra MultiDC >"$WORK/kp.txt" 2>&1; then die "apply adopted a foreign key pair"; fi
+grep -q "key pair cassandgo-MultiDC-eu-west-1 already exists in eu-west-1 with another public key" "$WORK/kp.txt" ||
+	{ cat "$WORK/kp.txt"; die "foreign key pair not explained"; }
+cg destroy --auto-approve --refresh=false MultiDC >"$WORK/kp2.txt" 2>&1 || { cat "$WORK/kp2.txt"; die "destroy after the key pair failure failed"; }
+
 step "no capacity in a zone: apply stops, naming the zone, the type and what to change"
 reset_moto
 rm -rf "$WORK/state"
