@@ -39,7 +39,7 @@ struct cg_ec2_client {
 	struct cg_ec2_creds creds;
 	int max_attempts;
 	long base_ms, timeout_ms, notfound_ms;
-	double rate_scale;
+	double rate_scale, burst_scale;
 	long attempts, retries;
 };
 
@@ -124,6 +124,8 @@ int cg_ec2_client_new(struct cg_ec2_client **out, struct cg_err *err)
 	c->notfound_ms = env_long("CASSANDGO_EC2_NOTFOUND_MS", 30000, 0, 600000);
 	const char *rs = getenv("CASSANDGO_EC2_RATE_SCALE");
 	c->rate_scale = rs && atof(rs) > 0 ? atof(rs) : 1.0;
+	const char *bs = getenv("CASSANDGO_EC2_BURST_SCALE");
+	c->burst_scale = bs && atof(bs) > 0 ? atof(bs) : 1.0;
 	*out = c;
 	return 0;
 }
@@ -199,8 +201,9 @@ static struct region *region_get(struct cg_ec2_client *c, const char *name)
 		pthread_mutex_init(&r->mu, NULL);
 		/* EC2's documented buckets: non-mutating 100 (+20/s), mutating
 		 * 200 (+5/s); we stay a little under them. */
-		r->describe = (struct bucket){ 80, 80, 18 * c->rate_scale, cg_now_ms() };
-		r->mutate = (struct bucket){ 150, 150, 4.5 * c->rate_scale, cg_now_ms() };
+		double db = 80 * c->burst_scale, mb = 150 * c->burst_scale;
+		r->describe = (struct bucket){ db, db, 18 * c->rate_scale, cg_now_ms() };
+		r->mutate = (struct bucket){ mb, mb, 4.5 * c->rate_scale, cg_now_ms() };
 		r->next = c->regions;
 		c->regions = r;
 	}

@@ -278,12 +278,44 @@ static void test_no_replay(void **state)
 	cg_ec2_client_free(c);
 }
 
+static void test_rate_limit(void **state)
+{
+	(void)state;
+	/* describe bucket of 2, refilled at 9/s: calls 3..6 wait ~111 ms each */
+	setenv("CASSANDGO_EC2_BURST_SCALE", "0.025", 1);
+	setenv("CASSANDGO_EC2_RATE_SCALE", "0.5", 1);
+	static const struct answer script[] = {
+		{ 200, OK_BODY }, { 200, OK_BODY }, { 200, OK_BODY },
+		{ 200, OK_BODY }, { 200, OK_BODY }, { 200, OK_BODY },
+	};
+	start(script, 6);
+	struct cg_ec2_client *c;
+	struct cg_err err = { 0 };
+	assert_int_equal(cg_ec2_client_new(&c, &err), 0);
+	int64_t t0 = cg_now_ms();
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(cg_ec2_call(c, "eu-west-1", "DescribeRegions", NULL, 0, NULL, NULL, &err), 0);
+	int64_t burst = cg_now_ms() - t0;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cg_ec2_call(c, "eu-west-1", "DescribeRegions", NULL, 0, NULL, NULL, &err), 0);
+	int64_t total = cg_now_ms() - t0;
+	stop();
+	cg_ec2_client_free(c);
+	unsetenv("CASSANDGO_EC2_BURST_SCALE");
+	unsetenv("CASSANDGO_EC2_RATE_SCALE");
+	print_message("burst of 2: %lld ms; 6 calls: %lld ms\n", (long long)burst, (long long)total);
+	assert_true(burst < 300);
+	assert_true(total >= 400);	/* 4 x 111 ms, less the refill during the burst */
+	assert_true(total < 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_and_retries),
 		cmocka_unit_test(test_final_errors),
 		cmocka_unit_test(test_no_replay),
+		cmocka_unit_test(test_rate_limit),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
