@@ -28,6 +28,12 @@ CHECKS := check-unit check-cli
 .PHONY: all check check-unit check-cli asan valgrind bench deps clean help clang
 all: cassandgo
 
+# Module fragments (providers/*/*.mk, tests/*/*.mk) add their targets and
+# append to CHECKS and BENCHES; read them before `check` and `bench` expand.
+BENCHES := bench-plan
+check: check-unit check-cli
+include $(sort $(wildcard providers/*/*.mk tests/*/*.mk))
+
 cassandgo: $(CMD_OBJ) $(REG_OBJ) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
@@ -68,7 +74,6 @@ valgrind: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
 	  (cd tests && valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite ../$$t); done
 
-BENCHES := bench-plan
 bench: $(BENCHES)
 bench-plan: cassandgo $(BUILD)/cassandgo-test $(BUILD)/bench/mkstate
 	@tests/bench/plan.sh $(BUILD)/cassandgo-test
@@ -87,5 +92,4 @@ help:
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      benchmarks"
 
--include $(wildcard providers/*/*.mk tests/*/*.mk)
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(REG_OBJ:.o=.d)
