@@ -16,19 +16,22 @@ void cg_plan_add_note(struct cg_plan *plan, const char *fmt, ...)
 	plan->notes[plan->nnotes++] = cg_buf_detach(&b);
 }
 
+static void action_clear(struct cg_action *a)
+{
+	free(a->addr);
+	if (a->has_desired)
+		cg_res_clear(&a->desired);
+	if (a->has_current)
+		cg_res_clear(&a->current);
+	free(a->reason);
+	free(a->deps);
+	free(a->error);
+}
+
 void cg_plan_free(struct cg_plan *plan)
 {
-	for (int i = 0; i < plan->n; i++) {
-		struct cg_action *a = &plan->v[i];
-		free(a->addr);
-		if (a->has_desired)
-			cg_res_clear(&a->desired);
-		if (a->has_current)
-			cg_res_clear(&a->current);
-		free(a->reason);
-		free(a->deps);
-		free(a->error);
-	}
+	for (int i = 0; i < plan->n; i++)
+		action_clear(&plan->v[i]);
 	free(plan->v);
 	for (int i = 0; i < plan->nnotes; i++)
 		free(plan->notes[i]);
@@ -591,14 +594,7 @@ void cg_plan_keep_creates(struct cg_plan *plan)
 		if (map[i] < 0) {
 			cg_plan_add_note(plan, "left alone (initSG/initKP never %s): %s",
 					 a->op == CG_OP_UPDATE ? "change" : "delete", a->addr);
-			free(a->addr);
-			if (a->has_desired)
-				cg_res_clear(&a->desired);
-			if (a->has_current)
-				cg_res_clear(&a->current);
-			free(a->reason);
-			free(a->deps);
-			free(a->error);
+			action_clear(a);
 			continue;
 		}
 		int nd = 0;
