@@ -11,7 +11,7 @@ Each request is, with the given probabilities:
   drop        connection closed without an answer (not forwarded)
   drop-after  forwarded, then the connection closed without the answer
               (the call happened: the client cannot know)
-  slow        forwarded after a delay of slow-s seconds
+  slow        forwarded at once, answered after slow-s seconds
 and otherwise forwarded. --no-capacity ZONES answers RunInstances in those
 zones with InsufficientInstanceCapacity (500). Requests are counted per Action and region (from
 the SigV4 scope); GET /__counts returns them as JSON, POST /__counts
@@ -126,8 +126,6 @@ def make_handler(state, up):
             if fault == "drop":
                 self.close_connection = True
                 return
-            if fault == "slow":
-                time.sleep(state.args.slow_s)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("connection", "keep-alive", "transfer-encoding")}
             for attempt in range(2):
@@ -145,6 +143,10 @@ def make_handler(state, up):
             if fault == "drop-after":
                 self.close_connection = True
                 return
+            if fault == "slow":
+                # the call happened; its answer is late (past the client's
+                # timeout, it is as ambiguous as a drop)
+                time.sleep(state.args.slow_s)
             self.send_response(r.status)
             for k, v in r.getheaders():
                 if k.lower() not in ("connection", "keep-alive", "transfer-encoding",

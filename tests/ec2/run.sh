@@ -106,7 +106,9 @@ rm -f "$WORK/state/state.db-"*
 cg apply --auto-approve --stage infra MultiDC >"$WORK/adopt.txt" 2>&1 || { cat "$WORK/adopt.txt"; die "apply after losing the state failed"; }
 grep -qE "No changes|0 added" "$WORK/adopt.txt" || { cat "$WORK/adopt.txt"; die "losing the state made apply create things"; }
 $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
-[ "$(cg state show MultiDC 2>&1 | grep -c 'host_key *= "ssh-ed25519 ')" = 15 ] || die "adopted machines lack their host keys"
+cg state show MultiDC >"$WORK/adopted.txt" 2>&1
+[ "$(grep -c 'host_key *= "ssh-ed25519 ' "$WORK/adopted.txt")" = 15 ] ||
+	{ grep -E '^machine|host_key' "$WORK/adopted.txt"; cat "$WORK/adopt.txt"; die "adopted machines lack their host keys"; }
 
 step "two instances claiming one node: one is kept, the other terminated"
 python3 - "$MOTO_URL" <<'EOF2'
@@ -186,9 +188,12 @@ stop_proxy
 step "behind the fault proxy (throttling, 500s, dropped connections, slow answers) it converges"
 reset_moto
 rm -rf "$WORK/state"
-start_proxy --throttle 0.15 --error 0.08 --drop 0.04 --drop-after 0.04 --slow 0.03 --slow-s 0.5 --seed "${CG_FAULT_SEED:-7}"
+start_proxy --throttle 0.15 --error 0.08 --drop 0.04 --drop-after 0.04 --slow 0.03 --slow-s 2.5 --seed "${CG_FAULT_SEED:-7}"
 use_endpoint "$PROXY_URL"
 export CASSANDGO_EC2_MAX_ATTEMPTS=10
+# slow answers (2.5 s) arrive after the client gave up (1.5 s): the call
+# happened but the client cannot know, as after a dropped connection
+export CASSANDGO_EC2_TIMEOUT_MS=1500
 ok=0
 for i in 1 2 3; do
 	if cg apply --auto-approve --stage infra MultiDC >"$WORK/fapply$i.txt" 2>&1; then ok=1; break; fi
