@@ -5,10 +5,6 @@
 .PHONY: check-ec2 bench-ec2
 CHECKS += check-ec2
 BENCHES += bench-ec2
-# `check: $(CHECKS)` and `bench: $(BENCHES)` are expanded before this file
-# is read: add the prerequisites directly.
-check: check-ec2
-bench: bench-ec2
 check-ec2: cassandgo
 	tests/ec2/run.sh ./cassandgo
 bench-ec2: cassandgo
