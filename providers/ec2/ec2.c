@@ -1258,6 +1258,7 @@ static void machine_result(struct cg_provider *p, const struct cg_resource *desi
 	cg_res_set(result, "image_id", o->image, CG_ATTR_INFO);
 	cg_res_set(result, "state", o->state, CG_ATTR_INFO);
 	cg_res_set(result, "launch_time", o->launch, CG_ATTR_INFO);
+	cg_res_set(result, "health", "ok", CG_ATTR_COMPUTED);
 	cg_res_set(result, "ssh_port", "22", CG_ATTR_INFO);
 	cg_res_set(result, "base_dir", AWS_BASE_DIR, CG_ATTR_INFO);
 	const char *inst = cg_res_get(desired, "install");
@@ -1588,6 +1589,26 @@ static int machine_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 		cg_ec2_params_free(&pa);
 		if (rc < 0)
 			return -1;
+		struct obs o = { 0 };
+		const char *st = cg_res_get(current, "state");
+		if (st && (!strcmp(st, "stopped") || !strcmp(st, "stopping"))) {
+			/* stopped behind our back: start it again (its public
+			 * address changes; peers follow on the next plan) */
+			if (!strcmp(st, "stopping")) {
+				progress(ctx, desired->addr, "waiting for the instance to stop");
+				if (wait_instance(p, desired->region, current->id, "stopped", NULL, err) < 0)
+					return -1;
+			}
+			progress(ctx, desired->addr, "starting stopped instance");
+			struct cg_ec2_params sp = { 0 };
+			cg_ec2_params_add(&sp, "InstanceId.1", current->id);
+			rc = call(p, desired->region, "StartInstances", &sp, 0, NULL, NULL, err);
+			cg_ec2_params_free(&sp);
+			if (rc < 0 || wait_instance(p, desired->region, current->id, "running", &o, err) < 0) {
+				obs_clear(&o);
+				return -1;
+			}
+		}
 		cg_res_copy(result, desired);
 		cg_res_set_id(result, current->id);
 		/* what the instance already has and the desired side leaves computed */
@@ -1597,6 +1618,13 @@ static int machine_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 			if (!da || !da->value)
 				cg_res_set(result, a->key, a->value, da ? da->flags : a->flags);
 		}
+		if (o.id) {
+			cg_res_set(result, "private_ip", o.priv_ip, CG_ATTR_COMPUTED);
+			cg_res_set(result, "public_ip", o.pub_ip, CG_ATTR_COMPUTED);
+			cg_res_set(result, "state", o.state, CG_ATTR_INFO);
+		}
+		cg_res_set(result, "health", "ok", CG_ATTR_COMPUTED);
+		obs_clear(&o);
 		return 0;
 	}
 	/* DELETE */
@@ -1777,6 +1805,13 @@ static void refresh_instances(struct region_job *j, xmlDocPtr *docs, int nd)
 				cg_res_set(r, "host_key", khk ? khk : hk, CG_ATTR_COMPUTED);
 				cg_res_set(r, "image_id", o.image, CG_ATTR_INFO);
 				cg_res_set(r, "state", o.state, CG_ATTR_INFO);
+				/* the planner updates (here: starts) a machine whose
+				 * health is not "ok" */
+				if (o.state && (!strcmp(o.state, "stopped") || !strcmp(o.state, "stopping")))
+					cg_res_setf(r, "health", CG_ATTR_COMPUTED,
+						    "instance %s is %s", o.id, o.state);
+				else
+					cg_res_set(r, "health", "ok", CG_ATTR_COMPUTED);
 				cg_res_set(r, "launch_time", o.launch, CG_ATTR_INFO);
 				cg_res_set(r, "ssh_port", "22", CG_ATTR_INFO);
 				cg_res_set(r, "base_dir", AWS_BASE_DIR, CG_ATTR_INFO);

@@ -123,6 +123,22 @@ grep -q "^  - machine.DC1.n2" "$WORK/plan-dup.txt" || { cat "$WORK/plan-dup.txt"
 cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-dup.txt" 2>&1 || { cat "$WORK/apply-dup.txt"; die "apply removing the duplicate failed"; }
 $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
 
+step "an instance stopped behind our back is started again"
+python3 - "$MOTO_URL" <<'EOF2'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+inst = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:cassandgo:node", "Values": ["1"]},
+        {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in r["Instances"]]
+ec2.stop_instances(InstanceIds=[inst[0]["InstanceId"]])
+EOF2
+cg plan --stage infra MultiDC >"$WORK/plan-stop.txt" 2>&1 || true
+grep -q "~ machine.DC3.n1.*is stopped" "$WORK/plan-stop.txt" || { cat "$WORK/plan-stop.txt"; die "plan does not restart the stopped instance"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-stop.txt" 2>&1 || { cat "$WORK/apply-stop.txt"; die "apply did not restart it"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+# a restart may change its public address: the cross-region rules follow
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-stop2.txt" 2>&1 || { cat "$WORK/apply-stop2.txt"; die "follow-up apply failed"; }
+cg apply --auto-approve --stage infra MultiDC 2>&1 | grep -q "No changes." || die "not converged after the restart"
+
 step "a region that lost every instance stops the plan"
 python3 - "$MOTO_URL" <<'EOF'
 import sys, boto3
