@@ -92,6 +92,10 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 		/* cgnode runs Cassandra with the tool's config, not the package's unit. */
 		cg_buf_adds(&b, "  - [sh, -c, 'systemctl disable --now cassandra || true']\n");
 	}
+	/* the host's private key needs no second copy on disk: drop
+	 * cloud-init's cached user-data (root-only, but still) */
+	cg_buf_adds(&b, "  - [sh, -c, 'rm -f /var/lib/cloud/instance/user-data.txt"
+			" /var/lib/cloud/instance/user-data.txt.i']\n");
 	cg_buf_addf(&b, "  - [sh, -c, 'touch %s/.cloud-init-done']\n", base);
 	if (b.len >= USERDATA_MAX) {
 		cg_error(err, CG_EXIT_ERROR, "user-data is %zu bytes; EC2 accepts at most %d",

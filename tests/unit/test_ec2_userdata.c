@@ -65,6 +65,7 @@ static void test_apt(void **state)
 	assert_non_null(strstr(ud, "openjdk-17-jre-headless"));
 	assert_non_null(strstr(ud, "https://debian.cassandra.apache.org 50x main"));
 	assert_non_null(strstr(ud, "cassandra=5.0.6"));
+	assert_non_null(strstr(ud, "rm -f /var/lib/cloud/instance/user-data.txt"));
 	schema_ok(ud);
 	free(ud);
 
