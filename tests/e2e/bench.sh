@@ -75,11 +75,19 @@ run_cassandgo() {
 	wait_up 0 300 "${N_IP[@]}" || { cat "$L.probe" >&2; die "not all UN after apply"; }
 	A_TOTAL=$(elapsed "$t0")
 	A_APPLY=$(awk '/Apply complete!/ { print $1 }' "$L.apply")
-	A_MACH=$(awk '$2 ~ /^machine\./ && $3 == "Created" { t = $1 } END { print t }' "$L.apply")
-	A_SVC=$(awk '$2 ~ /^service\./ && $3 == "Creating..." { print $1; exit }' "$L.apply")
-	[ -n "$A_MACH" ] && [ -n "$A_APPLY" ] || die "cannot find the phases in the apply output"
+	# The tool's progress lines ("cloud   DC1 n1    lab-east-a    machine
+	# running  [0.3s]", "start   DC2 n2 ... Cassandra started  [9s]",
+	# "verify  cluster ... ring verified"); the older "machine.DC1.n1: Created"
+	# form is understood too.
+	A_MACH=$(awk '/ machine running  \[|^[0-9.]+ machine\.[^ ]*: Created/ { t = $1 } END { print t }' "$L.apply")
+	A_SVC=$(awk '/^[0-9.]+ start .*starting Cassandra|^[0-9.]+ service\.[^ ]*: Creating/ { print $1; exit }' "$L.apply")
+	[ -n "$A_MACH" ] && [ -n "$A_APPLY" ] || { tail -n 20 "$L.apply" >&2; die "cannot find the phases in the apply output"; }
 	# when each node's Cassandra was up for the tool, and the ring check
-	A_LINE=$(awk '$2 ~ /^(service\.|ring)/ && ($3 == "Created" || $3 == "Updated") { sub(/:$/, "", $2); sub(/^service\./, "", $2); printf "%s%s=%ss", sep, $2, $1; sep = " " }' "$L.apply")
+	A_LINE=$(awk '
+		/^[0-9.]+ start .*Cassandra started/ { n = $3 "." $4 }
+		/^[0-9.]+ service\.[^ ]*: Created/ { n = $2; sub(/^service\./, "", n); sub(/:$/, "", n) }
+		/ ring verified  \[|^[0-9.]+ ring: Created/ { n = "ring" }
+		n != "" { printf "%s%s=%ss", sep, n, $1; sep = " "; n = "" }' "$L.apply")
 	A_AFTER=$(awk -v a="$A_TOTAL" -v m="$A_MACH" 'BEGIN { printf "%.1f", a - m }')
 }
 

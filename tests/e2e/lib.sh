@@ -75,10 +75,11 @@ e2e_tag() {
 # e2e_cleanup: destroy through the tool, then remove by hand whatever is
 # left (a failed destroy must not leave namespaces or JVMs behind).
 e2e_cleanup() {
-	local tag ns pid
+	local tag ns pid l
 	set +e
 	tag=$(e2e_tag)
-	if [ -n "$tag" ] && [ -e "$CASSANDGO_STATE" ] && ls /run/netns/cg-"$tag"-* >/dev/null 2>&1; then
+	# Whatever the state holds (a bridge and keys exist before any machine).
+	if [ -e "$CASSANDGO_STATE" ] && cg state show Lab --json 2>/dev/null | grep -q '"address"'; then
 		E2E_TIMEOUT=300 cg destroy --auto-approve Lab >"$TMP/cleanup-destroy.log" 2>&1 ||
 			echo "cleanup: destroy failed (removing by hand): $(tail -n 3 "$TMP/cleanup-destroy.log")" >&2
 	fi
@@ -92,6 +93,11 @@ e2e_cleanup() {
 		done
 		ip link del "cgb$tag" 2>/dev/null
 	fi
+	# A bridge of ours whose tag is unknown holds an address of our range,
+	# which no one else uses.
+	for l in $(ip -o -4 addr show | awk -v p="$E2E_PREFIX." 'index($4, p) == 1 && $2 ~ /^cgb/ { print $2 }'); do
+		ip link del "$l" 2>/dev/null
+	done
 	# JVMs or sshds of ours that escaped their namespace (never expected)
 	for pid in $(grep -lsF -- "$TMP/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
 		[ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null

@@ -10,9 +10,10 @@ set -uo pipefail
 CG=$(realpath "${1:-./cassandgo}")
 . "$(dirname "$0")/lib.sh"
 
-e2e_preflight e2e || exit 1
-[ -x "$CG" ] || { echo "e2e: $CG not built; FAILED" >&2; exit 1; }
-e2e_setup e2e || exit 1
+# A missing component is a failure, never a skip.
+e2e_preflight e2e || { echo "0 passed, 1 failed"; exit 1; }
+[ -x "$CG" ] || { echo "e2e: $CG not built; FAILED" >&2; echo "0 passed, 1 failed"; exit 1; }
+e2e_setup e2e || { echo "0 passed, 1 failed"; exit 1; }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -89,7 +90,8 @@ done
 t0=$(now)
 cg apply --auto-approve Lab >"$L.apply2" 2>&1
 rc=$?
-if [ $rc = 0 ] && grep -q '^No changes\.' "$L.apply2" && ! grep -qE 'Creating|Updating|Destroying' "$L.apply2"; then
+# No action line at all ("... [1.2s]" ends every finished action).
+if [ $rc = 0 ] && grep -q '^No changes\.' "$L.apply2" && ! grep -qE 'Apply complete|\[[0-9.]+m?s\]$' "$L.apply2"; then
 	ok "4 second apply: No changes. ($(elapsed "$t0")s)"
 else
 	show "$L.apply2"
@@ -118,6 +120,8 @@ cg plan Lab --detailed-exitcode >"$L.plan" 2>&1
 rc=$?
 cg plan Lab --json >"$L.planjson" 2>"$L.planjson.err"
 svc=service.${N_ADDR[$victim]#machine.}
+node_lab=${svc#service.}
+node_lab=${node_lab/./ }	# "DC2 n2", as the progress lines label it
 if [ $rc = 2 ] && grep -qE "^  ~ $svc .*running" "$L.plan" &&
 	"$PY" - "$L.planjson" "$svc" <<'EOF'
 import json, sys
@@ -140,7 +144,7 @@ t0=$(now)
 cg apply --auto-approve Lab >"$L.apply3" 2>&1
 rc=$?
 t_restart=$(elapsed "$t0")
-if [ $rc = 0 ] && grep -q '^Apply complete!.* 0 destroyed' "$L.apply3" && grep -q "^$svc: Updated" "$L.apply3"; then
+if [ $rc = 0 ] && grep -q '^Apply complete!.* 0 destroyed' "$L.apply3" && grep -qE "^start +$node_lab .*Cassandra (re)?started|^$svc: Updated" "$L.apply3"; then
 	ok "5 apply restarted $svc (${t_restart}s)"
 else
 	show "$L.apply3"
