@@ -31,6 +31,8 @@
 #define TAG_ROLE "cassandgo:role"
 #define TAG_HOSTKEY "cassandgo:host_key"
 #define TAG_AMI "cassandgo:ami"
+#define TAG_INSTALL "cassandgo:install"
+#define TAG_VERSION "cassandgo:cassandra_version"
 #define CANONICAL_OWNER "099720109477"
 #define UBUNTU_2404_NAME "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-*"
 #define AWS_BASE_DIR "/var/lib/cassandgo"
@@ -1388,6 +1390,9 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 			TAG_CLUSTER, p->c->name, TAG_DC, dc, TAG_NODE, nodes,
 			TAG_ROLE, seed && !strcmp(seed, "true") ? "seed" : "node",
 			"Name", name ? name : desired->addr, TAG_HOSTKEY, host_pub, TAG_AMI, ami,
+			/* what the bootstrap needs (lib_dir) even when the state is lost */
+			TAG_INSTALL, u.install ? u.install : "apt",
+			TAG_VERSION, u.cassandra_version ? u.cassandra_version : "",
 		};
 		for (int attempt = 1;; attempt++) {
 			struct cg_ec2_params pa = { 0 };
@@ -1402,7 +1407,7 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 			cg_ec2_params_add(&pa, "UserData", ud64);
 			cg_ec2_params_add(&pa, "ClientToken", token);
 			cg_ec2_params_add(&pa, "MetadataOptions.HttpTokens", "required");
-			add_tags(&pa, 1, "instance", tags, 7);
+			add_tags(&pa, 1, "instance", tags, (int)(sizeof(tags) / sizeof(tags[0]) / 2));
 			xmlDocPtr d = NULL;
 			struct cg_ec2_error e;
 			progress(ctx, desired->addr, attempt == 1 ? "launching instance"
@@ -1792,11 +1797,15 @@ static void refresh_instances(struct region_job *j, xmlDocPtr *docs, int nd)
 				cg_res_set(r, "node_type", type, CG_ATTR_FORCENEW);
 				const char *kami = k ? cg_res_get(k, "ami") : NULL;
 				cg_res_set(r, "ami", kami ? kami : ami ? ami : o.image, CG_ATTR_FORCENEW);
-				if (k && cg_res_get(k, "install"))
-					cg_res_set(r, "install", cg_res_get(k, "install"), CG_ATTR_INFO);
-				if (k && cg_res_get(k, "cassandra_version"))
-					cg_res_set(r, "cassandra_version", cg_res_get(k, "cassandra_version"),
-						   CG_ATTR_INFO);
+				char *tinst = tag_value(it, TAG_INSTALL), *tver = tag_value(it, TAG_VERSION);
+				const char *kinst = k ? cg_res_get(k, "install") : NULL;
+				const char *kver = k ? cg_res_get(k, "cassandra_version") : NULL;
+				if (kinst || tinst)
+					cg_res_set(r, "install", kinst ? kinst : tinst, CG_ATTR_INFO);
+				if ((kver || tver) && (kver || *tver))
+					cg_res_set(r, "cassandra_version", kver ? kver : tver, CG_ATTR_INFO);
+				free(tinst);
+				free(tver);
 				cg_res_set(r, "seed", role && !strcmp(role, "seed") ? "true" : "false", 0);
 				cg_res_set(r, "name", name, 0);
 				cg_res_set(r, "private_ip", o.priv_ip, CG_ATTR_COMPUTED);

@@ -109,6 +109,7 @@ $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
 cg state show MultiDC >"$WORK/adopted.txt" 2>&1
 [ "$(grep -c 'host_key *= "ssh-ed25519 ' "$WORK/adopted.txt")" = 15 ] ||
 	{ grep -E '^machine|host_key' "$WORK/adopted.txt"; cat "$WORK/adopt.txt"; die "adopted machines lack their host keys"; }
+[ "$(grep -c 'install *= "apt"' "$WORK/adopted.txt")" = 15 ] || die "adopted machines lost their install method"
 
 step "two instances claiming one node: one is kept, the other terminated"
 python3 - "$MOTO_URL" <<'EOF2'
