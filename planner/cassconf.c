@@ -67,12 +67,16 @@ static int nonempty(const char *s)
 	return s && *s;
 }
 
-/* Do the cluster's DCs span more than one region? Then nodes gossip over
- * their public addresses (regions do not share a private network). */
-static bool multi_region(const struct cg_cluster *c)
+/* Do nodes gossip over their public addresses? As configured; by default
+ * when the DCs span more than one region (regions do not share a private
+ * network unless peered, and peering is the user's business: then
+ * `broadcast_address: private`). */
+static bool broadcast_public(const struct cg_cluster *c)
 {
 	int i;
 
+	if (c->broadcast != CG_BROADCAST_AUTO)
+		return c->broadcast == CG_BROADCAST_PUBLIC;
 	for (i = 1; i < c->ndcs; i++)
 		if (strcmp(c->dcs[i].region, c->dcs[0].region))
 			return true;
@@ -112,7 +116,7 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 {
 	const struct cg_dc *dc;
 	const struct cg_resource *m;
-	bool pub = multi_region(c);
+	bool pub = broadcast_public(c);
 	int complete = 1, d, i;
 	char *addr;
 

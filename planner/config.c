@@ -64,8 +64,8 @@ static const char *const cassandra_reserved[] = {
 
 static const char *const cluster_keys[] = {
 	"provider", "cassandra_version", "num_tokens", "heap", "ssh_user",
-	"ssh_address", "allowed_cidrs", "install", "network", "cassandra",
-	"datacenters",
+	"ssh_address", "broadcast_address", "allowed_cidrs", "install", "network",
+	"cassandra", "datacenters",
 };
 static const char *const dc_keys[] = {
 	"datacenter", "region", "zone", "zones", "nodes", "nb_seeds_per_dc",
@@ -1191,6 +1191,17 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			c->ssh_address = CG_SSH_PRIVATE;
 		else if (!strcmp(s, "public") && !local)
 			c->ssh_address = CG_SSH_PUBLIC;
+		else
+			return fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
+	} else if (!strcmp(kn, "broadcast_address")) {
+		const char *exp = local ? "private (local nodes have only a private address)"
+					: "public or private";
+		if (want_string(ld, v, key, exp, &s) < 0)
+			return -1;
+		if (!strcmp(s, "private"))
+			c->broadcast = CG_BROADCAST_PRIVATE;
+		else if (!strcmp(s, "public") && !local)
+			c->broadcast = CG_BROADCAST_PUBLIC;
 		else
 			return fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
 	} else if (!strcmp(kn, "allowed_cidrs")) {

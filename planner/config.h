@@ -19,6 +19,10 @@
 enum cg_provider_kind { CG_PROVIDER_AWS, CG_PROVIDER_LOCAL };
 /* Which node address cassandgo connects to over SSH. */
 enum cg_ssh_address { CG_SSH_PUBLIC, CG_SSH_PRIVATE };
+/* Which address nodes gossip over (cassandra.yaml broadcast_address). AUTO
+ * (0, the default) = public when an aws cluster spans regions (no VPC
+ * peering assumed), private otherwise. */
+enum cg_broadcast { CG_BROADCAST_AUTO, CG_BROADCAST_PUBLIC, CG_BROADCAST_PRIVATE };
 
 struct cg_pos {
 	int line, col;		/* 1-based; 0 when unknown */
@@ -50,6 +54,7 @@ struct cg_cluster {
 	char *heap;			/* JVM heap, e.g. "512M" */
 	char *ssh_user;
 	enum cg_ssh_address ssh_address;
+	enum cg_broadcast broadcast;	/* `broadcast_address` */
 	char **allowed_cidrs;		/* NULL = CASSANDGO_ALLOWED_CIDRS or own /32 */
 	int nallowed_cidrs;
 	char *install;			/* "apt" (default) or "dir:/abs/path" */

@@ -64,6 +64,7 @@ static void assert_aws_defaults(const struct cg_cluster *c)
 	assert_string_equal(c->heap, "2G");
 	assert_string_equal(c->ssh_user, "ubuntu");
 	assert_int_equal(c->ssh_address, CG_SSH_PUBLIC);
+	assert_int_equal(c->broadcast, CG_BROADCAST_AUTO);
 	assert_null(c->allowed_cidrs);
 	assert_int_equal(c->nallowed_cidrs, 0);
 	assert_null(c->install);
@@ -183,6 +184,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c->heap, "3G");
 	assert_string_equal(c->ssh_user, "admin");
 	assert_int_equal(c->ssh_address, CG_SSH_PRIVATE);
+	assert_int_equal(c->broadcast, CG_BROADCAST_PRIVATE);
 	assert_int_equal(c->nallowed_cidrs, 2);
 	assert_string_equal(c->allowed_cidrs[0], "203.0.113.0/24");
 	assert_string_equal(c->allowed_cidrs[1], "198.51.100.7/32");
@@ -191,7 +193,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->ncassandra, 3);
 	assert_string_equal(c->cassandra[0].key, "concurrent_reads");
 	assert_string_equal(c->cassandra[0].value, "64");
-	assert_int_equal(c->cassandra[0].pos.line, 12);
+	assert_int_equal(c->cassandra[0].pos.line, 13);
 	assert_int_equal(c->cassandra[0].pos.col, 23);
 	assert_string_equal(c->cassandra[1].key, "authenticator");
 	assert_string_equal(c->cassandra[1].value, "PasswordAuthenticator");
@@ -210,7 +212,7 @@ static void test_every_key(void **state)
 	assert_string_equal(eu->node_type, "c6gd.2xlarge");
 	assert_false(eu->monitoring);
 	assert_null(eu->ami);
-	assert_int_equal(eu->pos.line, 16);
+	assert_int_equal(eu->pos.line, 17);
 	assert_int_equal(eu->pos.col, 7);
 
 	assert_string_equal(us->name, "us-2");
