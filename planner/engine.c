@@ -122,7 +122,22 @@ static void merge_known(const struct cg_rset *recorded, const struct cg_rset *li
 			cg_rset_add(out, &recorded->v[j]);
 }
 
-static int refresh(struct cg_engine *e, struct cg_err *err)
+/* Has anything ever been done on this machine's node (install, config,
+ * service recorded)? Only those are worth probing over SSH. */
+static bool node_touched(const struct cg_rset *recorded, const struct cg_resource *m)
+{
+	const char *key = strchr(m->addr, '.');
+	for (int i = 0; key && i < recorded->n; i++) {
+		const struct cg_resource *r = &recorded->v[i];
+		const char *rk = strchr(r->addr, '.');
+		if ((r->kind == CG_KIND_INSTALL || r->kind == CG_KIND_CONFIG ||
+		     r->kind == CG_KIND_SERVICE) && rk && !strcmp(rk, key))
+			return true;
+	}
+	return false;
+}
+
+static int refresh(struct cg_engine *e, bool destroy, struct cg_err *err)
 {
 	unsigned done = 0;
 	struct cg_rset step;
@@ -130,8 +145,15 @@ static int refresh(struct cg_engine *e, struct cg_err *err)
 	if (e->infra.ops->refresh(e->infra.p, &e->recorded, &e->live, err) < 0)
 		return cg_error_wrap(err, "refresh (%s)", e->infra.ops->name);
 	done |= e->infra.ops->kinds;
-	if (e->boot.ops) {
+	/* A destroy needs no node's view: what runs on a machine goes with it.
+	 * Otherwise probe only machines something was done on: a machine that
+	 * was never bootstrapped has nothing to tell, and its address may not
+	 * be reachable yet (or ever, from here). */
+	if (e->boot.ops && !destroy) {
 		merge_known(&e->recorded, &e->live, done, &step);
+		for (int i = step.n - 1; i >= 0; i--)
+			if (step.v[i].kind == CG_KIND_MACHINE && !node_touched(&e->recorded, &step.v[i]))
+				cg_rset_remove_at(&step, i);
 		int rc = e->boot.ops->refresh(e->boot.p, &step, &e->live, err);
 		cg_rset_free(&step);
 		if (rc < 0)
@@ -227,7 +249,7 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 	if (e->state && cg_state_load(e->state, e->cluster.name, &e->recorded, err) < 0)
 		return -1;
 	if (do_refresh) {
-		if (refresh(e, err) < 0)
+		if (refresh(e, destroy, err) < 0)
 			return -1;
 	} else {
 		for (int i = 0; i < e->recorded.n; i++) {

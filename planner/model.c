@@ -305,9 +305,11 @@ static void add_peers(const struct cg_cluster *c, const char *region,
 	if (nips)
 		qsort(ips, (size_t)nips, sizeof(char *), cmp_str);
 	for (int i = 0; i < nips; i++) {
-		cg_buf_addf(&list, "%s%s", i ? "," : "", ips[i]);
-		free(ips[i]);
+		if (!i || strcmp(ips[i], ips[i - 1]))	/* one rule per address */
+			cg_buf_addf(&list, "%s%s", list.len ? "," : "", ips[i]);
 	}
+	for (int i = 0; i < nips; i++)
+		free(ips[i]);
 	free(ips);
 	cg_res_set(r, "cidrs", complete ? (list.data ? list.data : "") : NULL, 0);
 	cg_buf_free(&list);
