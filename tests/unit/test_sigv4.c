@@ -175,7 +175,9 @@ static void run_suite_case(const char *dir, const char *name)
 static void walk_suite(const char *dir)
 {
 	DIR *d = opendir(dir);
-	assert_non_null(d);
+	if (!d)
+		fail_msg("the SigV4 vectors are missing: %s (the shared/ test data must sit "
+			 "beside the repository, or set CG_TESTDATA)", dir);
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
@@ -384,7 +386,9 @@ static void test_ec2_vectors(void **state)
 	(void)state;
 	char *dir = cg_xasprintf("%s/ec2-sigv4", testdata());
 	DIR *d = opendir(dir);
-	assert_non_null(d);
+	if (!d)
+		fail_msg("the SigV4 vectors are missing: %s (the shared/ test data must sit "
+			 "beside the repository, or set CG_TESTDATA)", dir);
 	suite_cases = suite_failures = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
