@@ -1,0 +1,8 @@
+# The AWS path end to end without AWS (issue 5): moto as EC2's control plane,
+# network-namespace hosts as its data plane, real Cassandra, crash safety.
+#   make e2e-aws
+.PHONY: e2e-aws
+CHECKS += e2e-aws
+
+e2e-aws: cassandgo cassandra
+	@tests/aws/run.sh ./cassandgo

@@ -1,0 +1,115 @@
+# tests/aws/lib.sh - the AWS path without AWS (sourced by run.sh): moto on
+# loopback as EC2's control plane (tests/ec2/lib.sh), dataplane.py as its data
+# plane (a network-namespace host per running instance), a 3-region cluster
+# config, helpers to reach the nodes and count the world.
+# Caller sets CG (absolute path of the cassandgo binary).
+
+AWS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$AWS_DIR/../.." && pwd)
+. "$REPO/tests/ec2/lib.sh"		# WORK, PIDS, cleanup trap, moto, proxy, env
+PY=/usr/bin/python3			# Debian's python3-cassandra
+CLUSTER=AwsE2E
+REGIONS=eu-west-1,us-east-1,us-west-1
+LOGIN=cgaws				# a clean login user (no rc files)
+BRIDGE=cgawsbr0
+AWS_TIMEOUT=${AWS_TIMEOUT:-900}		# per cassandgo command (seconds)
+JARS=$(ls -d /var/cache/cassandgo/cassandra-5.0.9/lib 2>/dev/null || true)
+
+aws_preflight() {
+	[ "$(id -u)" = 0 ] || die "needs root (network namespaces, sshd)"
+	local p
+	for p in ip unshare /usr/sbin/sshd ssh java sqlite3 "$PY"; do
+		command -v "$p" >/dev/null || die "$p missing (make deps)"
+	done
+	"$PY" -c 'import cassandra.cluster' 2>/dev/null || die "python3-cassandra missing (make deps)"
+	[ -n "$JARS" ] || die "Cassandra 5.0.9 jars missing (make cassandra)"
+	need
+}
+
+aws_user() {
+	id "$LOGIN" >/dev/null 2>&1 ||
+		useradd --system --user-group --no-create-home --home-dir /var/lib/cassandgo \
+			--shell /bin/bash --password '*' "$LOGIN"
+	usermod -p '*' "$LOGIN"
+}
+
+# aws_config [EXTRA_DC1_NODES]: the issue's shape, 3 regions x 2 nodes
+aws_config() {
+	local n1=${1:-2} extra=${2:-}
+	cat >"$WORK/cassandgo.yaml" <<EOF2
+$CLUSTER:
+  provider: aws
+  heap: 512M
+  num_tokens: 8
+  ssh_user: $LOGIN
+  ssh_address: private
+  broadcast_address: private
+  install: dir:$JARS
+$extra  datacenters:
+    - {datacenter: DC1, region: eu-west-1, zones: [a, b], nodes: $n1, seeds: 1, node_type: t3.large}
+    - {datacenter: DC2, region: us-east-1, zones: [a, b], nodes: 2, seeds: 1, node_type: t3.large}
+    - {datacenter: DC3, region: us-west-1, zones: [a, b], nodes: 2, seeds: 1, node_type: t3.large}
+EOF2
+}
+
+start_dataplane() {
+	rm -f "$WORK/dp.ready"
+	mkdir -p "$WORK/dp"
+	chmod 755 "$WORK"	# sshd reads authorized_keys as the login user
+	python3 "$AWS_DIR/dataplane.py" --endpoint "$MOTO_URL" --regions "$REGIONS" --cluster "$CLUSTER" \
+		--keys "$WORK/state/keys" --user "$LOGIN" --bridge "$BRIDGE" --root "$WORK/dp" \
+		--ready "$WORK/dp.ready" >"$WORK/dp.log" 2>&1 &
+	DP_PID=$!
+	local i
+	for i in $(seq 1 100); do [ -e "$WORK/dp.ready" ] && return 0; sleep 0.1; done
+	cat "$WORK/dp.log" >&2
+	die "data plane did not start"
+}
+
+# stop the data plane (it takes its hosts down), then anything left by hand
+aws_cleanup() {
+	set +e
+	local ns pid
+	[ -n "${APPLY_PID:-}" ] && kill -9 "$APPLY_PID" 2>/dev/null
+	if [ -n "${DP_PID:-}" ]; then
+		kill "$DP_PID" 2>/dev/null
+		for _ in $(seq 1 200); do kill -0 "$DP_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$DP_PID" 2>/dev/null
+	fi
+	for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cga-/ { print $1 }'); do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	ip link del "$BRIDGE" 2>/dev/null
+	for pid in $(grep -lsF -- "$WORK/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+		[ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null
+	done
+	cleanup
+}
+
+# cg ARGS...: the tool on the test's config and state, bounded in time
+cg() { timeout --foreground "$AWS_TIMEOUT" "$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" "$@"; }
+
+# hosts: "NODE ID IP NS" per data-plane host, sorted by node (DC1.n1 ...)
+hosts() {
+	python3 -c 'import json,sys
+for h in json.load(open(sys.argv[1])): print(h["node"], h["id"], h["ip"], h["ns"])' "$WORK/dp/hosts.json"
+}
+host_ip() { hosts | awk -v n="$1" '$1 == n { print $3 }'; }
+host_id() { hosts | awk -v n="$1" '$1 == n { print $2 }'; }
+
+# node_ssh NODE CMD...: as cassandgo logs in (cluster key, pinned host key)
+node_ssh() {
+	local n=$1 region
+	shift
+	region=$(hosts | awk -v n="$n" '$1 == n { print $0 }' >/dev/null; python3 -c 'import json,sys
+print([h["region"] for h in json.load(open(sys.argv[1])) if h["node"] == sys.argv[2]][0])' "$WORK/dp/hosts.json" "$n")
+	ssh -F /dev/null -n -i "$WORK/state/keys/$CLUSTER-$region" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$WORK/state/$CLUSTER/known_hosts" \
+		-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias="$(host_id "$n")" \
+		-o ConnectTimeout=10 -o LogLevel=ERROR "$LOGIN@$(host_ip "$n")" "$@"
+}
+nodetool() { local n=$1; shift; node_ssh "$n" /var/lib/cassandgo/bin/cgnode nodetool "$@"; }
+
+# world: "running=N pending=N stopped=N terminated=N sg=N keys=N dup=N" of our cluster
+world() { python3 "$AWS_DIR/world.py" "$MOTO_URL" "$CLUSTER" "$REGIONS"; }
