@@ -14,10 +14,10 @@ CG=$(realpath "${1:-./cassandgo}")
 e2e_preflight e2e || { echo "0 passed, 1 failed"; exit 1; }
 [ -x "$CG" ] || { echo "e2e: $CG not built; FAILED" >&2; echo "0 passed, 1 failed"; exit 1; }
 e2e_setup e2e || { echo "0 passed, 1 failed"; exit 1; }
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
-
 pass=0 fail=0
+trap e2e_cleanup EXIT
+trap 'echo "e2e: interrupted; cleaning up"; echo "$pass passed, $((fail + 1)) failed"; exit 130' INT TERM
+
 ok() { pass=$((pass + 1)); echo "ok   - $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
 # show FILE: the evidence of a failure, indented
@@ -96,6 +96,14 @@ if [ $rc = 0 ] && grep -q '^No changes\.' "$L.apply2" && ! grep -qE 'Apply compl
 else
 	show "$L.apply2"
 	bad "4 second apply: exit $rc, expected 'No changes.'"
+fi
+cg plan Lab --detailed-exitcode >"$L.plan0" 2>&1
+rc=$?
+if [ $rc = 0 ]; then
+	ok "4 plan --detailed-exitcode: 0 (nothing to do)"
+else
+	show "$L.plan0"
+	bad "4 plan --detailed-exitcode: exit $rc, expected 0"
 fi
 
 # --- 5. kill one node's Cassandra; plan sees it, apply restarts it ----------
@@ -213,7 +221,15 @@ for p in $(grep -lsE -- "$TMP/nodes|cg-$tag-" /proc/[0-9]*/cmdline | cut -d/ -f3
 	proc_start "$p" >/dev/null || continue
 	{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qE 'java|sshd' && left+=("process $p")
 done
-for v in "${veths[@]}"; do ip link show "$v" >/dev/null 2>&1 && left+=("veth $v"); done
+# The kernel frees a deleted namespace (and with it both ends of its veth)
+# asynchronously, seconds later on a busy machine: wait up to 30 s for that.
+for _ in $(seq 1 60); do
+	v_left=()
+	for v in "${veths[@]}"; do ip link show "$v" >/dev/null 2>&1 && v_left+=("veth $v"); done
+	[ ${#v_left[@]} = 0 ] && break
+	sleep 0.5
+done
+left+=("${v_left[@]}")
 ip link show "cgb$tag" >/dev/null 2>&1 && left+=("bridge cgb$tag")
 ip -o addr show | grep -q " inet $E2E_PREFIX\." && left+=("host address in $E2E_PREFIX.0.0/16")
 for b in "${N_BASE[@]}"; do [ -e "$b" ] && left+=("dir $b"); done
