@@ -21,6 +21,7 @@ set -uo pipefail
 CG=$(realpath "${1:-./cassandgo}")
 # Its own range, so that a concurrent `make e2e` (10.78) does not collide.
 E2E_RANGE=${E2E_RANGE:-10.74.0.0/16}
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 RUNS=${BENCH_RUNS:-3}
 

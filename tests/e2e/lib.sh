@@ -1,4 +1,5 @@
 # tests/e2e/lib.sh - shared by the e2e test and the Lab benchmark (sourced).
+# shellcheck shell=bash
 #
 # A scratch copy of examples/lab.yaml on its own range (E2E_RANGE, default
 # 10.78.0.0/16; other tests use 10.77 and 10.79) with its own state and node
@@ -25,6 +26,7 @@ proc_start() {
 	local stat
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	# fields after the command name, which may hold spaces: ") S ppid ..."
+	# shellcheck disable=SC2086 # split on purpose; no glob characters here
 	set -- ${stat##*) }
 	[ "$1" != Z ] && [ -n "${20:-}" ] && echo "${20}"
 }

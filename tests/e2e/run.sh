@@ -8,6 +8,7 @@
 # any failure. Cleans up (destroy, then by hand) on every exit (trap).
 set -uo pipefail
 CG=$(realpath "${1:-./cassandgo}")
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # A missing component is a failure, never a skip.
