@@ -353,6 +353,43 @@ static void test_kill_and_repair(void **st)
 	cg_rset_free(&live);
 }
 
+static long node_pid(int i)
+{
+	char *pf = cg_xasprintf("%s/run/cassandra.pid", BASE[i]), *pid = NULL;
+	struct cg_err e;
+	long p = cg_file_read(pf, &pid, NULL, &e) == 0 ? strtol(pid, NULL, 10) : -1;
+	free(pf), free(pid);
+	return p;
+}
+
+/* A changed setting: new config hash, the running node restarts with it and
+ * waits until the ring is healthy again; the other node is left alone. */
+static void test_config_change_restart(void **st)
+{
+	(void)st;
+	static struct cg_kv kv = { .key = "concurrent_reads", .value = "16" };
+	char *old = cg_xstrdup(wget("config.DC1.n1", "hash"));
+	long pid1 = node_pid(0), pid2 = node_pid(1);
+	C.cassandra = &kv;
+	C.ncassandra = 1;
+	must(CG_OP_UPDATE, CG_KIND_CONFIG, 0);
+	assert_string_not_equal(wget("config.DC1.n1", "hash"), old);
+	must(CG_OP_UPDATE, CG_KIND_SERVICE, 0);
+	assert_true(node_pid(0) != pid1);			/* restarted */
+	assert_int_equal(node_pid(1), pid2);			/* untouched */
+	assert_string_equal(wget("service.DC1.n1", "config_hash"), wget("config.DC1.n1", "hash"));
+	char *y = cg_xasprintf("%s/conf/cassandra.yaml", BASE[0]), *yt = NULL;
+	struct cg_err e;
+	assert_int_equal(cg_file_read(y, &yt, NULL, &e), 0);
+	assert_non_null(strstr(yt, "concurrent_reads: 16"));
+	/* Applying again changes nothing: same pid. */
+	long pid = node_pid(0);
+	must(CG_OP_UPDATE, CG_KIND_SERVICE, 0);
+	assert_int_equal(node_pid(0), pid);
+	must(CG_OP_UPDATE, CG_KIND_RING, 0);
+	free(y), free(yt), free(old);
+}
+
 /* A node that cannot start fails its own action with its log's last lines. */
 static void test_start_failure(void **st)
 {
@@ -512,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_start_ring),
 		cmocka_unit_test(test_refresh_full),
 		cmocka_unit_test(test_kill_and_repair),
+		cmocka_unit_test(test_config_change_restart),
 		cmocka_unit_test(test_start_failure),
 		cmocka_unit_test(test_decommission),
 	};
