@@ -17,6 +17,8 @@ STEPS=${2:-1 2 3 4 5}
 . "$(dirname "$0")/lib.sh"
 trap aws_cleanup EXIT
 aws_preflight
+# our own copy: others may rebuild ./cassandgo while this runs
+cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
 isolate_env
 export CASSANDGO_EC2_WAIT_S=60
 aws_user
@@ -25,6 +27,14 @@ use_endpoint "$MOTO_URL"
 aws_config
 mkdir -p "$WORK/state"
 start_dataplane
+# cassandgo reaches moto through the kill proxy (transparent until armed)
+KP_PORT=$(free_port)
+python3 "$AWS_DIR/kill_proxy.py" --port "$KP_PORT" --upstream "$MOTO_URL" --ready "$WORK/kp.ready" \
+	>"$WORK/kp.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -e "$WORK/kp.ready" ] && break; sleep 0.1; done
+KP_URL=http://127.0.0.1:$KP_PORT
+use_endpoint "$KP_URL"
 
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $*"; }
@@ -67,18 +77,137 @@ apply_ok() {
 	[ $rc = 0 ] && grep -qE '^(Apply complete!|No changes\.)' "$L.$1"
 }
 
-# --- 1 ------------------------------------------------------------------------
+
+# consistent [N]: the state passes integrity_check and names exactly the
+# live instances (ids), N of them, one per node, nothing else in moto
+consistent() {
+	local want=$1 ic w
+	ic=$(sqlite3 "$WORK/state/state.db" 'pragma integrity_check' 2>&1)
+	[ "$ic" = ok ] || { echo "integrity_check: $ic"; return 1; }
+	local infra=3
+	[ "$want" = 0 ] && infra=0
+	w=$(world)
+	case "$w" in
+	"running=$want other=0 sg=$infra keys=$infra dup=0 "*) ;;
+	*) echo "boto3: $w (want running=$want)"; return 1 ;;
+	esac
+	cg state show "$CLUSTER" --json >"$L.sjson" 2>&1 || { echo "state show failed"; return 1; }
+	python3 "$AWS_DIR/state_vs_world.py" "$MOTO_URL" "$CLUSTER" "$REGIONS" <"$L.sjson" || return 1
+	echo "$w"
+}
+
+# crash NAME TRIGGER: run apply (or destroy, CRASH_CMD) and kill -9 it at
+# TRIGGER: line:REGEX (when its output shows REGEX), call:ACTION:N (the
+# N-th ACTION call, after moto ran it, before the answer: kill_proxy.py).
+# Then the next apply must report the lock (exit 75); unlock it by its ID.
+KILLS=()
+crash() {
+	local name=$1 trig=$2 cmd=${CRASH_CMD:-apply} rc id i
+	: >"$L.$name"
+	"$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" $cmd --auto-approve "$CLUSTER" \
+		>"$L.$name" 2>&1 &
+	APPLY_PID=$!
+	case "$trig" in
+	call:*)
+		IFS=: read -r _ act n <<<"$trig"
+		curl -s -X POST "$KP_URL/__arm?action=$act&n=$n&pid=$APPLY_PID" >/dev/null ;;
+	line:*)
+		for i in $(seq 1 6000); do
+			grep -qE -- "${trig#line:}" "$L.$name" && { kill -9 "$APPLY_PID"; break; }
+			kill -0 "$APPLY_PID" 2>/dev/null || break
+			sleep 0.05
+		done ;;
+	esac
+	wait "$APPLY_PID"
+	rc=$?
+	APPLY_PID=
+	if [ $rc != 137 ]; then
+		show "$L.$name"
+		bad "2 kill point '$name' ($trig) not reached: $cmd exited $rc"
+		return 1
+	fi
+	KILL_WORLD=$(world)
+	cg $cmd --auto-approve "$CLUSTER" >"$L.$name.locked" 2>&1
+	rc=$?
+	id=$(grep -oE 'state unlock [^ ]+' "$L.$name.locked" | head -1 | awk '{print $3}' | tr -d "'\`\".,")
+	if [ $rc != 75 ] || [ -z "$id" ] || ! cg state unlock "$id" >"$L.$name.unlock" 2>&1; then
+		show "$L.$name.locked"
+		bad "2 after kill '$name': expected exit 75 naming the lock, got $rc"
+		return 1
+	fi
+	return 0
+}
+
+# kill_point NAME TRIGGER NODES [STAGE]: crash, recover, check
+kill_point() {
+	local name=$1 trig=$2 want=$3 stage=${4:-} c
+	crash "$name" "$trig" || return 1
+	if [ -n "$stage" ]; then
+		cg apply --auto-approve --stage "$stage" "$CLUSTER" >"$L.$name.rec" 2>&1
+	else
+		cg apply --auto-approve "$CLUSTER" >"$L.$name.rec" 2>&1
+	fi
+	if [ $? != 0 ] || ! grep -qE '^(Apply complete!|No changes\.)' "$L.$name.rec"; then
+		show "$L.$name.rec" 30
+		bad "2 kill '$name': the apply after it failed"
+		return 1
+	fi
+	if c=$(consistent "$want"); then
+		KILLS+=("$name ($trig): at the kill ${KILL_WORLD%% nodes=*}; after recovery ${c%% nodes=*}")
+		ok "2 kill -9 at '$name' ($trig): killed with ${KILL_WORLD%% nodes=*}; apply again converged: ${c%% nodes=*}, integrity ok, state = world"
+	else
+		bad "2 kill '$name': $c"
+		return 1
+	fi
+}
+
+destroy_ok() {
+	cg destroy --auto-approve "$CLUSTER" >"$L.$1" 2>&1 || { show "$L.$1"; bad "destroy ($1)"; }
+}
+
+# --- 2a: kill points while the machines are created (infra converges) -------
+if has 2; then
+	kill_point first-create 'line:^cloud +DC[0-9] n[0-9] .*creating machine' 6 infra
+	destroy_ok d1
+	kill_point runinstances-1 call:RunInstances:1 6 infra
+	destroy_ok d2
+	kill_point runinstances-4 call:RunInstances:4 6 infra
+	destroy_ok d3
+	kill_point importkeypair-2 call:ImportKeyPair:2 6 infra
+	# a destroy killed after its TerminateInstances calls
+	if CRASH_CMD=destroy crash destroy-terminate call:TerminateInstances:2; then
+		KW=$KILL_WORLD
+		cg destroy --auto-approve "$CLUSTER" >"$L.d5" 2>&1
+		if [ $? = 0 ] && c=$(consistent 0); then
+			KILLS+=("destroy-terminate: at the kill ${KW%% nodes=*}; after destroy again ${c%% nodes=*}")
+			ok "2 kill -9 of destroy after 2 TerminateInstances ($KW): destroy again: $c"
+		else
+			show "$L.d5" 3
+			bad "2 destroy after a killed destroy fails (product: providers/ec2/ec2.c refresh guard counts only live instances; the terminated ones carrying our tags prove the region is right)"
+			# the path the error message offers, so the other steps can run
+			cg destroy --auto-approve --refresh=false "$CLUSTER" >"$L.d5b" 2>&1 || show "$L.d5b" 5
+			KILLS+=("destroy-terminate: at the kill ${KW%% nodes=*}; destroy again refused (guard), --refresh=false: $(world | sed 's/ nodes=.*//')")
+		fi
+	fi
+	c=$(consistent 0) && ok "2 destroyed between rounds: $c" || bad "2 destroy between rounds: $c"
+fi
+
+# --- 1: apply from nothing ----------------------------------------------------
 if has 1; then
 	if apply_ok apply1; then
 		ok "1 apply $CLUSTER from nothing: Apply complete! (${LAST_T}s)"
 	else
 		show "$L.apply1" 40; tail -5 "$WORK/dp.log"; abort "1 apply from nothing"
 	fi
-	w=$(world)
-	case "$w" in
-	"running=6 other=0 sg=3 keys=3 dup=0 "*) ok "1 boto3: $w" ;;
-	*) bad "1 boto3: $w" ;;
-	esac
+	c=$(consistent 6) && ok "1 boto3: $c; state = world" || bad "1 world: $c"
 	if ring_check DC1.n1; then ok "1 ring from DC1.n1: $(cat "$L.ring")"; else bad "1 ring from DC1.n1"; fi
+	if "$PY" "$AWS_DIR/cql3.py" aws1 DC1="$(host_ip DC1.n1)" DC2="$(host_ip DC2.n1)" DC3="$(host_ip DC3.n1)" >"$L.cql" 2>&1; then
+		ok "1 CQL {DC1:1,DC2:1,DC3:1}: $(tr '\n' ';' <"$L.cql")"
+	else
+		show "$L.cql"; bad "1 CQL across the 3 DCs"
+	fi
+	apply_ok apply2 && grep -q '^No changes\.' "$L.apply2" && ok "1 second apply: No changes. (${LAST_T}s)" ||
+		{ show "$L.apply2"; bad "1 second apply is not a no-op"; }
 fi
+
 finish
