@@ -111,9 +111,11 @@ crash() {
 	call:*)
 		IFS=: read -r _ act n <<<"$trig"
 		curl -s -X POST "$KP_URL/__arm?action=$act&n=$n&pid=$APPLY_PID" >/dev/null ;;
-	line:*)
+	line:* | nth:*)
+		local re=${trig#line:} nth=1
+		if [ "${trig%%:*}" = nth ]; then IFS=: read -r _ nth re <<<"$trig"; fi
 		for i in $(seq 1 6000); do
-			grep -qE -- "${trig#line:}" "$L.$name" && { kill -9 "$APPLY_PID"; break; }
+			[ "$(grep -cE -- "$re" "$L.$name")" -ge "$nth" ] && { kill -9 "$APPLY_PID"; break; }
 			kill -0 "$APPLY_PID" 2>/dev/null || break
 			sleep 0.05
 		done ;;
@@ -210,4 +212,150 @@ if has 1; then
 		{ show "$L.apply2"; bad "1 second apply is not a no-op"; }
 fi
 
+# terminate NODE: its instance, behind the tool's back; wait until its host is gone
+terminate() {
+	local id; id=$(host_id "$1")
+	python3 - "$MOTO_URL" "$id" <<'EOF2'
+import sys, boto3
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    c = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    ids = [i["InstanceId"] for x in c.describe_instances()["Reservations"] for i in x["Instances"]]
+    if sys.argv[2] in ids:
+        c.terminate_instances(InstanceIds=[sys.argv[2]])
+EOF2
+	for _ in $(seq 1 100); do [ -z "$(host_id "$1")" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# joined NODE OLD_IP: a new instance (address) whose Cassandra bootstrapped
+# (no auto_bootstrap: false in its cassandra.yaml) and a ring of $2 UN
+joined() {
+	local n=$1 old=$2 ip
+	ip=$(host_ip "$n")
+	[ -n "$ip" ] && [ "$ip" != "$old" ] || { echo "$n: address '$ip' (was $old)"; return 1; }
+	if node_ssh "$n" grep -q "'^auto_bootstrap: false'" /var/lib/cassandgo/conf/cassandra.yaml; then
+		echo "$n: started with auto_bootstrap: false (did not bootstrap)"; return 1
+	fi
+	echo "$n at $ip (was $old) bootstrapped"
+}
+
+# sequential FILE VERB DONE: the actions VERB...DONE in FILE never overlap
+sequential() {
+	awk -v a="$2" -v b="$3" '
+		index($0, a "...") { run++; n++; if (run > max) max = run }
+		index($0, b " ") { run-- }
+		END { print n " started, at most " max " at once"; exit (max > 1) }' "$1"
+}
+
+# --- 3: drift and change, with kill points (the cluster of step 1) ---------
+if has 3; then
+	cql_dc() { "$PY" "$AWS_DIR/cql3.py" aws1 DC1="$(host_ip DC1.n1)" DC2="$(host_ip DC2.n1)" DC3="$(host_ip DC3.n1)" >"$L.cql$1" 2>&1; }
+	n=0
+	for spec in "DC2.n2|call:RunInstances:1|between-RunInstances-and-state" \
+		"DC3.n2|line:^install +DC3 n2 .*creating Cassandra install|during-bootstrap" \
+		"DC1.n2|line:^start +DC1 n2 .*starting Cassandra$|during-start"; do
+		IFS='|' read -r node trig what <<<"$spec"
+		n=$((n + 1))
+		old=$(host_ip "$node")
+		if ! terminate "$node"; then bad "3 terminate $node: its host did not go"; continue; fi
+		cg plan "$CLUSTER" >"$L.plan-t$n" 2>&1
+		if grep -qE "^  (\+|-/\+) machine\.$node( |$)" "$L.plan-t$n"; then
+			ok "3 $node terminated behind its back: plan shows $(grep -E "^  (\+|-/\+) machine\.$node" "$L.plan-t$n" | head -1 | sed 's/^ *//')"
+		else
+			show "$L.plan-t$n"; bad "3 plan does not replace terminated $node"
+		fi
+		kill_point "replace-$node-$what" "$trig" 6 || continue
+		if j=$(joined "$node" "$old") && ring_check DC1.n1; then
+			ok "3 $j; ring $(cat "$L.ring")"
+		else
+			bad "3 replaced $node: $j"
+		fi
+	done
+	cql_dc 3 && ok "3 the row written in step 1 reads back in every DC after 3 replacements" ||
+		{ show "$L.cql3"; bad "3 CQL after the replacements"; }
+
+	# a cassandra: setting -> rolling restart, one at a time
+	aws_config 2 "  cassandra: {concurrent_reads: 48}
+"
+	cg plan "$CLUSTER" >"$L.plan-set" 2>&1
+	nu=$(grep -cE '^  ~ service\.' "$L.plan-set")
+	[ "$nu" = 6 ] && ok "3 concurrent_reads: 48: plan restarts 6 services" || { show "$L.plan-set"; bad "3 plan for a setting: $nu service updates"; }
+	kill_point restart-2nd "nth:2:restarting Cassandra\\.\\.\\." 6
+	s1=$(sequential "$L.restart-2nd" "restarting Cassandra" "Cassandra restarted") &&
+		s2=$(sequential "$L.restart-2nd.rec" "restarting Cassandra" "Cassandra restarted") &&
+		ok "3 rolling restart one at a time: killed run $s1; next apply $s2" ||
+		{ show "$L.restart-2nd.rec"; bad "3 restarts overlapped: $s1 / $s2"; }
+	good=0
+	for h in $(hosts | awk '{print $1}'); do
+		node_ssh "$h" grep -q "'^concurrent_reads: 48'" /var/lib/cassandgo/conf/cassandra.yaml && good=$((good + 1))
+	done
+	[ $good = 6 ] && ring_check DC2.n1 && ok "3 all 6 nodes run with concurrent_reads: 48; ring $(cat "$L.ring")" ||
+		bad "3 setting on $good of 6 nodes"
+
+	# add a node to DC1
+	aws_config 3 "  cassandra: {concurrent_reads: 48}
+"
+	cg plan "$CLUSTER" >"$L.plan-add" 2>&1
+	grep -qE '^  \+ machine\.DC1\.n3' "$L.plan-add" && ok "3 nodes: 3 in DC1: plan shows + machine.DC1.n3" ||
+		{ show "$L.plan-add"; bad "3 plan does not add DC1.n3"; }
+	if kill_point add-DC1.n3-start 'line:^start +DC1 n3 .*starting Cassandra' 7; then
+		j=$(joined DC1.n3 none) && ring_check DC3.n1 && ok "3 added: $j; ring $(cat "$L.ring")" || bad "3 DC1.n3 did not join: $j"
+	fi
+
+	# remove it again: decommissioned before its instance goes
+	aws_config 2 "  cassandra: {concurrent_reads: 48}
+"
+	cg plan "$CLUSTER" >"$L.plan-rm" 2>&1
+	grep -qE '^  - machine\.DC1\.n3' "$L.plan-rm" && ok "3 back to 2 nodes: plan shows - machine.DC1.n3" ||
+		{ show "$L.plan-rm"; bad "3 plan does not remove DC1.n3"; }
+	if kill_point remove-DC1.n3-decommission 'line:^start +DC1 n3 .*destroying Cassandra' 6; then
+		cat "$L.remove-DC1.n3-decommission" "$L.remove-DC1.n3-decommission.rec" >"$L.rm-all"
+		dl=$(grep -nE 'DC1 n3 .*decommissioned, stopped' "$L.rm-all" | head -1 | cut -d: -f1)
+		ml=$(grep -nE 'DC1 n3 .*machine destroyed' "$L.rm-all" | head -1 | cut -d: -f1)
+		if [ -n "$dl" ] && [ -n "$ml" ] && [ "$dl" -lt "$ml" ]; then
+			ok "3 DC1.n3 decommissioned (line $dl) before its machine was destroyed (line $ml)"
+		else
+			show "$L.rm-all" 40; bad "3 decommission/terminate order: decommissioned at '$dl', destroyed at '$ml'"
+		fi
+		ring_check DC1.n1 && ok "3 ring after the removal: $(cat "$L.ring")" || bad "3 ring after the removal"
+	fi
+	apply_ok apply-after3 && grep -q '^No changes\.' "$L.apply-after3" && ok "3 then: No changes." ||
+		{ show "$L.apply-after3"; bad "3 not converged after drift and change"; }
+fi
+
+# --- 4: the same apply from nothing behind the fault proxy (30% faults) ------
+if has 4; then
+	destroy_ok d-before4
+	start_proxy --throttle 0.12 --error 0.08 --drop 0.05 --drop-after 0.05 --seed 5
+	use_endpoint "$PROXY_URL"
+	if apply_ok apply-faults; then
+		f=$(curl -s "$PROXY_URL/__counts" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(d["requests"].values()), "calls,", sum(d["faults"].values()), "faults", d["faults"])')
+		ok "4 apply from nothing through the fault proxy: Apply complete! (${LAST_T}s; $f)"
+		c=$(consistent 6) && ok "4 boto3: $c; state = world" || bad "4 world: $c"
+		ring_check DC3.n2 && ok "4 ring: $(cat "$L.ring")" || bad "4 ring"
+	else
+		show "$L.apply-faults" 30; bad "4 apply through the fault proxy"
+	fi
+	stop_proxy
+	use_endpoint "$KP_URL"
+fi
+
+# --- 5: destroy leaves nothing -------------------------------------------
+if has 5; then
+	pids=$(for ns in $(ip netns list | awk '$1 ~ /^cga-/ {print $1}'); do ip netns pids "$ns"; done | tr '\n' ' ')
+	cg destroy --auto-approve "$CLUSTER" >"$L.destroy" 2>&1 && grep -q '^Destroy complete!' "$L.destroy" &&
+		ok "5 destroy: Destroy complete!" || { show "$L.destroy"; bad "5 destroy"; }
+	sleep 1
+	left=()
+	w=$(world)
+	case "$w" in "running=0 other=0 sg=0 keys=0 dup=0 "*) ;; *) left+=("world: $w") ;; esac
+	for ns in $(ip netns list | awk '$1 ~ /^cga-/ {print $1}'); do left+=("netns $ns"); done
+	for p in $pids; do [ -e "/proc/$p" ] && left+=("process $p"); done
+	[ "$(hosts | wc -l)" = 0 ] || left+=("hosts $(hosts | tr '\n' ' ')")
+	[ -n "$pids" ] && [ ${#left[@]} = 0 ] && ok "5 nothing left: no instance, SG, key pair, namespace or process (${pids// /,} gone)" ||
+		bad "5 left behind: ${left[*]:-(no process recorded before)}"
+fi
+
+echo "# kill points (instances counted by boto3):"
+for k in "${KILLS[@]}"; do echo "#   $k"; done
 finish
