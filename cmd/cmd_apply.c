@@ -1,6 +1,7 @@
 /* cmd_apply.c - `apply`, `destroy`, and the seed tool's `create`, `initSG`,
  * `initKP`: they share one run (lock, plan, confirm, backup, execute). */
 #include "cli.h"
+#include "ops.h"
 #include "planfile.h"
 #include "progress.h"
 
@@ -145,6 +146,8 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 	else
 		printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n",
 		       res.added, res.changed, res.destroyed);
+	if (!o->destroy && !o->creates_only && o->kinds == ~0u)
+		ops_after_apply(cli, cl, st);	/* latencies, how to connect, ring (cmd_output.c) */
 	goto out;
 fail:
 	rc = cli_fail(&err);

@@ -3,6 +3,7 @@
  * signals. The only place that exits.
  */
 #include "cli.h"
+#include "ops.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +27,11 @@ static const char usage_main[] =
 	"  create CLUSTER      apply --auto-approve (the 2014 tool's command)\n"
 	"  initSG [CLUSTER]    create the security groups of every region in the config\n"
 	"  initKP [CLUSTER]    create the key pairs of every region in the config\n"
+	"  status CLUSTER      the ring as the nodes see it (nodetool status)\n"
+	"  output CLUSTER      how to connect: ssh and cqlsh commands, monitoring URL\n"
+	"  latency CLUSTER     zone-to-zone and DC-to-DC round trips, measured on the nodes\n"
+	"  ssh CLUSTER NODE    log into a node (NODE: DC1.n2 or DC1/2)\n"
+	"  cqlsh CLUSTER [NODE] open a CQL shell on the cluster\n"
 	"\n"
 	"Global options (before the command):\n"
 	"  -c, --config FILE   configuration (default ./cassandgo.yaml, or $CASSANDGO_CONFIG)\n"
@@ -111,6 +117,48 @@ static const char usage_state[] =
 	"  rm      forget resources without destroying them\n"
 	"  unlock  remove a lock left by a crashed run (the ID is in the lock error)\n";
 
+static const char usage_status[] =
+	"usage: cassandgo status CLUSTER [--json]\n"
+	"\n"
+	"The ring as the nodes see it: 'nodetool status' from the first node that\n"
+	"answers over SSH, per datacenter and rack: state, load, tokens, ownership.\n"
+	"Every node not Up/Normal is marked. Exit 0 when every configured node is Up\n"
+	"and Normal, 1 otherwise (also when no node answers).\n"
+	"\n"
+	"  --json   machine-readable (healthy, nodes_expected, nodes[...])\n";
+
+static const char usage_output[] =
+	"usage: cassandgo output CLUSTER [--json]\n"
+	"\n"
+	"How to connect to the cluster's nodes, from the state (no network): per node an\n"
+	"ssh command that uses the cluster's key and pinned known_hosts (never ~/.ssh),\n"
+	"a cqlsh command, and the Prometheus URL when the cluster has monitoring.\n"
+	"\n"
+	"  --json   machine-readable\n";
+
+static const char usage_latency[] =
+	"usage: cassandgo latency CLUSTER [--json]\n"
+	"\n"
+	"Round trips measured from the nodes over SSH, to the addresses nodes gossip on:\n"
+	"between the zones of each datacenter and between every pair of datacenters.\n"
+	"5 samples each (ping when it works, else a TCP connect to port 7000): min, avg,\n"
+	"max in ms, as a table and as boxes. Exit 1 when a pair could not be measured.\n"
+	"\n"
+	"  --json   machine-readable\n";
+
+static const char usage_ssh[] =
+	"usage: cassandgo ssh CLUSTER NODE [COMMAND...]\n"
+	"\n"
+	"Log into NODE (DC1.n2, DC1/2) with the ssh command 'cassandgo output' prints:\n"
+	"the cluster's key, its pinned known_hosts, strict host key checking.\n"
+	"With COMMAND, run it there instead of a login shell.\n";
+
+static const char usage_cqlsh[] =
+	"usage: cassandgo cqlsh CLUSTER [NODE]\n"
+	"\n"
+	"Open cqlsh on NODE (default the first node), with the command 'cassandgo\n"
+	"output' prints: local clusters from this machine, others on the node via ssh.\n";
+
 const struct cg_command cg_commands[] = {
 	{"plan", cmd_plan, "show what apply would do", usage_plan},
 	{"apply", cmd_apply, "converge the world to the configuration", usage_apply},
@@ -120,6 +168,11 @@ const struct cg_command cg_commands[] = {
 	{"create", cmd_create, "apply --auto-approve", usage_create},
 	{"initSG", cmd_init_sg, "create security groups", usage_initsg},
 	{"initKP", cmd_init_kp, "create key pairs", usage_initkp},
+	{"status", cmd_status, "the ring as the nodes see it", usage_status},
+	{"output", cmd_output, "how to connect to the nodes", usage_output},
+	{"latency", cmd_latency, "latencies between zones and datacenters", usage_latency},
+	{"ssh", cmd_ssh, "log into a node", usage_ssh},
+	{"cqlsh", cmd_cqlsh, "open a CQL shell", usage_cqlsh},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,51 @@
+/*
+ * ops.h - the operator's commands on a running cluster: status, output,
+ * latency, ssh, cqlsh, and the report printed at the end of apply. They
+ * read the state (never lock it: they change nothing) and reach the nodes
+ * over SSH the way the bootstrap provider does (providers/ssh/node.h).
+ */
+#ifndef CG_OPS_H
+#define CG_OPS_H
+
+#include "cli.h"
+#include "../planner/cassconf.h"
+#include "../planner/report.h"
+
+/* A cluster as recorded: its config, what the state holds, the pinned
+ * known_hosts. ops_open fills it; ops_close frees. */
+struct ops {
+	struct cg_cli *cli;
+	const struct cg_cluster *c;
+	struct cg_rset known;
+	char *known_hosts;
+};
+/* Load config, state records of name. A cluster with no recorded machine is
+ * an error telling to run apply. */
+int ops_open(struct ops *o, struct cg_cli *cli, const char *name, struct cg_err *err);
+/* The same from an already open state (end of apply). */
+int ops_open_state(struct ops *o, struct cg_cli *cli, const struct cg_cluster *c,
+		   struct cg_state *st, struct cg_err *err);
+void ops_close(struct ops *o);
+
+/* How to connect: ssh and cqlsh per node, monitoring URL. */
+void ops_conn(const struct ops *o, struct cg_conn *out);
+/* nodetool status from the first node that answers; *seen_from gets its
+ * name (caller frees). */
+int ops_ring(const struct ops *o, struct cg_ring *ring, char **seen_from, struct cg_err *err);
+/* Nodes the config wants (sum over DCs). */
+int ops_expected_nodes(const struct cg_cluster *c);
+/* Zone-to-zone and DC-to-DC latencies, measured from the nodes. */
+int ops_latency(const struct ops *o, struct cg_latency *out, struct cg_err *err);
+
+/* After a successful apply of the whole cluster: latencies, how to connect,
+ * monitoring URL, ring status. Problems are printed as warnings: the apply
+ * has succeeded whatever they say. */
+void ops_after_apply(struct cg_cli *cli, const struct cg_cluster *c, struct cg_state *st);
+
+int cmd_status(struct cg_cli *cli, int argc, char **argv);
+int cmd_output(struct cg_cli *cli, int argc, char **argv);
+int cmd_latency(struct cg_cli *cli, int argc, char **argv);
+int cmd_ssh(struct cg_cli *cli, int argc, char **argv);
+int cmd_cqlsh(struct cg_cli *cli, int argc, char **argv);
+
+#endif
