@@ -54,6 +54,10 @@ e2e_setup() {
 	sed "s#^\([[:space:]]*network:\).*#\1 $E2E_RANGE#" "$HERE/../../examples/lab.yaml" >"$CONF"
 	grep -q "network: $E2E_RANGE" "$CONF" || { echo "cannot set the range in $CONF" >&2; return 1; }
 	mkdir -p "$TMP/nodes"
+	# Our own copy: others build in the same tree, and a `make clean` or a
+	# relink must not pull the binary away in the middle of the test.
+	cp "$CG" "$TMP/cassandgo" || return 1
+	CG=$TMP/cassandgo
 	export CASSANDGO_LOCAL_ROOT=$TMP/nodes
 	export CASSANDGO_STATE=$TMP/.cassandgo/state.db
 	unset CASSANDGO_CONFIG
