@@ -1369,7 +1369,7 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 			.install = cg_res_get(desired, "install"),
 			.cassandra_version = cg_res_get(desired, "cassandra_version")
 				? cg_res_get(desired, "cassandra_version") : p->c->cassandra_version,
-			.base_dir = AWS_BASE_DIR, .label = label,
+			.base_dir = AWS_BASE_DIR, .label = label, .owner = p->c->ssh_user,
 		};
 		ud = cg_ec2_userdata_render(&u, err);
 		free(label);

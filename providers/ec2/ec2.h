@@ -43,6 +43,7 @@ struct cg_ec2_userdata {
 	const char *cassandra_version;	/* "5.0.6" */
 	const char *base_dir;		/* "/var/lib/cassandgo" */
 	const char *label;		/* e.g. "MultiDC DC1 n3", a comment only */
+	const char *owner;		/* login user that owns base_dir (NULL = root) */
 };
 
 /*

@@ -57,7 +57,8 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 		return NULL;
 	}
 	/* Values end up in shell commands: accept plain tokens only. */
-	if ((apt && !safe_token(u->cassandra_version)) || !safe_token(base)) {
+	if ((apt && !safe_token(u->cassandra_version)) || !safe_token(base) ||
+	    (u->owner && !safe_token(u->owner))) {
 		cg_error(err, CG_EXIT_ERROR, "user-data: bad Cassandra version or base directory");
 		return NULL;
 	}
@@ -74,6 +75,9 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 	cg_buf_adds(&b, "package_update: true\npackages:\n"
 			"  - openjdk-17-jre-headless\n  - curl\n  - ca-certificates\n  - python3\n");
 	cg_buf_addf(&b, "runcmd:\n  - [mkdir, -p, %s]\n", base);
+	/* cgnode and the uploads run as the login user */
+	if (u->owner)
+		cg_buf_addf(&b, "  - [chown, '%s:', %s]\n", u->owner, base);
 	if (apt) {
 		/* Apache's repository is named after major+minor: 5.0.x -> 50x. */
 		int maj = 0, min = 0;

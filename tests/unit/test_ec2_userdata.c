@@ -51,7 +51,7 @@ static void test_apt(void **state)
 	struct cg_ec2_userdata u = {
 		.host_priv = priv, .host_pub = pub, .install = "apt",
 		.cassandra_version = "5.0.6", .base_dir = "/var/lib/cassandgo",
-		.label = "MultiDC DC1 n3",
+		.label = "MultiDC DC1 n3", .owner = "ubuntu",
 	};
 	char *ud = cg_ec2_userdata_render(&u, &err);
 	assert_non_null(ud);
@@ -66,6 +66,7 @@ static void test_apt(void **state)
 	assert_non_null(strstr(ud, "https://debian.cassandra.apache.org 50x main"));
 	assert_non_null(strstr(ud, "cassandra=5.0.6"));
 	assert_non_null(strstr(ud, "rm -f /var/lib/cloud/instance/user-data.txt"));
+	assert_non_null(strstr(ud, "  - [chown, 'ubuntu:', /var/lib/cassandgo]\n"));
 	schema_ok(ud);
 	free(ud);
 
