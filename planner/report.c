@@ -384,34 +384,40 @@ static const char *state_word(char s)
 	}
 }
 
-/* Node order for display: DCs in order of first appearance, then rack, then
- * address as nodetool gave them (stable). */
+/* Node order for display: DCs in order of first appearance, racks by name,
+ * then nodetool's order (stable), whatever order nodetool listed them in. */
+struct ord {
+	const struct cg_ring *r;
+	int i, dc;
+};
+
+static int ord_cmp(const void *a, const void *b)
+{
+	const struct ord *x = a, *y = b;
+	if (x->dc != y->dc)
+		return x->dc < y->dc ? -1 : 1;
+	int c = strcmp(x->r->v[x->i].rack, y->r->v[y->i].rack);
+	return c ? c : x->i - y->i;
+}
+
 static int *ring_order(const struct cg_ring *r)
 {
+	struct ord *v = cg_xcalloc((size_t)(r->n ? r->n : 1), sizeof(*v));
 	int *o = cg_xcalloc((size_t)(r->n ? r->n : 1), sizeof(int));
-	int k = 0;
 	for (int i = 0; i < r->n; i++) {
-		bool seen = false;
-		for (int j = 0; j < i && !seen; j++)
-			seen = !strcmp(r->v[j].dc, r->v[i].dc);
-		if (seen)
-			continue;
-		/* this DC's nodes, racks in order of first appearance */
-		for (int a = i; a < r->n; a++) {
-			if (strcmp(r->v[a].dc, r->v[i].dc))
-				continue;
-			bool rseen = false;
-			for (int c = i; c < a && !rseen; c++)
-				rseen = !strcmp(r->v[c].dc, r->v[i].dc) &&
-					!strcmp(r->v[c].rack, r->v[a].rack);
-			if (rseen)
-				continue;
-			for (int c = a; c < r->n; c++)
-				if (!strcmp(r->v[c].dc, r->v[i].dc) &&
-				    !strcmp(r->v[c].rack, r->v[a].rack))
-					o[k++] = c;
-		}
+		v[i].r = r;
+		v[i].i = i;
+		v[i].dc = i;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(r->v[j].dc, r->v[i].dc)) {
+				v[i].dc = j;
+				break;
+			}
 	}
+	qsort(v, (size_t)r->n, sizeof(*v), ord_cmp);
+	for (int i = 0; i < r->n; i++)
+		o[i] = v[i].i;
+	free(v);
 	return o;
 }
 

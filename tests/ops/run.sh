@@ -48,8 +48,11 @@ for s in 'Intra-Cluster latencies...' 'Inter-Cluster latencies...' "How to conne
 	'Cluster status...' 'Healthy: 4 nodes, all up and normal.'; do
 	grep -qF -- "$s" "$L.apply" || missing="$missing [$s]"
 done
-# a measured figure in each box: "a <----> b : 0.05 ms" and "| 0.07 ms |"-like
-grep -Eq '^\|.*\| a <----> b : [0-9]+\.[0-9]{2} ms' "$L.apply" || missing="$missing [zone figure]"
+# a measured figure beside each DC's box and between the DCs' boxes
+for dc in east west; do
+	grep -Eq "^\|=+\| lab-$dc-a <----> lab-$dc-b : [0-9]+\.[0-9]{2} ms \(min " "$L.apply" ||
+		missing="$missing [$dc zone figure]"
+done
 grep -Eq '^\| +lab-east +\| +[0-9]+\.[0-9]{2} ms +\| +lab-west +\|$' "$L.apply" || missing="$missing [DC figure]"
 if [ -z "$missing" ]; then
 	ok "1 apply's report: latencies (zones, DCs), how to connect, healthy ring"
@@ -77,7 +80,8 @@ else
 	show "$L.lat.err"; show "$L.lat"
 	bad "3 latency --json: exit $rc ${r:-}"
 fi
-cg latency Lab >"$L.lattext" 2>&1 && grep -q '^zone  DC1 a' "$L.lattext" && grep -q '^dc    DC1' "$L.lattext" &&
+cg latency Lab >"$L.lattext" 2>&1 && grep -Eq '^zone +DC1 lab-east-a +DC1 lab-east-b +[0-9.]+ +[0-9.]+ +[0-9.]+ +5 ' "$L.lattext" &&
+	grep -Eq '^dc +DC1 +DC2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +5 ' "$L.lattext" && grep -q '^Inter-Cluster latencies' "$L.lattext" &&
 	ok "3 latency (text): table and boxes" || { show "$L.lattext"; bad "3 latency text"; }
 
 # --- 4. output --json, and its commands as printed -------------------------
