@@ -123,6 +123,7 @@ crash() {
 	wait "$APPLY_PID"
 	rc=$?
 	APPLY_PID=
+	curl -s -X POST "$KP_URL/__arm?action=none&n=0&pid=0" >/dev/null	# disarm
 	if [ $rc != 137 ]; then
 		show "$L.$name"
 		bad "2 kill point '$name' ($trig) not reached: $cmd exited $rc"
