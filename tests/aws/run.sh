@@ -265,7 +265,7 @@ if has 3; then
 		else
 			show "$L.plan-t$n"; bad "3 plan does not replace terminated $node"
 		fi
-		kill_point "replace-$node-$what" "$trig" 6 || continue
+		kill_point "replace-$node-$what" "$trig" 6
 		if j=$(joined "$node" "$old") && ring_check DC1.n1; then
 			ok "3 $j; ring $(cat "$L.ring")"
 		else
