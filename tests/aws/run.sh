@@ -178,12 +178,12 @@ if has 2; then
 	destroy_ok d3
 	kill_point importkeypair-2 call:ImportKeyPair:2 6 infra
 	# a destroy killed after its TerminateInstances calls
-	if CRASH_CMD=destroy crash destroy-terminate call:TerminateInstances:2; then
+	if CRASH_CMD=destroy crash destroy-terminate call:TerminateInstances:3; then
 		KW=$KILL_WORLD
 		cg destroy --auto-approve "$CLUSTER" >"$L.d5" 2>&1
 		if [ $? = 0 ] && c=$(consistent 0); then
 			KILLS+=("destroy-terminate: at the kill ${KW%% nodes=*}; after destroy again ${c%% nodes=*}")
-			ok "2 kill -9 of destroy after 2 TerminateInstances ($KW): destroy again: $c"
+			ok "2 kill -9 of destroy after 3 TerminateInstances (one per region) ($KW): destroy again: $c"
 		else
 			show "$L.d5" 3
 			bad "2 destroy after a killed destroy fails (product: providers/ec2/ec2.c refresh guard counts only live instances; the terminated ones carrying our tags prove the region is right)"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Repro (issue 5, infra only, ~10 s): destroy is killed after its
+# TerminateInstances calls ran and before the state write; destroy again.
+# Expected: the second destroy finishes (the terminated instances still carry
+# our tags: the region is the right one). Exit 0 if so.
+#   tests/aws/repro_destroy_crash.sh CASSANDGO
+set -uo pipefail
+CG=$(realpath "${1:?usage: repro_destroy_crash.sh CASSANDGO}")
+. "$(dirname "$0")/lib.sh"
+need
+isolate_env
+cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
+start_moto
+KP_PORT=$(free_port)
+python3 "$AWS_DIR/kill_proxy.py" --port "$KP_PORT" --upstream "$MOTO_URL" --ready "$WORK/kp.ready" >"$WORK/kp.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -e "$WORK/kp.ready" ] && break; sleep 0.1; done
+use_endpoint "http://127.0.0.1:$KP_PORT"
+JARS=/nonexistent aws_config
+mkdir -p "$WORK/state"
+cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a1" 2>&1 || { cat "$WORK/a1"; die "first apply"; }
+"$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" destroy --auto-approve "$CLUSTER" >"$WORK/d1" 2>&1 &
+pid=$!
+curl -s -X POST "http://127.0.0.1:$KP_PORT/__arm?action=TerminateInstances&n=3&pid=$pid" >/dev/null
+wait $pid; echo "killed destroy: exit $?"
+id=$(cg destroy --auto-approve "$CLUSTER" 2>&1 | grep -oE 'state unlock [^ ]+' | awk '{print $3}' | tr -d "'\`\".,")
+cg state unlock "$id" >/dev/null
+cg destroy --auto-approve "$CLUSTER" >"$WORK/d2" 2>&1
+rc=$?
+tail -n 2 "$WORK/d2"
+[ $rc = 0 ]
