@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int ops_expected_nodes(const struct cg_cluster *c)
 {
@@ -15,6 +16,18 @@ int ops_expected_nodes(const struct cg_cluster *c)
 	for (int i = 0; i < c->ndcs; i++)
 		n += c->dcs[i].nodes;
 	return n;
+}
+
+/* path made absolute against the working directory: the printed commands
+ * must work from anywhere. Caller frees. */
+static char *abs_path(const char *path)
+{
+	char cwd[4096];
+	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return cg_xstrdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return cg_xasprintf("%s/%s", cwd, path);
 }
 
 int ops_open_state(struct ops *o, struct cg_cli *cli, const struct cg_cluster *c,
@@ -26,7 +39,9 @@ int ops_open_state(struct ops *o, struct cg_cli *cli, const struct cg_cluster *c
 	cg_rset_init(&o->known);
 	struct cg_env env;
 	cli_env(cli, c->name, false, &env);
-	o->known_hosts = cg_xasprintf("%s/known_hosts", cli->cluster_dir);
+	char *kh = cg_xasprintf("%s/known_hosts", cli->cluster_dir);
+	o->known_hosts = abs_path(kh);
+	free(kh);
 	if (cg_state_load(st, c->name, &o->known, err) < 0)
 		return -1;
 	for (int i = 0; i < o->known.n; i++)
@@ -89,8 +104,9 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 			n->name = cg_xasprintf("%s.n%d", dc->name, i);
 			n->private_ip = cg_xstrdup(cg_res_get(m, "private_ip"));
 			n->public_ip = cg_xstrdup(cg_res_get(m, "public_ip"));
-			n->ssh = cg_boot_ssh_cmdline(c, o->known_hosts, m,
-						     cg_node_key_file(&o->known, m));
+			char *kf = abs_path(cg_node_key_file(&o->known, m));
+			n->ssh = cg_boot_ssh_cmdline(c, o->known_hosts, m, kf);
+			free(kf);
 			const char *rpc = cg_res_get(m, "private_ip");
 			if (c->provider == CG_PROVIDER_LOCAL && rpc) {
 				/* the namespaces are reachable from this machine */

@@ -7,3 +7,10 @@ CHECKS += check-ops
 
 check-ops: cassandgo cassandra
 	@tests/ops/run.sh ./cassandgo
+
+# The same commands through the test provider, offline (seconds).
+.PHONY: check-ops-cli
+CHECKS += check-ops-cli
+
+check-ops-cli: $(BUILD)/cassandgo-test
+	@tests/ops/cli.sh $(BUILD)/cassandgo-test
