@@ -94,6 +94,46 @@ static const char *broadcast_of(const struct cg_resource *m, bool public)
 	return nonempty(priv) ? priv : NULL;
 }
 
+/* Distinct zones (racks) among the DC's known machines. */
+static int dc_racks(const struct cg_cluster *c, const struct cg_dc *dc,
+		    const struct cg_rset *known)
+{
+	const char *seen[64];
+	int n = 0, i, k;
+
+	(void)c;
+	for (i = 1; known && i <= dc->nodes; i++) {
+		char *addr = cg_addr_node(CG_KIND_MACHINE, dc->name, i);
+		const struct cg_resource *m = cg_rset_find(known, addr);
+		const char *z = m ? cg_res_get(m, "zone") : NULL;
+
+		free(addr);
+		if (!nonempty(z))
+			continue;
+		for (k = 0; k < n && strcmp(seen[k], z); k++)
+			;
+		if (k == n && n < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[n++] = z;
+	}
+	return n;
+}
+
+/* The token allocator's replication factor for a joining node: 3, but
+ * Cassandra refuses one above the DC's rack count unless the DC has a
+ * single rack ("the number of racks 2 in datacenter DC1 is lower than its
+ * replication factor 3"), so at most the racks the DC's nodes sit in. */
+static int alloc_rf(const struct cg_node_spec *s)
+{
+	const struct cg_dc *dc = &s->cluster->dcs[s->dc_index];
+	int racks = s->racks;
+
+	if (racks < 1)
+		racks = dc->nzones > 0 ? dc->nzones : 1;
+	if (racks > dc->nodes)
+		racks = dc->nodes;
+	return racks < 1 ? 1 : racks > 3 ? 3 : racks;
+}
+
 void cg_cassconf_spec_clear(struct cg_node_spec *s)
 {
 	int i;
@@ -153,6 +193,7 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 	}
 	if (!s->address || !s->rack || !s->base_dir || !s->lib_dir)
 		complete = 0;
+	s->racks = dc_racks(c, dc, known);
 
 	/* Seeds: the first nb_seeds_per_dc nodes of every DC, by broadcast
 	 * address, in config order (so the rendering is stable). */
@@ -302,7 +343,7 @@ static char *render_yaml(const struct cg_node_spec *s)
 	} else {
 		/* Joining a cluster with data: let the allocator balance. */
 		yset_add(&v, &n, "allocate_tokens_for_local_replication_factor",
-			 cg_xstrdup(" 3"));
+			 cg_xasprintf(" %d", alloc_rf(s)));
 	}
 	yset_add(&v, &n, "partitioner", cg_xstrdup(" org.apache.cassandra.dht.Murmur3Partitioner"));
 	yset_add(&v, &n, "endpoint_snitch", cg_xstrdup(" GossipingPropertyFileSnitch"));

@@ -30,6 +30,7 @@ struct cg_node_spec {
 	char **seeds;			/* seed addresses, every DC */
 	int nseeds;
 	bool new_cluster;		/* initial_token + auto_bootstrap: false */
+	int racks;			/* distinct zones of the DC's known machines; 0 = unknown */
 };
 
 struct cg_node_files {
