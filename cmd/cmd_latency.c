@@ -17,7 +17,7 @@
  * probe to the first target); else the time of a TCP connect to the storage
  * port (one round trip: SYN, SYN-ACK), which security groups let through
  * between nodes. Timed inside the child bash ($EPOCHREALTIME, no fork in the
- * timed part). One line per target: "T <addr> icmp <ms>..." or
+ * timed part), after one connect not counted (neighbour discovery). One line per target: "T <addr> icmp <ms>..." or
  * "T <addr> tcp:7000 <us>...", -1 for a sample with no answer.
  */
 static const char probe_script[] =
@@ -28,6 +28,7 @@ static const char probe_script[] =
 	"  if [ $m = icmp ]; then\n"
 	"    s=$(ping -c $n -i 0.2 -W 2 \"$t\" 2>/dev/null | sed -n 's/.*time=\\([0-9.]*\\) *ms.*/\\1/p' | tr '\\n' ' ')\n"
 	"  else\n"
+	"    timeout 3 bash -c 'exec 3<>\"/dev/tcp/$0/7000\"' \"$t\" 2>/dev/null\n"
 	"    for i in $(seq $n); do\n"
 	"      v=$(timeout 3 bash -c 'a=$EPOCHREALTIME; exec 3<>\"/dev/tcp/$0/7000\" || exit 1; "
 	"b=$EPOCHREALTIME; echo $(( 10#${b/[.,]/} - 10#${a/[.,]/} ))' \"$t\" 2>/dev/null) || v=-1\n"
