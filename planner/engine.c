@@ -246,6 +246,7 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 	struct cg_zonemap zm = {0};
 	int rc = -1;
 
+	e->env.destroying = destroy;
 	if (e->state && cg_state_load(e->state, e->cluster.name, &e->recorded, err) < 0)
 		return -1;
 	if (do_refresh) {
@@ -332,7 +333,14 @@ int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
 		if (!dup)
 			cg_rset_add(&adopt, k);
 	}
-	int rc = adopt.n ? cg_state_put_all(e->state, e->cluster.name, &adopt, NULL, err) : 0;
+	int rc = 0;
+	for (int i = 0; i < adopt.n && rc == 0; i++) {
+		/* the adopted object supersedes records at its address whose
+		 * object is gone (a crash after a replacement's create) */
+		const struct cg_resource *r = cg_rset_find(&e->recorded, adopt.v[i].addr);
+		rc = r ? cg_state_replace(e->state, e->cluster.name, &adopt.v[i], err)
+		       : cg_state_put(e->state, e->cluster.name, &adopt.v[i], err);
+	}
 	cg_rset_free(&adopt);
 	if (rc < 0)
 		return -1;

@@ -33,6 +33,8 @@ struct cg_env {
 	const char *cluster_dir;	/* <state_dir>/<cluster>: per-cluster files */
 	bool interactive;		/* a terminal is attached (may ask) */
 	bool auto_approve;		/* --auto-approve: questions answer yes */
+	bool destroying;		/* the run is a destroy: what is gone is what
+					 * is wanted (no "everything vanished" guard) */
 	/* Ask the operator a yes/no question; NULL or non-interactive = no. */
 	bool (*confirm)(void *ui, const char *question);
 	void *ui;

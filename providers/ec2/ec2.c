@@ -2121,7 +2121,7 @@ static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struc
 			if (known->v[k].kind == CG_KIND_MACHINE && known->v[k].id &&
 			    known->v[k].region && !strcmp(known->v[k].region, j->region))
 				had++;
-		if (had && j->ninstances == 0) {
+		if (had && j->ninstances == 0 && !(p->env && p->env->destroying)) {
 			char *q = cg_xasprintf("EC2 reports no instance of cluster %s in %s, but the "
 					       "state records %d there. Continue and plan as if they "
 					       "were gone?", p->c->name, j->region, had);
