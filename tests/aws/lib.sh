@@ -12,7 +12,7 @@ CLUSTER=AwsE2E
 REGIONS=eu-west-1,us-east-1,us-west-1
 LOGIN=cgaws				# a clean login user (no rc files)
 BRIDGE=cgawsbr0
-AWS_TIMEOUT=${AWS_TIMEOUT:-900}		# per cassandgo command (seconds)
+AWS_TIMEOUT=${AWS_TIMEOUT:-600}		# per cassandgo command (seconds)
 JARS=$(ls -d /var/cache/cassandgo/cassandra-5.0.9/lib 2>/dev/null || true)
 
 aws_preflight() {

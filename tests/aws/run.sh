@@ -120,7 +120,7 @@ crash() {
 			sleep 0.05
 		done ;;
 	esac
-	wait "$APPLY_PID"
+	{ wait "$APPLY_PID"; } 2>/dev/null	# no "Killed" job notice
 	rc=$?
 	APPLY_PID=
 	curl -s -X POST "$KP_URL/__arm?action=none&n=0&pid=0" >/dev/null	# disarm
