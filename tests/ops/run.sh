@@ -62,20 +62,24 @@ else
 fi
 
 # --- 2. status --json -------------------------------------------------------
+t0=$(now)
 cg status Lab --json >"$L.status" 2>"$L.status.err"
 rc=$?
+t_status=$(elapsed "$t0")
 if [ $rc = 0 ] && r=$("$PY" "$OPS/check.py" status "$P" <"$L.status"); then
-	ok "2 status --json: $r"
+	ok "2 status --json (${t_status}s): $r"
 else
 	show "$L.status.err"; show "$L.status"
 	bad "2 status --json: exit $rc ${r:-}"
 fi
 
 # --- 3. latency --json ------------------------------------------------------
+t0=$(now)
 cg latency Lab --json >"$L.lat" 2>"$L.lat.err"
 rc=$?
+t_lat=$(elapsed "$t0")
 if [ $rc = 0 ] && r=$("$PY" "$OPS/check.py" latency "$P" <"$L.lat"); then
-	ok "3 latency --json: $r"
+	ok "3 latency --json (${t_lat}s): $r"
 else
 	show "$L.lat.err"; show "$L.lat"
 	bad "3 latency --json: exit $rc ${r:-}"
