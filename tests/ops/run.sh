@@ -123,6 +123,15 @@ else
 	bad "4 cassandgo ssh Lab DC1/2: '${r:-}'"
 fi
 
+# cqlsh reads statements from a stdin that is not a terminal
+if r=$(echo "SELECT data_center, rack FROM system.local;" | timeout 120 "$CG" -c "$CONF" cqlsh Lab DC1.n2 2>"$L.cgcql.err") &&
+	grep -Eq '^ *DC1 \| +lab-east-b *$' <<<"$r"; then
+	ok "4 cassandgo cqlsh Lab DC1.n2 (statements on stdin): DC1, lab-east-b"
+else
+	show "$L.cgcql.err"
+	bad "4 cassandgo cqlsh Lab DC1.n2: '${r:-}'"
+fi
+
 # --- 5. a stopped node is marked, and status fails --------------------------
 e2e_load_nodes
 e2e_ssh 3 "${N_BASE[3]}/bin/cgnode" stop >"$L.stop" 2>&1 || { show "$L.stop"; bad "5 stop DC2.n2"; }
