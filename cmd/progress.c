@@ -122,6 +122,13 @@ const char *cg_progress_done_text(const struct cg_action *a)
 		return a->op == CG_OP_DELETE ? "decommissioned, stopped" :
 		       a->op == CG_OP_UPDATE ? "Cassandra restarted" : "Cassandra started";
 	case CG_KIND_RING: return a->op == CG_OP_DELETE ? "ring forgotten" : "ring verified";
+	case CG_KIND_NETWORK:
+		return a->op == CG_OP_DELETE ? "network access removed" :
+		       a->op == CG_OP_UPDATE ? "network access rules updated" : "network access created";
+	case CG_KIND_PEERS:
+		return a->op == CG_OP_DELETE ? "cross-region rules removed" : "cross-region rules set";
+	case CG_KIND_KEYPAIR:
+		return a->op == CG_OP_DELETE ? "key pair removed" : "key pair created";
 	default:
 		break;
 	}
