@@ -276,7 +276,7 @@ if has 3; then
 			bad "3 replaced $node: $j"
 		fi
 	done
-	cql_dc 3 && ok "3 the row written in step 1 reads back in every DC after 3 replacements" ||
+	cql_dc 3 && ok "3 after 3 replacements a new row written at EACH_QUORUM reads back in every DC" ||
 		{ show "$L.cql3"; bad "3 CQL after the replacements"; }
 
 	# a cassandra: setting -> rolling restart, one at a time
