@@ -13,7 +13,9 @@ a terminated one does not). A host is:
     /32 on eth0 and an on-link default route; on this machine a /32 route
     to that IP via BR (nothing else is routed: only our namespaces);
   - an sshd in its own mount namespace where ROOT/disk/ID is bind-mounted
-    on /var/lib/cassandgo (every EC2 node has the same base_dir), with the
+    on /var/lib, so /var/lib/cassandgo is ROOT/disk/ID/cassandgo (every EC2
+    node has the same base_dir; /var/lib as a whole, so that nothing done
+    to this machine's /var/lib/cassandgo reaches the hosts), with the
     ed25519 host key taken from the instance's user-data as cloud-init
     would (DescribeInstanceAttribute userData), and USER logging in with
     the key pair's public key (KEYS/<cluster>-<region>.pub, what EC2 hands
@@ -85,7 +87,6 @@ class Plane:
         os.makedirs(os.path.join(a.root, "disk"), exist_ok=True)
         os.makedirs(os.path.join(a.root, "run"), exist_ok=True)
         os.makedirs("/run/sshd", exist_ok=True)
-        os.makedirs(BASE, exist_ok=True)     # the mount point
         if sh("ip", "link", "show", a.bridge, check=False).returncode != 0:
             sh("ip", "link", "add", a.bridge, "type", "bridge")
         if HOST_SRC not in sh("ip", "-4", "addr", "show", "dev", a.bridge).stdout:
@@ -124,9 +125,11 @@ class Plane:
             authkey = f.read()
         ns = "cga-" + iid[2:]
         run = os.path.join(self.a.root, "run", ns)
-        disk = os.path.join(self.a.root, "disk", iid)
+        varlib = os.path.join(self.a.root, "disk", iid)
+        disk = os.path.join(varlib, "cassandgo")
         os.makedirs(run, exist_ok=True)
         os.makedirs(disk, exist_ok=True)
+        os.chmod(varlib, 0o755)
         os.chown(disk, self.uid, self.gid)
         with open(os.path.join(disk, ".cloud-init-done"), "w"):
             pass
@@ -161,8 +164,8 @@ class Plane:
         # sshd daemonizes inside the private mount namespace: its sessions,
         # and the Cassandra they start, see this instance's disk as BASE.
         sh("ip", "netns", "exec", ns, "unshare", "-m", "--propagation", "private", "sh", "-c",
-           'mount --bind "$1" %s && exec /usr/sbin/sshd -f "$2" -E "$3"' % BASE, "sh",
-           disk, os.path.join(run, "sshd_config"), os.path.join(run, "sshd.log"))
+           'mount --bind "$1" /var/lib && exec /usr/sbin/sshd -f "$2" -E "$3"', "sh",
+           varlib, os.path.join(run, "sshd_config"), os.path.join(run, "sshd.log"))
         for _ in range(100):
             if os.path.exists(pidf) and os.path.getsize(pidf) > 0:
                 break
