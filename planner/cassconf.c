@@ -12,6 +12,7 @@
 
 #include "base.h"
 #include "cassconf.h"
+#include "monitoring.h"
 
 /* Cassandra's Murmur3 ring: -2^63 .. 2^63-1. */
 #define RING_MIN INT64_MIN
@@ -498,7 +499,20 @@ static char *render_env(const struct cg_node_spec *s)
 	cg_buf_addf(&b, " -Dcassandra.storagedir=%s/data", bd);
 	cg_buf_addf(&b, " -Dcassandra.logdir=%s/logs", bd);
 	cg_buf_addf(&b, " -Dlogback.configurationFile=file://%s/conf/logback.xml", bd);
+	bool mon = cg_monitoring_dc(s->cluster) >= 0;
+	/* Monitoring: the JMX exporter agent serves this node's metrics on its
+	 * own address; cgnode writes its config and fetches the jar. */
+	if (mon)
+		cg_buf_addf(&b, " -javaagent:%s/lib/jmx_prometheus_javaagent-%s.jar=%s:%d:%s/conf/jmx_exporter.yaml",
+			    bd, CG_MON_JMX_EXPORTER_VERSION, s->address, CG_MON_JMX_EXPORTER_PORT, bd);
 	cg_buf_adds(&b, "'\n");
+	if (mon) {
+		cg_buf_addf(&b, "JMX_EXPORTER_VERSION='%s'\n", CG_MON_JMX_EXPORTER_VERSION);
+		cg_buf_addf(&b, "JMX_EXPORTER_JAR='%s/lib/jmx_prometheus_javaagent-%s.jar'\n", bd,
+			    CG_MON_JMX_EXPORTER_VERSION);
+		cg_buf_addf(&b, "JMX_EXPORTER_CONFIG='%s'\n", cg_monitoring_jmx_config());
+		cg_buf_addf(&b, "MONITORING_ADDRESS='%s'\n", s->address);
+	}
 	return cg_buf_detach(&b);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "model.h"
 #include "cassconf.h"
+#include "monitoring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,8 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
 	for (int k = 0; k < s->nseeds; k++)
 		cg_buf_addf(&b, "%s,", s->seeds[k]);
+	if (has_monitoring(c))		/* the exporter agent joins the files */
+		cg_buf_adds(&b, "|monitoring");
 	uint64_t h = cg_hash64(b.data, b.len);
 	cg_buf_free(&b);
 	return h;
@@ -317,6 +320,41 @@ static void add_peers(const struct cg_cluster *c, const char *region,
 	free(addr);
 }
 
+/* monitoring: Prometheus on node 1 of the monitoring DC, scraping every
+ * node once every service runs; `targets` hashes the rendered
+ * prometheus.yml, unknown until every address is. */
+static void add_monitoring(const struct cg_cluster *c, const struct cg_rset *known,
+			   struct cg_rset *out)
+{
+	int md = cg_monitoring_dc(c);
+	struct cg_resource *r = cg_rset_new(out, CG_KIND_MONITORING, "monitoring");
+	char **t;
+	int n = cg_monitoring_targets(c, known, &t);
+
+	cg_res_set(r, "dc", c->dcs[md].name, 0);
+	cg_res_set(r, "node", "1", 0);
+	cg_res_setf(r, "port", 0, "%d", CG_MON_PROMETHEUS_PORT);
+	cg_res_setf(r, "node_exporter_port", 0, "%d", CG_MON_NODE_EXPORTER_PORT);
+	cg_res_setf(r, "jmx_exporter_port", 0, "%d", CG_MON_JMX_EXPORTER_PORT);
+	cg_res_set(r, "jmx_exporter_version", CG_MON_JMX_EXPORTER_VERSION, 0);
+	if (n >= 0) {
+		char *yml = cg_monitoring_prometheus_yml(c->name, t, n);
+		char hex[17];
+		cg_hash_hex(cg_hash64(yml, strlen(yml)), hex);
+		cg_res_set(r, "targets", hex, 0);
+		free(yml);
+		cg_monitoring_targets_free(t, n);
+	} else {
+		cg_res_set(r, "targets", NULL, 0);
+	}
+	for (int d = 0; d < c->ndcs; d++)
+		for (int i = 1; i <= c->dcs[d].nodes; i++) {
+			char *a = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
+			cg_res_add_dep(r, a);
+			free(a);
+		}
+}
+
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned kinds,
 		   struct cg_rset *out, struct cg_err *err)
@@ -391,6 +429,8 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 			for (int i = 1; i <= c->dcs[d].nodes; i++)
 				r->deps[r->ndeps++] = cg_addr_node(CG_KIND_SERVICE, c->dcs[d].name, i);
 	}
+	if ((kinds & CG_KIND_BIT(CG_KIND_MONITORING)) && has_monitoring(c))
+		add_monitoring(c, known, out);
 	free(regions);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "bootstrap.h"
 #include "ssh.h"
 #include "../../planner/cassconf.h"
+#include "../../planner/monitoring.h"
 
 struct cg_provider {
 	const struct cg_cluster *c;
@@ -850,6 +851,128 @@ out:
 	return rc;
 }
 
+/* --- monitoring ------------------------------------------------------------- */
+
+/* Connect to machine m (NULL: error) with its region's key pair. */
+static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
+			   const struct cg_resource *m, int connect_ms, struct node *n,
+			   struct cg_err *err)
+{
+	struct cg_resource kp;
+	memset(&kp, 0, sizeof(kp));
+	memset(n, 0, sizeof(*n));
+	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m->region);
+	int have = ctx->lookup(ctx, kaddr, &kp) == 0;
+	free(kaddr);
+	int rc = m ? node_init(n, m, have ? &kp : NULL, err)
+		   : cg_error(err, CG_EXIT_ERROR, "a machine of the cluster is not recorded");
+	if (!rc)
+		rc = node_connect(p, n, connect_ms, err);
+	if (!rc)
+		rc = ensure_cgnode(p, n, err);
+	if (rc)
+		node_clear(n);
+	cg_res_clear(&kp);
+	return rc;
+}
+
+/*
+ * A node exporter on every node, then Prometheus on node 1 of the monitoring
+ * DC with every node as target of both jobs; done when Prometheus says every
+ * target is up. Each node's JMX exporter came with its Cassandra (cgnode.env).
+ */
+static int apply_monitoring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+			    struct cg_resource *res, struct cg_err *err)
+{
+	int md = cg_monitoring_dc(p->c), rc = -1, n = 0;
+	struct cg_rset ms;
+	char **t = NULL, *yml = NULL, *host = NULL;
+	struct node nd;
+	memset(&nd, 0, sizeof(nd));
+	cg_rset_init(&ms);
+	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	if (md < 0) {
+		cg_error(err, CG_EXIT_ERROR, "monitoring: no DC of %s has monitoring", p->c->name);
+		goto out;
+	}
+	n = cg_monitoring_targets(p->c, &ms, &t);
+	if (n < 0) {
+		cg_error(err, CG_EXIT_ERROR, "monitoring: some node's address is not recorded");
+		goto out;
+	}
+	for (int di = 0; di < p->c->ndcs; di++)
+		for (int i = 1; i <= p->c->dcs[di].nodes; i++) {
+			char *a = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[di].name, i);
+			const struct cg_resource *m = cg_rset_find(&ms, a);
+			free(a);
+			if (ctx->progress)
+				ctx->progress(ctx, d->addr, "node exporter on %s n%d",
+					      p->c->dcs[di].name, i);
+			if (node_of_machine(p, ctx, m, 30000, &nd, err) ||
+			    cgnode(&nd, 600000, NULL, err, "exporter-start")) {
+				cg_error_wrap(err, "monitoring: node exporter on %s n%d",
+					      p->c->dcs[di].name, i);
+				goto out;
+			}
+			node_clear(&nd);
+		}
+	yml = cg_monitoring_prometheus_yml(p->c->name, t, n);
+	char hex[17];
+	cg_hash_hex(cg_hash64(yml, strlen(yml)), hex);
+	host = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[md].name, 1);
+	const struct cg_resource *m1 = cg_rset_find(&ms, host);
+	if (ctx->progress)
+		ctx->progress(ctx, d->addr, "Prometheus on %s n1", p->c->dcs[md].name);
+	if (node_of_machine(p, ctx, m1, 30000, &nd, err))
+		goto out;
+	{
+		char *cmd = cg_xasprintf("%s monitoring-start %s", nd.cgnode, hex);
+		int r = cg_ssh_run(nd.s, cmd, yml, strlen(yml), 600000, NULL, err);
+		free(cmd);
+		if (r)
+			goto out;
+	}
+	int secs = env_secs("CASSANDGO_MONITORING_TIMEOUT", 180);
+	if (ctx->progress)
+		ctx->progress(ctx, d->addr, "waiting for %d targets up", 2 * n);
+	if (cgnode(&nd, (secs + 30) * 1000, NULL, err, "monitoring-wait %d %d", secs, 2 * n))
+		goto out;
+	cg_res_copy(res, d);
+	cg_res_set_id(res, host);
+	cg_res_set(res, "targets", hex, 0);
+	rc = 0;
+out:
+	node_clear(&nd);
+	cg_monitoring_targets_free(t, n > 0 ? n : 0);
+	free(yml);
+	free(host);
+	cg_rset_free(&ms);
+	return rc;
+}
+
+/* Stop Prometheus and the exporters where the machines still answer; a
+ * machine that is gone took them with it. */
+static int delete_monitoring(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err)
+{
+	(void)err;
+	struct cg_rset ms;
+	cg_rset_init(&ms);
+	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	for (int i = 0; i < ms.n; i++) {
+		struct node nd;
+		struct cg_err e = {0};
+		if (ms.v[i].kind != CG_KIND_MACHINE || !ms.v[i].dc)
+			continue;
+		if (node_of_machine(p, ctx, &ms.v[i], 10000, &nd, &e) == 0) {
+			cgnode(&nd, 60000, NULL, &e, "monitoring-stop");
+			cgnode(&nd, 60000, NULL, &e, "exporter-stop");
+			node_clear(&nd);
+		}
+	}
+	cg_rset_free(&ms);
+	return 0;
+}
+
 static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		      const struct cg_resource *desired, const struct cg_resource *current,
 		      struct cg_resource *result, struct cg_err *err)
@@ -865,6 +988,8 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		case CG_KIND_CONFIG:	/* the files stay until the machine goes */
 		case CG_KIND_RING:	/* nothing exists apart from the nodes */
 			return 0;
+		case CG_KIND_MONITORING:
+			return delete_monitoring(p, ctx, err);
 		default:
 			break;
 		}
@@ -878,6 +1003,7 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	case CG_KIND_CONFIG: return apply_config(p, ctx, desired, current, result, err);
 	case CG_KIND_SERVICE: return apply_service(p, ctx, op, desired, result, err);
 	case CG_KIND_RING: return apply_ring(p, ctx, desired, result, err);
+	case CG_KIND_MONITORING: return apply_monitoring(p, ctx, desired, result, err);
 	default:
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s is not a bootstrap resource",
 				r->addr);
@@ -957,6 +1083,41 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 		cg_res_set(r, "dcs", dcs.data ? dcs.data : "", 0);
 		cg_buf_free(&dcs);
 		cg_ring_free(&ring);
+	}
+	free(out);
+	node_clear(&n);
+}
+
+/* monitoring is live when Prometheus on node 1 of the monitoring DC is
+ * ready and every target (two per node) is up; `targets` is the hash of the
+ * prometheus.yml it runs with. */
+static void monitoring_of(struct cg_provider *p, struct probe *pr, int nodes,
+			  struct cg_rset *live)
+{
+	struct node n;
+	struct cg_err e = {0};
+	char *out = NULL;
+	if (node_init(&n, pr->m, pr->kp, &e) == 0 &&
+	    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
+	    cgnode(&n, 60000, &out, &e, "monitoring-status") == 0) {
+		char *h = cg_boot_status_get(out, "config_hash");
+		char *up = cg_boot_status_get(out, "targets_up");
+		char *tot = cg_boot_status_get(out, "targets_total");
+		if (status_is(out, "prometheus", "1") && status_is(out, "ready", "1") && h && *h &&
+		    up && tot && atoi(up) == 2 * nodes && atoi(tot) == 2 * nodes) {
+			struct cg_resource *r = cg_rset_new(live, CG_KIND_MONITORING, "monitoring");
+			cg_res_set_id(r, pr->m->addr);
+			cg_res_set(r, "dc", pr->m->dc, 0);
+			cg_res_set(r, "node", "1", 0);
+			cg_res_setf(r, "port", 0, "%d", CG_MON_PROMETHEUS_PORT);
+			cg_res_setf(r, "node_exporter_port", 0, "%d", CG_MON_NODE_EXPORTER_PORT);
+			cg_res_setf(r, "jmx_exporter_port", 0, "%d", CG_MON_JMX_EXPORTER_PORT);
+			/* the agent is part of the node's config hash: what runs is
+			 * the pinned version when that hash matches */
+			cg_res_set(r, "jmx_exporter_version", CG_MON_JMX_EXPORTER_VERSION, 0);
+			cg_res_set(r, "targets", h, 0);
+		}
+		free(h), free(up), free(tot);
 	}
 	free(out);
 	node_clear(&n);
@@ -1044,6 +1205,17 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	}
 	if (all_run && first >= 0)
 		ring_of(p, &pl.v[first], live);
+	int md = cg_monitoring_dc(p->c);
+	if (all_run && md >= 0) {
+		int nodes = 0;
+		for (int d = 0; d < p->c->ndcs; d++)
+			nodes += p->c->dcs[d].nodes;
+		for (int i = 0; i < pl.n; i++)
+			if (pl.v[i].m->node == 1 && !strcmp(pl.v[i].m->dc, p->c->dcs[md].name)) {
+				monitoring_of(p, &pl.v[i], nodes, live);
+				break;
+			}
+	}
 	for (int i = 0; i < pl.n; i++)
 		free(pl.v[i].status);
 	free(pl.v);
@@ -1054,7 +1226,8 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 const struct cg_provider_ops cg_provider_bootstrap_ssh = {
 	.name = "ssh",
 	.kinds = CG_KIND_BIT(CG_KIND_INSTALL) | CG_KIND_BIT(CG_KIND_CONFIG) |
-		 CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING),
+		 CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING) |
+		 CG_KIND_BIT(CG_KIND_MONITORING),
 	.open = boot_open,
 	.close = boot_close,
 	.zones = NULL,

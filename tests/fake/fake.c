@@ -14,6 +14,7 @@
  */
 #include "fake.h"
 #include "../../planner/cassconf.h"
+#include "../../planner/monitoring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,6 +263,25 @@ static void config_hash(struct cg_ctx *ctx, const struct cg_resource *d, struct 
 	cg_rset_free(&machines);
 }
 
+/* The monitoring targets' hash as the real bootstrap computes it. */
+static void monitoring_targets(struct cg_ctx *ctx, struct cg_resource *r)
+{
+	struct cg_rset machines;
+	char **t;
+	cg_rset_init(&machines);
+	ctx->list(ctx, CG_KIND_MACHINE, &machines);
+	int n = cg_monitoring_targets(ctx->cluster, &machines, &t);
+	if (n >= 0) {
+		char *yml = cg_monitoring_prometheus_yml(ctx->cluster->name, t, n);
+		char hex[17];
+		cg_hash_hex(cg_hash64(yml, strlen(yml)), hex);
+		cg_res_set(r, "targets", hex, 0);
+		free(yml);
+		cg_monitoring_targets_free(t, n);
+	}
+	cg_rset_free(&machines);
+}
+
 static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		      const struct cg_resource *desired, const struct cg_resource *current,
 		      struct cg_resource *result, struct cg_err *err)
@@ -351,6 +371,8 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		cg_res_set(&r, "key_file", "/nonexistent/fake-key", 0);
 	if (desired->kind == CG_KIND_CONFIG)
 		config_hash(ctx, desired, &r);
+	if (desired->kind == CG_KIND_MONITORING)
+		monitoring_targets(ctx, &r);
 	if (desired->kind == CG_KIND_SERVICE) {
 		char *caddr = cg_xasprintf("config.%s.n%d", desired->dc, desired->node);
 		struct cg_resource cfg;
