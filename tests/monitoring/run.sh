@@ -9,6 +9,7 @@
 #   5 destroy leaves no namespace, no Prometheus, no exporter
 # Removed by hand if destroy fails (trap). usage: run.sh [CASSANDGO]
 set -uo pipefail
+# shellcheck disable=SC2034 # used by e2e/lib.sh
 CG=$(realpath "${1:-./cassandgo}")
 E2E_RANGE=${MONITORING_RANGE:-10.83.0.0/16}
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -51,6 +52,7 @@ echo "# apply: ${rc} after $(elapsed "$t0")s"
 if [ $rc = 0 ] && grep -q '^Apply complete!' "$L.apply" && grep -q '^  + monitoring' "$L.apply" &&
 	grep -qxF "$URL" "$L.apply"; then
 	ok "1 apply with monitoring: planned, applied, URL $URL printed"
+	grep -E 'monitoring.*\[[0-9.]+s\]' "$L.apply" | sed 's/^/# /' | tail -n 1
 else
 	show "$L.apply" 40
 	bad "1 apply Lab with monitoring: exit $rc"
@@ -91,10 +93,11 @@ else
 fi
 
 # --- 4. a second apply plans nothing ----------------------------------------------
+t0=$(now)
 cg apply --auto-approve Lab >"$L.apply2" 2>&1
 rc=$?
 if [ $rc = 0 ] && grep -q 'No changes\.' "$L.apply2"; then
-	ok "4 second apply: No changes."
+	ok "4 second apply: No changes. ($(elapsed "$t0")s, refresh included)"
 else
 	show "$L.apply2" 30
 	bad "4 second apply: exit $rc, changes planned"
@@ -105,7 +108,7 @@ tag=$(e2e_tag)
 cg destroy --auto-approve Lab >"$L.destroy" 2>&1
 rc=$?
 left=
-[ -n "$tag" ] && ls /run/netns/ 2>/dev/null | grep -q "^cg-$tag-" && left="$left namespaces"
+[ -n "$tag" ] && compgen -G "/run/netns/cg-$tag-*" >/dev/null && left="$left namespaces"
 pgrep -f -- "--storage.tsdb.path=$TMP/" >/dev/null && left="$left prometheus"
 pgrep -f -- "--web.listen-address=$P\.[0-9.]*:9100" >/dev/null && left="$left node-exporter"
 if [ $rc = 0 ] && [ -z "$left" ]; then
