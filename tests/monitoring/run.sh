@@ -6,6 +6,7 @@
 #     node exporter of every node) up; a Cassandra metric (JMX exporter) and a
 #     host metric (node exporter) with samples from every node
 #   3 output --json shows the URL      4 a second apply: "No changes."
+#   4b a stopped node exporter: plan re-creates monitoring, apply restores it
 #   5 destroy leaves no namespace, no Prometheus, no exporter
 # Removed by hand if destroy fails (trap). usage: run.sh [CASSANDGO]
 set -uo pipefail
@@ -52,7 +53,7 @@ echo "# apply: ${rc} after $(elapsed "$t0")s"
 if [ $rc = 0 ] && grep -q '^Apply complete!' "$L.apply" && grep -q '^  + monitoring' "$L.apply" &&
 	grep -qxF "$URL" "$L.apply"; then
 	ok "1 apply with monitoring: planned, applied, URL $URL printed"
-	grep -E 'monitoring.*\[[0-9.]+s\]' "$L.apply" | sed 's/^/# /' | tail -n 1
+	grep -E 'cluster +created +\[[0-9.]+s\]' "$L.apply" | sed 's/^/# monitoring: /' | tail -n 1
 else
 	show "$L.apply" 40
 	bad "1 apply Lab with monitoring: exit $rc"
@@ -101,6 +102,31 @@ if [ $rc = 0 ] && grep -q 'No changes\.' "$L.apply2"; then
 else
 	show "$L.apply2" 30
 	bad "4 second apply: exit $rc, changes planned"
+fi
+
+# --- 4b. a dead exporter is drift: planned and repaired ------------------------------
+e2e_load_nodes
+e2e_ssh 3 "${N_BASE[3]}/bin/cgnode" exporter-stop >"$L.xstop" 2>&1 || { show "$L.xstop"; bad "4b exporter-stop on DC2.n2"; }
+rc=0
+for _ in $(seq 30); do	# Prometheus sees it at its next scrape
+	cg plan Lab --detailed-exitcode >"$L.plan3" 2>&1
+	rc=$?
+	[ $rc = 2 ] && break
+	sleep 2
+done
+if [ $rc = 2 ] && grep -q '^  + monitoring' "$L.plan3"; then
+	cg apply --auto-approve Lab >"$L.apply3" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && curl -fsS -m 10 "$URL/api/v1/targets?state=active" >"$L.targets3" 2>&1 &&
+		r=$("$PY" "$MON/check.py" targets 8 <"$L.targets3" 2>&1); then
+		ok "4b exporter of DC2.n2 stopped: plan re-creates monitoring, apply restores it ($r)"
+	else
+		show "$L.apply3" 20
+		bad "4b apply after a stopped exporter: exit $rc ${r:-}"
+	fi
+else
+	show "$L.plan3" 20
+	bad "4b a stopped exporter is not planned (plan exit $rc)"
 fi
 
 # --- 5. destroy leaves nothing ------------------------------------------------------
