@@ -876,10 +876,87 @@ static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
 	return rc;
 }
 
+/* Node exporters on every node, a bounded pool of SSH sessions at once: on
+ * a cloud machine the first start installs the package. */
+struct xpool {
+	struct cg_provider *p;
+	struct cg_ctx *ctx;
+	const struct cg_resource **m;
+	int n, next, failed;
+	struct cg_err err;		/* the first failure */
+	pthread_mutex_t mu;
+};
+
+static void *exporter_worker(void *arg)
+{
+	struct xpool *x = arg;
+	for (;;) {
+		pthread_mutex_lock(&x->mu);
+		int i = x->next < x->n && !x->failed ? x->next++ : -1;
+		pthread_mutex_unlock(&x->mu);
+		if (i < 0)
+			return NULL;
+		struct node nd;
+		struct cg_err e = {0};
+		if (node_of_machine(x->p, x->ctx, x->m[i], 30000, &nd, &e) == 0) {
+			if (cgnode(&nd, 600000, NULL, &e, "exporter-start"))
+				cg_error_wrap(&e, "node exporter on %s", x->m[i]->addr);
+			node_clear(&nd);
+		}
+		if (e.msg[0]) {
+			pthread_mutex_lock(&x->mu);
+			if (!x->failed++)
+				x->err = e;
+			pthread_mutex_unlock(&x->mu);
+		}
+	}
+}
+
+static int start_exporters(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_rset *ms,
+			   struct cg_err *err)
+{
+	struct xpool x = {.p = p, .ctx = ctx};
+	int total = 0;
+	for (int di = 0; di < p->c->ndcs; di++)
+		total += p->c->dcs[di].nodes;
+	x.m = cg_xcalloc((size_t)total + 1, sizeof(*x.m));
+	for (int di = 0; di < p->c->ndcs; di++)
+		for (int i = 1; i <= p->c->dcs[di].nodes; i++) {
+			char *a = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[di].name, i);
+			x.m[x.n] = cg_rset_find(ms, a);
+			if (!x.m[x.n]) {
+				cg_error(err, CG_EXIT_ERROR, "monitoring: %s is not recorded", a);
+				free(a);
+				free(x.m);
+				return -1;
+			}
+			free(a);
+			x.n++;
+		}
+	pthread_mutex_init(&x.mu, NULL);
+	int nth = x.n < 16 ? x.n : 16, started = 0;
+	pthread_t th[16];
+	for (int i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, exporter_worker, &x) == 0)
+			started++;
+	if (!started)
+		exporter_worker(&x);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&x.mu);
+	free(x.m);
+	if (x.failed) {
+		*err = x.err;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * A node exporter on every node, then Prometheus on node 1 of the monitoring
  * DC with every node as target of both jobs; done when Prometheus says every
- * target is up. Each node's JMX exporter came with its Cassandra (cgnode.env).
+ * target is up (CASSANDGO_MONITORING_TIMEOUT seconds, 180). Each node's JMX
+ * exporter came with its Cassandra (cgnode.env).
  */
 static int apply_monitoring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 			    struct cg_resource *res, struct cg_err *err)
@@ -900,22 +977,10 @@ static int apply_monitoring(struct cg_provider *p, struct cg_ctx *ctx, const str
 		cg_error(err, CG_EXIT_ERROR, "monitoring: some node's address is not recorded");
 		goto out;
 	}
-	for (int di = 0; di < p->c->ndcs; di++)
-		for (int i = 1; i <= p->c->dcs[di].nodes; i++) {
-			char *a = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[di].name, i);
-			const struct cg_resource *m = cg_rset_find(&ms, a);
-			free(a);
-			if (ctx->progress)
-				ctx->progress(ctx, d->addr, "node exporter on %s n%d",
-					      p->c->dcs[di].name, i);
-			if (node_of_machine(p, ctx, m, 30000, &nd, err) ||
-			    cgnode(&nd, 600000, NULL, err, "exporter-start")) {
-				cg_error_wrap(err, "monitoring: node exporter on %s n%d",
-					      p->c->dcs[di].name, i);
-				goto out;
-			}
-			node_clear(&nd);
-		}
+	if (ctx->progress)
+		ctx->progress(ctx, d->addr, "node exporters on %d nodes", n);
+	if (start_exporters(p, ctx, &ms, err))
+		goto out;
 	yml = cg_monitoring_prometheus_yml(p->c->name, t, n);
 	char hex[17];
 	cg_hash_hex(cg_hash64(yml, strlen(yml)), hex);
