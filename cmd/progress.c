@@ -129,6 +129,8 @@ const char *cg_progress_done_text(const struct cg_action *a)
 		return a->op == CG_OP_DELETE ? "cross-region rules removed" : "cross-region rules set";
 	case CG_KIND_KEYPAIR:
 		return a->op == CG_OP_DELETE ? "key pair removed" : "key pair created";
+	case CG_KIND_MONITORING:
+		return a->op == CG_OP_DELETE ? "monitoring stopped" : "monitoring running, every target up";
 	default:
 		break;
 	}

@@ -9,6 +9,7 @@
  * waiter), so waiting for 100 instances costs a handful of calls.
  */
 #include "ec2.h"
+#include "../../planner/monitoring.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -311,7 +312,38 @@ static bool is_peer_rule(const struct rule *x)
 		return false;
 	if (!strcmp(x->proto, "icmp"))
 		return true;
-	return !strcmp(x->proto, "tcp") && (x->from == 7000 || x->from == 7001 || x->from == 7199);
+	return !strcmp(x->proto, "tcp") && (x->from == 7000 || x->from == 7001 || x->from == 7199 ||
+					    x->from == CG_MON_JMX_EXPORTER_PORT ||
+					    x->from == CG_MON_NODE_EXPORTER_PORT);
+}
+
+/* Scrape ports (JMX exporter, node exporter) from src: only clusters with
+ * monitoring, only from the group itself or the monitoring node. */
+static void scrape_rules(struct rules *r, const char *src)
+{
+	rules_add(r, "tcp", CG_MON_JMX_EXPORTER_PORT, CG_MON_JMX_EXPORTER_PORT, src);
+	rules_add(r, "tcp", CG_MON_NODE_EXPORTER_PORT, CG_MON_NODE_EXPORTER_PORT, src);
+}
+
+/* The monitoring node's public /32 when it is in another region than
+ * region (its Prometheus scrapes this region's nodes); NULL otherwise. */
+static char *monitor_cidr(struct cg_provider *p, struct cg_ctx *ctx, const char *region)
+{
+	int d = cg_monitoring_dc(p->c);
+	if (d < 0 || !ctx || !ctx->lookup || !strcmp(p->c->dcs[d].region, region))
+		return NULL;
+	char *addr = cg_xasprintf("machine.%s.n1", p->c->dcs[d].name);
+	struct cg_resource m;
+	char *cidr = NULL;
+	memset(&m, 0, sizeof(m));
+	if (ctx->lookup(ctx, addr, &m) == 0) {
+		const char *ip = cg_res_get(&m, "public_ip");
+		if (ip && *ip)
+			cidr = cg_xasprintf("%s/32", ip);
+		cg_res_clear(&m);
+	}
+	free(addr);
+	return cidr;
 }
 
 /*
@@ -547,6 +579,8 @@ static int network_rules(const struct cg_resource *desired, const char *sg, stru
 			 struct cg_err *err)
 {
 	internode_rules(want, sg, false);
+	if (cg_res_get(desired, "monitoring_port"))
+		scrape_rules(want, sg);
 	char **cidrs;
 	int n = split_list(cg_res_get(desired, "allowed_cidrs"), &cidrs);
 	const char *mon = cg_res_get(desired, "monitoring_port");
@@ -736,6 +770,10 @@ static int peers_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		if (i == 0 || strcmp(v[i], v[i - 1]))	/* sorted: duplicates are adjacent */
 			internode_rules(&want, v[i], true);
 	free_list(v, n);
+	char *mon = op == CG_OP_DELETE ? NULL : monitor_cidr(p, ctx, region);
+	if (mon)
+		scrape_rules(&want, mon);
+	free(mon);
 	progress(ctx, r->addr, op == CG_OP_DELETE ? "revoking cross-region rules"
 						  : "reconciling cross-region rules");
 	int rc = reconcile(p, region, sg, true, &want, err);
