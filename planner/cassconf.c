@@ -194,7 +194,8 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 	}
 	if (!s->address || !s->rack || !s->base_dir || !s->lib_dir)
 		complete = 0;
-	s->racks = dc_racks(c, dc, known);
+	/* only a joining node renders what depends on it: skip the scan otherwise */
+	s->racks = new_cluster ? 0 : dc_racks(c, dc, known);
 
 	/* Seeds: the first nb_seeds_per_dc nodes of every DC, by broadcast
 	 * address, in config order (so the rendering is stable). */

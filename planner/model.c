@@ -144,6 +144,7 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 		    dc->seeds, s->node, s->address ? s->address : "",
 		    s->broadcast ? s->broadcast : "", s->rack ? s->rack : "",
 		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
+	cg_buf_addf(&b, "racks=%d|zones=%d|provider=%d|", s->racks, dc->nzones, (int)c->provider);
 	for (int k = 0; k < s->nseeds; k++)
 		cg_buf_addf(&b, "%s,", s->seeds[k]);
 	if (has_monitoring(c))		/* the exporter agent joins the files */
