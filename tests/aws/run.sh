@@ -365,12 +365,20 @@ if has 5; then
 	pids=$(for ns in $(ip netns list | awk '$1 ~ /^cga-/ {print $1}'); do ip netns pids "$ns"; done | tr '\n' ' ')
 	cg destroy --auto-approve "$CLUSTER" >"$L.destroy" 2>&1 && grep -q '^Destroy complete!' "$L.destroy" &&
 		ok "5 destroy: Destroy complete!" || { show "$L.destroy"; bad "5 destroy"; }
-	sleep 1
+	# the data plane powers the hosts off at its next poll
+	for _ in $(seq 1 100); do
+		ip netns list | grep -q '^cga-' || break
+		sleep 0.1
+	done
 	left=()
 	w=$(world)
 	case "$w" in "running=0 other=0 sg=0 keys=0 dup=0 "*) ;; *) left+=("world: $w") ;; esac
 	for ns in $(ip netns list | awk '$1 ~ /^cga-/ {print $1}'); do left+=("netns $ns"); done
-	for p in $pids; do [ -e "/proc/$p" ] && left+=("process $p"); done
+	# a zombie has exited (pid 1 here may reap late): it does not count
+	for p in $pids; do
+		st=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ -n "$st" ] && [ "$st" != Z ] && left+=("process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-50))")
+	done
 	[ "$(hosts | wc -l)" = 0 ] || left+=("hosts $(hosts | tr '\n' ' ')")
 	[ -n "$pids" ] && [ ${#left[@]} = 0 ] && ok "5 nothing left: no instance, SG, key pair, namespace or process (${pids// /,} gone)" ||
 		bad "5 left behind: ${left[*]:-(no process recorded before)}"
