@@ -258,6 +258,13 @@ static int index_find(const struct builder *b, const char *addr)
 	return -1;
 }
 
+static bool ring_exists(const struct sorted *cur)
+{
+	int n;
+	sorted_range(cur, "ring", &n);
+	return n > 0;
+}
+
 /*
  * Values derived from machines' addresses (a config's hash, the peers'
  * CIDRs) cannot be known before apply when one of those machines is new,
@@ -320,6 +327,19 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		const struct cg_resource *d = dd;
 		if (depends_on_fresh(dd, &fresh, plan, &derived))
 			d = &derived;
+		/* a new machine in a ring that exists joins it (bootstraps its
+		 * share of the data), whatever its predecessor was rendered as */
+		if (dd->kind == CG_KIND_CONFIG && strset_has(&fresh, node_key(dd->addr)) &&
+		    cur.n && ring_exists(&cur)) {
+			const char *mode = cg_res_get(d, "mode");
+			if (!mode || strcmp(mode, "join")) {
+				if (d != &derived) {
+					cg_res_copy(&derived, dd);
+					d = &derived;
+				}
+				cg_res_set(&derived, "mode", "join", CG_ATTR_INFO);
+			}
+		}
 		const struct cg_resource *rec = recorded ? cg_rset_find(recorded, d->addr) : NULL;
 		int count, first = sorted_range(&cur, d->addr, &count);
 		struct cg_buf reason = {0};
@@ -467,7 +487,9 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			/* joining nodes one at a time */
 			if (a->kind == CG_KIND_SERVICE && a->op == CG_OP_CREATE) {
 				char *caddr = cg_xasprintf("config.%s", node_key(a->addr));
-				const struct cg_resource *cfg = cg_rset_find(desired, caddr);
+				int ci = index_find(&b, caddr);
+				const struct cg_resource *cfg = ci >= 0 && plan->v[ci].has_desired ?
+					&plan->v[ci].desired : cg_rset_find(desired, caddr);
 				const char *mode = cfg ? cg_res_get(cfg, "mode") : NULL;
 				if (mode && !strcmp(mode, "join")) {
 					if (prev_join >= 0)

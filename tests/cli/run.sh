@@ -87,6 +87,8 @@ sed -i '/machine.DC1.n4/d' world
 out=$(cg plan MonoDC)
 check "plan sees the deleted machine" grep -q "+ machine.DC1.n4  (recorded as fake-" <<<"$out"
 check "... and redoes its node steps" grep -q "+ service.DC1.n4  (its machine is new)" <<<"$out"
+check "... the new machine joins the ring (bootstraps), never re-creates its tokens" \
+	bash -c "grep -A3 '+ config.DC1.n4' <<<'$out' | grep -q 'mode = \"join\"'"
 sed -i '/service.DC1.n2/s/running=true/running=false/' world
 out=$(cg plan MonoDC)
 check "plan sees Cassandra down" grep -q '~ service.DC1.n2  (running: "false" -> "true")' <<<"$out"
