@@ -280,6 +280,8 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 	if (cg_plan_diff(e->cluster.name, &e->desired, &e->known, &e->recorded,
 			 destroy ? ~0u : e->kinds, &e->plan, err) < 0)
 		goto out;
+	if (destroy && e->refreshed)
+		cg_plan_forget_missing(&e->plan, &e->recorded, &e->known);
 	if (e->cidrs_unknown && !destroy)
 		cg_plan_add_note(&e->plan, "cannot detect your public address for the security "
 				 "groups: set allowed_cidrs in the config or CASSANDGO_ALLOWED_CIDRS; "

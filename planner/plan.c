@@ -631,3 +631,36 @@ void cg_plan_keep_creates(struct cg_plan *plan)
 	plan->change = plan->destroy = 0;
 	free(map);
 }
+
+void cg_plan_forget_missing(struct cg_plan *plan, const struct cg_rset *recorded,
+			    const struct cg_rset *current)
+{
+	int cap = plan->n;
+	for (int i = 0; i < recorded->n; i++) {
+		const struct cg_resource *r = &recorded->v[i];
+		bool found = false;
+		for (int j = 0; j < current->n && !found; j++)
+			found = !strcmp(current->v[j].addr, r->addr) &&
+				(!r->id || !current->v[j].id || !strcmp(current->v[j].id, r->id));
+		for (int j = 0; j < plan->n && !found; j++)
+			found = plan->v[j].has_current && !strcmp(plan->v[j].addr, r->addr) &&
+				(!r->id || !plan->v[j].current.id ||
+				 !strcmp(plan->v[j].current.id, r->id));
+		if (found)
+			continue;
+		if (plan->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			plan->v = cg_xrealloc(plan->v, (size_t)cap * sizeof(*plan->v));
+		}
+		struct cg_action *a = &plan->v[plan->n++];
+		memset(a, 0, sizeof(*a));
+		a->op = CG_OP_DELETE;
+		a->kind = r->kind;
+		a->addr = cg_xstrdup(r->addr);
+		a->has_current = true;
+		cg_res_copy(&a->current, r);
+		a->forget = true;
+		a->reason = cg_xstrdup("recorded, but no longer exists: forget it");
+		plan->destroy++;
+	}
+}

@@ -64,6 +64,11 @@ void cg_plan_free(struct cg_plan *plan);
 /* Keep only creates (initSG/initKP never change or delete); notes what was
  * left alone. */
 void cg_plan_keep_creates(struct cg_plan *plan);
+/* Destroy: records whose object the refresh no longer finds (a destroy
+ * killed after its calls ran) are forgotten, so nothing of the cluster
+ * stays in the state. */
+void cg_plan_forget_missing(struct cg_plan *plan, const struct cg_rset *recorded,
+			    const struct cg_rset *current);
 
 /* Topological order check: returns -1 (with err) if the graph has a cycle. */
 int cg_plan_check_acyclic(const struct cg_plan *plan, struct cg_err *err);

@@ -197,8 +197,10 @@ check "MultiDC: 15 machines, 3 networks, peers" bash -c "[ $(world_count MultiDC
 check "MultiDC: converged" bash -c "'$BIN' plan MultiDC --detailed-exitcode </dev/null >/dev/null"
 out=$(cg destroy MultiDC 2>&1); rc=$?
 check "destroy refuses without --auto-approve off a terminal" [ $rc = 64 ]
+# a machine (and what ran on it) already gone: destroy forgets its records
+sed -i '/\t[a-z]*\.DC2\.n3\t/d' world
 out=$(cg destroy --auto-approve MultiDC); rc=$?
-check_out "destroy completes" $rc 0 'Destroy complete! Resources: 71 destroyed.'
+check_out "destroy completes (gone things forgotten)" $rc 0 'Destroy complete! Resources: 71 destroyed.'
 check "nothing left in the world" [ "$(grep -c MultiDC world)" = 0 ]
 check "nothing left in the state" [ "$("$BIN" state list </dev/null | wc -l)" = 0 ]
 out=$(cg destroy --auto-approve MultiDC)
