@@ -49,9 +49,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(FAKE_OBJ) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FAKE_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
 check: $(CHECKS)
 
@@ -92,4 +92,4 @@ help:
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      benchmarks"
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(REG_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(REG_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)

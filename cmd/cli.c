@@ -1,6 +1,7 @@
 /* cli.c - helpers shared by the commands (see cli.h). */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,24 @@ bool cli_wants_help(const struct cg_command *cmd, int argc, char **argv)
 		}
 	}
 	return false;
+}
+
+int cli_cluster_json_args(const char *cmd, int argc, char **argv, const char **cluster,
+			  bool *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+	*json = false;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage(cmd, "unknown option");
+		*json = true;
+	}
+	if (optind + 1 != argc)
+		return cli_usage(cmd, "expected CLUSTER [--json]");
+	*cluster = argv[optind];
+	return 0;
 }

@@ -45,6 +45,10 @@ bool cli_confirm(struct cg_cli *cli, const char *question);
 /* Wants --help? Prints the command's usage. */
 bool cli_wants_help(const struct cg_command *cmd, int argc, char **argv);
 void cli_print(const char *s);
+/* Arguments "CLUSTER [--json]" of the read-only commands: 0, or the exit
+ * code of a usage error (printed). */
+int cli_cluster_json_args(const char *cmd, int argc, char **argv, const char **cluster,
+			  bool *json);
 
 extern const struct cg_command cg_commands[];
 

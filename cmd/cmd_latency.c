@@ -240,24 +240,16 @@ int ops_latency(const struct ops *o, struct cg_latency *l, struct cg_err *err)
 
 int cmd_latency(struct cg_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'j')
-			return cli_usage("latency", "unknown option");
-		json = true;
-	}
-	if (optind + 1 != argc)
-		return cli_usage("latency", "expected CLUSTER [--json]");
+	const char *cluster;
+	bool json;
+	int urc = cli_cluster_json_args("latency", argc, argv, &cluster, &json);
+	if (urc)
+		return urc;
 	struct cg_err err = {0};
 	struct ops o;
 	struct cg_latency l;
 	memset(&l, 0, sizeof(l));
-	if (ops_open(&o, cli, argv[optind], &err) < 0 || ops_latency(&o, &l, &err) < 0) {
+	if (ops_open(&o, cli, cluster, &err) < 0 || ops_latency(&o, &l, &err) < 0) {
 		cg_latency_free(&l);
 		ops_close(&o);
 		return cli_fail(&err);

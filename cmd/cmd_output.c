@@ -127,26 +127,17 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 	}
 }
 
-static const char usage_hint[] = "expected CLUSTER [--json]";
 
 int cmd_output(struct cg_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'j')
-			return cli_usage("output", "unknown option");
-		json = true;
-	}
-	if (optind + 1 != argc)
-		return cli_usage("output", usage_hint);
+	const char *cluster;
+	bool json;
+	int urc = cli_cluster_json_args("output", argc, argv, &cluster, &json);
+	if (urc)
+		return urc;
 	struct cg_err err = {0};
 	struct ops o;
-	if (ops_open(&o, cli, argv[optind], &err) < 0) {
+	if (ops_open(&o, cli, cluster, &err) < 0) {
 		ops_close(&o);
 		return cli_fail(&err);
 	}
