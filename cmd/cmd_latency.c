@@ -240,16 +240,15 @@ int ops_latency(const struct ops *o, struct cg_latency *l, struct cg_err *err)
 
 int cmd_latency(struct cg_cli *cli, int argc, char **argv)
 {
-	const char *cluster;
 	bool json;
-	int urc = cli_cluster_json_args("latency", argc, argv, &cluster, &json);
-	if (urc)
-		return urc;
 	struct cg_err err = {0};
 	struct ops o;
 	struct cg_latency l;
 	memset(&l, 0, sizeof(l));
-	if (ops_open(&o, cli, cluster, &err) < 0 || ops_latency(&o, &l, &err) < 0) {
+	int urc = ops_begin("latency", cli, argc, argv, &o, &json);
+	if (urc)
+		return urc;
+	if (ops_latency(&o, &l, &err) < 0) {
 		cg_latency_free(&l);
 		ops_close(&o);
 		return cli_fail(&err);

@@ -128,19 +128,28 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 }
 
 
-int cmd_output(struct cg_cli *cli, int argc, char **argv)
+int ops_begin(const char *cmd, struct cg_cli *cli, int argc, char **argv, struct ops *o,
+	      bool *json)
 {
 	const char *cluster;
-	bool json;
-	int urc = cli_cluster_json_args("output", argc, argv, &cluster, &json);
+	struct cg_err err = {0};
+	int urc = cli_cluster_json_args(cmd, argc, argv, &cluster, json);
 	if (urc)
 		return urc;
-	struct cg_err err = {0};
-	struct ops o;
-	if (ops_open(&o, cli, cluster, &err) < 0) {
-		ops_close(&o);
+	if (ops_open(o, cli, cluster, &err) < 0) {
+		ops_close(o);
 		return cli_fail(&err);
 	}
+	return 0;
+}
+
+int cmd_output(struct cg_cli *cli, int argc, char **argv)
+{
+	bool json;
+	struct ops o;
+	int rc = ops_begin("output", cli, argc, argv, &o, &json);
+	if (rc)
+		return rc;
 	struct cg_conn conn;
 	struct cg_buf b = {0};
 	ops_conn(&o, &conn);

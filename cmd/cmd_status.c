@@ -50,17 +50,12 @@ int ops_ring(const struct ops *o, struct cg_ring *ring, char **seen_from, struct
 
 int cmd_status(struct cg_cli *cli, int argc, char **argv)
 {
-	const char *cluster;
 	bool json;
-	int urc = cli_cluster_json_args("status", argc, argv, &cluster, &json);
+	struct ops o;
+	struct cg_err err = {0};
+	int urc = ops_begin("status", cli, argc, argv, &o, &json);
 	if (urc)
 		return urc;
-	struct cg_err err = {0};
-	struct ops o;
-	if (ops_open(&o, cli, cluster, &err) < 0) {
-		ops_close(&o);
-		return cli_fail(&err);
-	}
 	struct cg_ring ring;
 	char *from = NULL;
 	if (ops_ring(&o, &ring, &from, &err) < 0) {

@@ -26,6 +26,10 @@ int ops_open(struct ops *o, struct cg_cli *cli, const char *name, struct cg_err 
 int ops_open_state(struct ops *o, struct cg_cli *cli, const struct cg_cluster *c,
 		   struct cg_state *st, struct cg_err *err);
 void ops_close(struct ops *o);
+/* "CLUSTER [--json]" then ops_open: 0, or the exit code of what failed
+ * (printed; o is then closed). */
+int ops_begin(const char *cmd, struct cg_cli *cli, int argc, char **argv, struct ops *o,
+	      bool *json);
 
 /* How to connect: ssh and cqlsh per node, monitoring URL. */
 void ops_conn(const struct ops *o, struct cg_conn *out);
