@@ -52,6 +52,18 @@ $extra  datacenters:
 EOF2
 }
 
+# cassandgo reaches moto through the kill proxy (transparent until armed);
+# sets KP_PORT and KP_URL and points the endpoint at it.
+start_kill_proxy() {
+	KP_PORT=$(free_port)
+	python3 "$AWS_DIR/kill_proxy.py" --port "$KP_PORT" --upstream "$MOTO_URL" \
+		--ready "$WORK/kp.ready" >"$WORK/kp.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 1 100); do [ -e "$WORK/kp.ready" ] && break; sleep 0.1; done
+	KP_URL=http://127.0.0.1:$KP_PORT
+	use_endpoint "$KP_URL"
+}
+
 start_dataplane() {
 	rm -f "$WORK/dp.ready"
 	mkdir -p "$WORK/dp"

@@ -14,11 +14,7 @@ need
 isolate_env
 cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
 start_moto
-KP_PORT=$(free_port)
-python3 "$AWS_DIR/kill_proxy.py" --port "$KP_PORT" --upstream "$MOTO_URL" --ready "$WORK/kp.ready" >"$WORK/kp.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do [ -e "$WORK/kp.ready" ] && break; sleep 0.1; done
-use_endpoint "http://127.0.0.1:$KP_PORT"
+start_kill_proxy
 JARS=/nonexistent aws_config
 mkdir -p "$WORK/state"
 cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a1" 2>&1 || { cat "$WORK/a1"; die "first apply"; }

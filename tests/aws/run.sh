@@ -27,14 +27,7 @@ use_endpoint "$MOTO_URL"
 aws_config
 mkdir -p "$WORK/state"
 start_dataplane
-# cassandgo reaches moto through the kill proxy (transparent until armed)
-KP_PORT=$(free_port)
-python3 "$AWS_DIR/kill_proxy.py" --port "$KP_PORT" --upstream "$MOTO_URL" --ready "$WORK/kp.ready" \
-	>"$WORK/kp.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do [ -e "$WORK/kp.ready" ] && break; sleep 0.1; done
-KP_URL=http://127.0.0.1:$KP_PORT
-use_endpoint "$KP_URL"
+start_kill_proxy
 
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $*"; }
