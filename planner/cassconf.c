@@ -151,6 +151,12 @@ void cg_cassconf_spec_clear(struct cg_node_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void add_seed(struct cg_node_spec *s, const char *b)
+{
+	s->seeds = cg_xrealloc(s->seeds, (size_t)(s->nseeds + 1) * sizeof(*s->seeds));
+	s->seeds[s->nseeds++] = cg_xstrdup(b);
+}
+
 int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 		     const struct cg_rset *known, bool new_cluster,
 		     struct cg_node_spec *s, struct cg_err *err)
@@ -214,10 +220,28 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 				complete = 0;
 				continue;
 			}
-			s->seeds = cg_xrealloc(s->seeds, (size_t)(s->nseeds + 1) * sizeof(*s->seeds));
-			s->seeds[s->nseeds++] = cg_xstrdup(b);
+			/* A joining node must not be its own seed: Cassandra never
+			 * bootstraps a seed (it would join with no data), and a
+			 * replacement refuses to start as one. */
+			if (!new_cluster && d == dc_index && i == node)
+				continue;
+			add_seed(s, b);
 		}
 	}
+	/* A replaced sole seed: any other node of the cluster can introduce it. */
+	for (d = 0; !new_cluster && !s->nseeds && complete && d < c->ndcs; d++)
+		for (i = 1; i <= c->dcs[d].nodes && s->nseeds < 3; i++) {
+			const struct cg_resource *om;
+			const char *b;
+
+			if (d == dc_index && i == node)
+				continue;
+			addr = cg_addr_node(CG_KIND_MACHINE, c->dcs[d].name, i);
+			om = known ? cg_rset_find(known, addr) : NULL;
+			free(addr);
+			if ((b = om ? broadcast_of(om, pub) : NULL))
+				add_seed(s, b);
+		}
 	return complete;
 }
 

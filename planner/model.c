@@ -62,7 +62,27 @@ static bool node_new_cluster(const struct cg_rset *known, const char *config_add
 	const struct cg_resource *cfg = known ? cg_rset_find(known, config_addr) : NULL;
 	if (cfg && cg_res_get(cfg, "mode"))
 		return strcmp(cg_res_get(cfg, "mode"), "join") != 0;
-	return !(known && cg_rset_find(known, "ring"));
+	const char *dot = strchr(config_addr, '.');
+	return !cg_model_ring_exists(known, dot ? dot + 1 : config_addr);
+}
+
+bool cg_model_ring_exists(const struct cg_rset *known, const char *except)
+{
+	if (!known)
+		return false;
+	if (cg_rset_find(known, "ring"))
+		return true;
+	/* The ring is only seen when every node answers; one running node is
+	 * enough to prove it (a new machine beside it has nothing yet). */
+	for (int i = 0; i < known->n; i++) {
+		const struct cg_resource *r = &known->v[i];
+		const char *dot = strchr(r->addr, '.');
+		const char *run = cg_res_get(r, "running");
+		if (r->kind == CG_KIND_SERVICE && run && !strcmp(run, "true") &&
+		    !(except && dot && !strcmp(dot + 1, except)))
+			return true;
+	}
+	return false;
 }
 
 /* Every seed's machine and service address, computed once per build:

@@ -126,6 +126,13 @@ const char *const *cg_zonemap_get(const struct cg_zonemap *m, const char *region
 void cg_zonemap_free(struct cg_zonemap *m);
 
 /*
+ * Is there a ring a new node must join (bootstrap into) rather than start
+ * with precomputed tokens? Yes when known holds the ring, or a running
+ * service of a node other than `except` ("DC1.n2"; may be NULL).
+ */
+bool cg_model_ring_exists(const struct cg_rset *known, const char *except);
+
+/*
  * Build the desired resources of cluster c. zones gives each region's zones
  * when the config does not list them. known (may be NULL) holds what exists
  * (state or refresh) so that values that depend on other resources' computed

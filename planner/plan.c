@@ -258,12 +258,6 @@ static int index_find(const struct builder *b, const char *addr)
 	return -1;
 }
 
-static bool ring_exists(const struct sorted *cur)
-{
-	int n;
-	sorted_range(cur, "ring", &n);
-	return n > 0;
-}
 
 /*
  * Values derived from machines' addresses (a config's hash, the peers'
@@ -330,7 +324,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		/* a new machine in a ring that exists joins it (bootstraps its
 		 * share of the data), whatever its predecessor was rendered as */
 		if (dd->kind == CG_KIND_CONFIG && strset_has(&fresh, node_key(dd->addr)) &&
-		    cur.n && ring_exists(&cur)) {
+		    cg_model_ring_exists(current, node_key(dd->addr))) {
 			const char *mode = cg_res_get(d, "mode");
 			if (!mode || strcmp(mode, "join")) {
 				if (d != &derived) {

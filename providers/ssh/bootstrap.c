@@ -503,12 +503,116 @@ static int is_machine_addr(const struct cg_resource *m, const char *a)
 	return a && ((pr && !strcmp(pr, a)) || (pu && !strcmp(pu, a)));
 }
 
-/* Every node this node sees is Up/Normal (and it sees itself). */
+static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
+			   const struct cg_resource *m, int connect_ms, struct node *n,
+			   struct cg_err *err);
+
+/* Is a the address of a machine of the cluster? */
+static int cluster_addr(const struct cg_rset *ms, const char *a)
+{
+	for (int i = 0; i < ms->n; i++)
+		if (is_machine_addr(&ms->v[i], a))
+			return 1;
+	return 0;
+}
+
+/* A ghost: a down ring member that no machine of the cluster answers to
+ * (its instance was terminated: by hand, or replaced). */
+static int is_ghost(const struct cg_ring_node *rn, const struct cg_rset *ms)
+{
+	return rn->status == 'D' && !cluster_addr(ms, rn->address);
+}
+
+/*
+ * The ring as seen by the first machine of ms (other than skip) whose
+ * Cassandra answers. On success *n stays open for more commands.
+ */
+static int peer_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_rset *ms,
+		     const char *skip, struct node *n, struct cg_ring *ring, struct cg_err *err)
+{
+	char last[512] = "no other machine";
+	for (int i = 0; i < ms->n; i++) {
+		const struct cg_resource *m = &ms->v[i];
+		struct cg_err e = {0};
+		char *out = NULL;
+		if (skip && !strcmp(m->addr, skip))
+			continue;
+		if (node_of_machine(p, ctx, m, 10000, n, &e) == 0) {
+			if (cgnode(n, 60000, &out, &e, "nodetool status") == 0 &&
+			    cg_nodetool_status_parse(out, ring, &e) == 0) {
+				free(out);
+				return 0;
+			}
+			node_clear(n);
+		}
+		free(out);
+		snprintf(last, sizeof(last), "%s: %.450s", m->addr, e.msg);
+	}
+	return cg_error(err, CG_EXIT_ERROR, "no other node shows the ring (%s)", last);
+}
+
+/*
+ * The dead node a joining node takes over (Cassandra's replace_address): a
+ * ghost of its DC, in its rack when one is. Taking its tokens streams its
+ * data once and keeps ownership as it was; joining beside it would leave it
+ * DN in the ring for ever. NULL: nothing to replace (a plain join, or the
+ * node is up in the ring already).
+ */
+static char *find_replaced(struct cg_provider *p, struct cg_ctx *ctx, struct node *self,
+			   const char *dc)
+{
+	struct cg_rset ms;
+	struct cg_ring ring = {0};
+	struct node peer;
+	struct cg_err e = {0};
+	char *ip = NULL;
+	const char *zone = cg_res_get(&self->m, "zone");
+
+	cg_rset_init(&ms);
+	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	if (peer_ring(p, ctx, &ms, self->m.addr, &peer, &ring, &e)) {
+		if (ctx->progress)
+			ctx->progress(ctx, self->label, "joining without a look at the ring: %s", e.msg);
+		cg_rset_free(&ms);
+		return NULL;
+	}
+	node_clear(&peer);
+	const struct cg_ring_node *pick = NULL, *me = NULL;
+	for (int i = 0; i < ring.n; i++) {
+		const struct cg_ring_node *rn = &ring.v[i];
+		if (is_machine_addr(&self->m, rn->address))
+			me = rn;
+		if (!is_ghost(rn, &ms) || strcmp(rn->dc, dc))
+			continue;
+		if (!pick || (zone && !strcmp(rn->rack, zone) && strcmp(pick->rack, zone)))
+			pick = rn;
+	}
+	/* The ring knows this address: up, nothing to take over; down, a new
+	 * machine at a dead one's address (Cassandra refuses to join it under
+	 * a new identity). Once bootstrapped, a node ignores the flag. */
+	if (me)
+		pick = me->status == 'D' ? me : NULL;
+	if (pick) {
+		ip = cg_xstrdup(pick->address);
+		if (ctx->progress)
+			ctx->progress(ctx, self->label, "replacing dead node %s (host %s, rack %s)",
+				      pick->address, pick->host_id ? pick->host_id : "?", pick->rack);
+	}
+	cg_ring_free(&ring);
+	cg_rset_free(&ms);
+	return ip;
+}
+
+/* Every node this node sees is Up/Normal (and it sees itself). Ghosts do
+ * not count: no restart brings them back; the ring action removes them. */
 static int wait_ring_from(struct node *n, struct cg_ctx *ctx, const char *addr, int secs,
 			  struct cg_err *err)
 {
 	int64_t deadline = cg_now_ms() + (int64_t)secs * 1000;
 	char last[512] = "";
+	struct cg_rset ms;
+	cg_rset_init(&ms);
+	ctx->list(ctx, CG_KIND_MACHINE, &ms);
 	for (;;) {
 		char *out = NULL;
 		struct cg_err e = {0};
@@ -517,6 +621,8 @@ static int wait_ring_from(struct node *n, struct cg_ctx *ctx, const char *addr, 
 			if (cg_nodetool_status_parse(out, &ring, &e) == 0) {
 				int bad = 0, self = 0;
 				for (int i = 0; i < ring.n; i++) {
+					if (is_ghost(&ring.v[i], &ms))
+						continue;
 					if (ring.v[i].status != 'U' || ring.v[i].state != 'N') {
 						bad++;
 						snprintf(last, sizeof(last), "%s is %c%c", ring.v[i].address,
@@ -529,6 +635,7 @@ static int wait_ring_from(struct node *n, struct cg_ctx *ctx, const char *addr, 
 				cg_ring_free(&ring);
 				if (!bad && self) {
 					free(out);
+					cg_rset_free(&ms);
 					return 0;
 				}
 			} else {
@@ -546,7 +653,21 @@ static int wait_ring_from(struct node *n, struct cg_ctx *ctx, const char *addr, 
 		if (cg_now_ms() >= deadline)
 			break;
 	}
+	cg_rset_free(&ms);
 	return cg_error(err, CG_EXIT_ERROR, "%s: ring not healthy after %d s: %s", addr, secs, last);
+}
+
+/* Was the node's config rendered to join an existing ring? */
+static bool joins(struct cg_ctx *ctx, const struct cg_resource *d)
+{
+	char *a = cg_addr_node(CG_KIND_CONFIG, d->dc, d->node);
+	struct cg_resource cf;
+	memset(&cf, 0, sizeof(cf));
+	bool j = ctx->lookup(ctx, a, &cf) == 0 && cg_res_get(&cf, "mode") &&
+		 !strcmp(cg_res_get(&cf, "mode"), "join");
+	cg_res_clear(&cf);
+	free(a);
+	return j;
 }
 
 static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
@@ -576,9 +697,13 @@ static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 			goto out;
 	}
 	if (!running || restart) {
+		char *replace = !running && joins(ctx, d) ? find_replaced(p, ctx, &n, d->dc) : NULL;
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "starting Cassandra");
-		if ((rc = cgnode(&n, 60000, NULL, err, "start")))
+		rc = replace ? cgnode(&n, 60000, NULL, err, "start --replace %s", replace)
+			     : cgnode(&n, 60000, NULL, err, "start");
+		free(replace);
+		if (rc)
 			goto out;
 		/* wait-ready prints the log tail itself when it gives up. */
 		if ((rc = cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready %d", start_s)))
@@ -597,6 +722,20 @@ out:
 	free(conf_hash);
 	node_clear(&n);
 	return rc;
+}
+
+/* The node's operation mode (NORMAL, LEAVING, DECOMMISSIONED, ...) from
+ * `nodetool netstats`; NULL when it cannot tell. Caller frees. */
+static char *node_mode(struct node *n)
+{
+	char *out = NULL, *mode = NULL, *p;
+	struct cg_err e = {0};
+	if (cgnode(n, 60000, &out, &e, "nodetool netstats") == 0 && (p = strstr(out, "Mode: "))) {
+		p += 6;
+		mode = cg_xstrndup(p, strcspn(p, " \r\n"));
+	}
+	free(out);
+	return mode;
 }
 
 static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *cur,
@@ -619,6 +758,27 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 					  !is_machine_addr(&n.m, ring.v[i].address);
 			cg_ring_free(&ring);
 		}
+		/* An apply killed during the decommission left it running in
+		 * Cassandra (or done): wait for it rather than start another. */
+		char *mode = rc == 0 && others ? node_mode(&n) : NULL;
+		if (mode && !strcmp(mode, "LEAVING")) {
+			if (ctx->progress)
+				ctx->progress(ctx, cur->addr, "waiting for the decommission under way");
+			int64_t deadline = cg_now_ms() +
+					   env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000LL;
+			while (mode && !strcmp(mode, "LEAVING") && cg_now_ms() < deadline) {
+				sleep(2);
+				free(mode);
+				mode = node_mode(&n);
+			}
+		}
+		if (mode && !strcmp(mode, "DECOMMISSIONED")) {
+			others = 0;
+		} else if (mode && !strcmp(mode, "LEAVING")) {
+			rc = cg_error(err, CG_EXIT_ERROR, "%s: the decommission under way did not end",
+				      cur->addr);
+		}
+		free(mode);
 		if (rc == 0 && others) {
 			if (ctx->progress)
 				ctx->progress(ctx, cur->addr, "decommissioning");
@@ -673,7 +833,8 @@ static int ring_views(struct node *n, char **status, char **ring, struct cg_err 
 
 /* One look at the ring: 1 healthy, 0 not yet (*why). */
 static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, int nex,
-		      int strict_balance, char *why, size_t whylen, struct cg_err *err)
+		      const struct cg_rset *ms, int *ghosts, int strict_balance, char *why,
+		      size_t whylen, struct cg_err *err)
 {
 	char *out = NULL, *ring_text = NULL;
 	struct cg_ring ring = {0};
@@ -691,6 +852,9 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 	}
 	free(out);
 	out = ring_text;
+	for (int j = 0; j < ring.n; j++)
+		if (is_ghost(&ring.v[j], ms))
+			*ghosts = 1;
 	for (int i = 0; i < nex && rc == 1; i++) {
 		const struct cg_ring_node *rn = NULL;
 		for (int j = 0; j < ring.n && !rn; j++)
@@ -751,6 +915,50 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 	free(addrs);
 	free(sh);
 	return rc;
+}
+
+/*
+ * Remove the ghosts n sees (nodetool removenode: their ranges are copied
+ * from the other replicas): a machine that is gone for good and no
+ * replacement took over (the node count went down meanwhile, or the
+ * replacement joined before the old node was seen down). 1 when none is
+ * left, 0 when some is (*why), never an error: the caller retries.
+ */
+static int remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_rset *ms,
+			 const char *addr, char *why, size_t whylen)
+{
+	char *out = NULL;
+	struct cg_ring ring = {0};
+	struct cg_err e = {0};
+	int clean = 1;
+	if (cgnode(n, 60000, &out, &e, "nodetool status") || cg_nodetool_status_parse(out, &ring, &e)) {
+		free(out);
+		return 1;	/* ring_check reports what is wrong */
+	}
+	free(out);
+	for (int i = 0; i < ring.n; i++) {
+		const struct cg_ring_node *rn = &ring.v[i];
+		const char *h = rn->host_id;
+		if (!is_ghost(rn, ms))
+			continue;
+		clean = 0;
+		if (!h || !*h || strspn(h, "0123456789abcdef-") != strlen(h)) {
+			snprintf(why, whylen, "dead node %s has no usable host id", rn->address);
+			continue;
+		}
+		if (ctx->progress)
+			ctx->progress(ctx, addr, "removing dead node %s (host %s): no machine has it",
+				      rn->address, h);
+		/* A removal already under way (an apply killed during it) refuses
+		 * a second one: the next look sees whether it finished. */
+		if (cgnode(n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL, &e,
+			   "nodetool removenode %s", h))
+			snprintf(why, whylen, "removing dead node %s: %.400s", rn->address, e.msg);
+		else
+			snprintf(why, whylen, "dead node %s removed", rn->address);
+	}
+	cg_ring_free(&ring);
+	return clean;
 }
 
 static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
@@ -816,9 +1024,12 @@ static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 		}
 		if (n.s) {
 			struct cg_err e = {0};
-			int r = ring_check(p, &n, ex, nex, strict, why, sizeof(why), &e);
+			int ghosts = 0;
+			int r = ring_check(p, &n, ex, nex, &ms, &ghosts, strict, why, sizeof(why), &e);
 			if (r == 1)
 				break;
+			if (ghosts)
+				remove_ghosts(&n, ctx, &ms, d->addr, why, sizeof(why));
 			struct cg_ssh_result sr;
 			if (cg_ssh_exec(n.s, "true", NULL, 0, 10000, &sr, &e) != 0)
 				node_clear(&n);	/* reconnect, maybe to another node */

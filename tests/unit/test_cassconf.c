@@ -155,6 +155,45 @@ static void test_spec_from_machines(void **state)
 	cg_rset_free(&known);
 }
 
+/* A joining node is never its own seed (Cassandra would not bootstrap
+ * it); a replaced sole seed is introduced by the other nodes. */
+static void test_spec_join_not_own_seed(void **state)
+{
+	struct cg_cluster c;
+	struct cg_dc dcs[2];
+	struct cg_rset known;
+	struct cg_node_spec s;
+	struct cg_err err = { 0 };
+
+	(void)state;
+	lab(&c, dcs);
+	machines(&known, &c);
+	/* DC1.n1 joins: DC1's other seed and DC2's seed remain. */
+	assert_int_equal(cg_cassconf_spec(&c, 0, 1, &known, false, &s, &err), 1);
+	assert_int_equal(s.nseeds, 2);
+	assert_string_equal(s.seeds[0], "203.0.1.2");
+	assert_string_equal(s.seeds[1], "203.0.2.1");
+	cg_cassconf_spec_clear(&s);
+	/* The same node in a new cluster is a seed like the others. */
+	assert_int_equal(cg_cassconf_spec(&c, 0, 1, &known, true, &s, &err), 1);
+	assert_int_equal(s.nseeds, 3);
+	assert_string_equal(s.seeds[0], "203.0.1.1");
+	cg_cassconf_spec_clear(&s);
+	cg_rset_free(&known);
+
+	/* One DC, one seed, and the seed is the joining node. */
+	c.ndcs = 1;
+	dcs[0].seeds = 1;
+	dcs[0].region = "eu-west-1";
+	machines(&known, &c);
+	assert_int_equal(cg_cassconf_spec(&c, 0, 1, &known, false, &s, &err), 1);
+	assert_int_equal(s.nseeds, 2);
+	assert_string_equal(s.seeds[0], "10.1.0.2");
+	assert_string_equal(s.seeds[1], "10.1.0.3");
+	cg_cassconf_spec_clear(&s);
+	cg_rset_free(&known);
+}
+
 static void test_spec_incomplete(void **state)
 {
 	struct cg_cluster c;
@@ -598,6 +637,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_from_machines),
+		cmocka_unit_test(test_spec_join_not_own_seed),
 		cmocka_unit_test(test_spec_incomplete),
 		cmocka_unit_test(test_is_seed),
 		cmocka_unit_test(test_render_golden),

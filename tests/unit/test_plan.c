@@ -196,6 +196,76 @@ static void test_golden_changes(void **state)
 	cg_config_free(cfg);
 }
 
+/* A node whose machine was replaced renders its config to join the ring,
+ * also when the ring is not seen (a crash left the new machine without
+ * Cassandra: the refresh reports no ring) and the state still holds its
+ * predecessor's config: one running node proves the ring. A new cluster
+ * renders precomputed tokens. */
+static const char *mode_of(const struct cg_cluster *c, struct cg_zonemap *zm,
+			   const struct cg_rset *known, const char *addr)
+{
+	static char mode[16];
+	struct cg_rset d;
+	struct cg_err err = {0};
+	cg_rset_init(&d);
+	assert_int_equal(cg_model_build(c, zm, known, ~0u, &d, &err), 0);
+	const struct cg_resource *cf = cg_rset_find(&d, addr);
+	assert_non_null(cf);
+	snprintf(mode, sizeof(mode), "%s", cg_res_get(cf, "mode"));
+	cg_rset_free(&d);
+	return mode;
+}
+
+static void drop(struct cg_rset *s, const char *addr)
+{
+	for (int i = s->n - 1; i >= 0; i--)
+		if (!strcmp(s->v[i].addr, addr))
+			cg_rset_remove_at(s, i);
+}
+
+static void test_join_mode(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/small.yaml");
+	const struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset d0, world;
+	struct cg_err err = {0};
+
+	zones_for(&zm);
+	cg_rset_init(&d0);
+	cg_rset_init(&world);
+	assert_int_equal(cg_model_build(c, &zm, NULL, ~0u, &d0, &err), 0);
+	materialise(&d0, &world);
+	for (int i = 0; i < world.n; i++)
+		if (world.v[i].kind == CG_KIND_SERVICE)
+			cg_res_set(&world.v[i], "running", "true", 0);
+	/* a new cluster: nothing runs, no ring */
+	assert_string_equal(mode_of(c, &zm, NULL, "config.DC1.n2"), "initial");
+
+	/* DC1.n2's machine replaced by a crashed run: a new instance, none of
+	 * its node steps live, and no ring seen */
+	cg_res_set_id(cg_rset_find(&world, "machine.DC1.n2"), "i-new");
+	drop(&world, "ring");
+	drop(&world, "install.DC1.n2");
+	drop(&world, "config.DC1.n2");
+	drop(&world, "service.DC1.n2");
+	assert_string_equal(mode_of(c, &zm, &world, "config.DC1.n2"), "join");
+	/* a node's own config keeps the mode it was first rendered with */
+	assert_string_equal(mode_of(c, &zm, &world, "config.DC1.n1"), "initial");
+
+	/* nothing runs anywhere (a first apply killed before any start) */
+	for (int i = 0; i < world.n; i++)
+		if (world.v[i].kind == CG_KIND_SERVICE)
+			cg_res_set(&world.v[i], "running", "false", 0);
+	assert_string_equal(mode_of(c, &zm, &world, "config.DC1.n2"), "initial");
+
+	cg_rset_free(&d0);
+	cg_rset_free(&world);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 /* Destroy: reverse order, node steps forgotten with their machines. */
 static void test_destroy_order(void **state)
 {
@@ -361,6 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_create),
 		cmocka_unit_test(test_golden_changes),
+		cmocka_unit_test(test_join_mode),
 		cmocka_unit_test(test_destroy_order),
 		cmocka_unit_test(test_exec_failure_propagation),
 	};
