@@ -881,9 +881,6 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 	}
 	free(out);
 	out = ring_text;
-	for (int j = 0; j < ring.n; j++)
-		if (is_ghost(&ring.v[j], ms))
-			*ghosts = 1;
 	for (int i = 0; i < nex && rc == 1; i++) {
 		const struct cg_ring_node *rn = NULL;
 		for (int j = 0; j < ring.n && !rn; j++)
@@ -903,6 +900,11 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 			rc = 0;
 		}
 	}
+	/* Dead members are removed only once every node is up and normal: a
+	 * replacement under way (its node not listed yet) still needs its. */
+	for (int j = 0; j < ring.n && rc == 1; j++)
+		if (is_ghost(&ring.v[j], ms))
+			*ghosts = 1;
 	if (rc == 1 && ring.n != nex) {
 		snprintf(why, whylen, "the ring has %d nodes, the configuration %d", ring.n, nex);
 		rc = 0;
