@@ -701,7 +701,18 @@ static int network_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 }
 
 /* The other regions' machines' public /32s, sorted, from what is recorded. */
-static char *peer_cidrs(struct cg_ctx *ctx, const char *region)
+/* Is machine m one the configuration wants (not one on its way out)? */
+static bool configured(const struct cg_cluster *c, const struct cg_resource *m)
+{
+	for (int d = 0; d < c->ndcs; d++)
+		if (m->dc && !strcmp(c->dcs[d].name, m->dc))
+			return m->node >= 1 && m->node <= c->dcs[d].nodes;
+	return false;
+}
+
+/* The other regions' configured machines' public /32s, as the model lists
+ * them; a machine being removed loses its rules in the same apply. */
+static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *region)
 {
 	struct cg_rset ms;
 	cg_rset_init(&ms);
@@ -711,7 +722,8 @@ static char *peer_cidrs(struct cg_ctx *ctx, const char *region)
 	int n = 0;
 	for (int i = 0; i < ms.n; i++) {
 		const char *ip = cg_res_get(&ms.v[i], "public_ip");
-		if (!ms.v[i].region || !strcmp(ms.v[i].region, region) || !ip || !*ip)
+		if (!ms.v[i].region || !strcmp(ms.v[i].region, region) || !ip || !*ip ||
+		    !configured(p->c, &ms.v[i]))
 			continue;
 		/* duplicates kept, as the model lists them (moto can hand two
 		 * regions the same fake address); the rules are deduplicated */
@@ -762,7 +774,7 @@ static int peers_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		return cg_error(err, CG_EXIT_ERROR, "%s: the security group of %s does not exist",
 				r->addr, region);
 	}
-	char *cidrs = op == CG_OP_DELETE ? cg_xstrdup("") : peer_cidrs(ctx, region);
+	char *cidrs = op == CG_OP_DELETE ? cg_xstrdup("") : peer_cidrs(p, ctx, region);
 	struct rules want = { 0 };
 	char **v;
 	int n = split_list(cidrs, &v);

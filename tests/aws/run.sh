@@ -331,7 +331,7 @@ if has 3; then
 		ring_check DC1.n1 && ok "3 ring after the removal: $(cat "$L.ring")" || bad "3 ring after the removal"
 	fi
 	apply_ok apply-after3 && grep -q '^No changes\.' "$L.apply-after3" && ok "3 then: No changes." ||
-		{ show "$L.apply-after3"; bad "3 not converged after drift and change"; }
+		{ head -n 40 "$L.apply-after3" | sed 's/^/    | /'; bad "3 not converged after drift and change"; }
 fi
 
 # --- 4: the same apply from nothing behind the fault proxy (30% faults) ------
