@@ -507,6 +507,22 @@ static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
 			   const struct cg_resource *m, int connect_ms, struct node *n,
 			   struct cg_err *err);
 
+/* The machines the configuration wants: one on its way out (the node count
+ * went down) is not a member to keep, whether or not it is deleted yet. */
+static void list_configured(struct cg_provider *p, struct cg_ctx *ctx, struct cg_rset *ms)
+{
+	ctx->list(ctx, CG_KIND_MACHINE, ms);
+	for (int i = ms->n - 1; i >= 0; i--) {
+		const struct cg_resource *m = &ms->v[i];
+		int keep = 0;
+		for (int d = 0; d < p->c->ndcs && m->dc; d++)
+			if (!strcmp(p->c->dcs[d].name, m->dc))
+				keep = m->node >= 1 && m->node <= p->c->dcs[d].nodes;
+		if (!keep)
+			cg_rset_remove_at(ms, i);
+	}
+}
+
 /* Is a the address of a machine of the cluster? */
 static int cluster_addr(const struct cg_rset *ms, const char *a)
 {
@@ -516,8 +532,9 @@ static int cluster_addr(const struct cg_rset *ms, const char *a)
 	return 0;
 }
 
-/* A ghost: a down ring member that no machine of the cluster answers to
- * (its instance was terminated: by hand, or replaced). */
+/* A ghost: a down ring member that no configured machine answers to (its
+ * instance was terminated, by hand or replaced, or its node was removed
+ * from the configuration while down). */
 static int is_ghost(const struct cg_ring_node *rn, const struct cg_rset *ms)
 {
 	return rn->status == 'D' && !cluster_addr(ms, rn->address);
@@ -571,7 +588,7 @@ static char *find_replaced(struct cg_provider *p, struct cg_ctx *ctx, struct nod
 	int64_t deadline = cg_now_ms() + env_secs("CASSANDGO_DEAD_WAIT", 120) * 1000LL;
 
 	cg_rset_init(&ms);
-	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	list_configured(p, ctx, &ms);
 	struct cg_ring ring = {0};
 	if (peer_ring(p, ctx, &ms, self->m.addr, &peer, &ring, &e)) {
 		if (ctx->progress)
@@ -633,14 +650,14 @@ static char *find_replaced(struct cg_provider *p, struct cg_ctx *ctx, struct nod
 
 /* Every node this node sees is Up/Normal (and it sees itself). Ghosts do
  * not count: no restart brings them back; the ring action removes them. */
-static int wait_ring_from(struct node *n, struct cg_ctx *ctx, const char *addr, int secs,
-			  struct cg_err *err)
+static int wait_ring_from(struct cg_provider *p, struct node *n, struct cg_ctx *ctx,
+			  const char *addr, int secs, struct cg_err *err)
 {
 	int64_t deadline = cg_now_ms() + (int64_t)secs * 1000;
 	char last[512] = "";
 	struct cg_rset ms;
 	cg_rset_init(&ms);
-	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	list_configured(p, ctx, &ms);
 	for (;;) {
 		char *out = NULL;
 		struct cg_err e = {0};
@@ -737,7 +754,7 @@ static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 		if ((rc = cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready %d", start_s)))
 			goto out;
 		if (op == CG_OP_UPDATE &&
-		    (rc = wait_ring_from(&n, ctx, d->addr, env_secs("CASSANDGO_RING_TIMEOUT", 300), err)))
+		    (rc = wait_ring_from(p, &n, ctx, d->addr, env_secs("CASSANDGO_RING_TIMEOUT", 300), err)))
 			goto out;
 	}
 	cg_res_copy(res, d);
@@ -1001,7 +1018,7 @@ static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 	struct cg_rset ms, cfgs;
 	cg_rset_init(&ms);
 	cg_rset_init(&cfgs);
-	ctx->list(ctx, CG_KIND_MACHINE, &ms);
+	list_configured(p, ctx, &ms);
 	ctx->list(ctx, CG_KIND_CONFIG, &cfgs);
 	int total = 0;
 	for (int di = 0; di < p->c->ndcs; di++)

@@ -330,6 +330,30 @@ if has 3; then
 		fi
 		ring_check DC1.n1 && ok "3 ring after the removal: $(cat "$L.ring")" || bad "3 ring after the removal"
 	fi
+	# a node removed while it is down (instance stopped): it cannot
+	# decommission itself; a live node removes it (removenode), then its
+	# instance is terminated
+	aws_config 3 "  cassandra: {concurrent_reads: 48}
+"
+	if apply_ok add2 && ring_check DC2.n1 >/dev/null; then
+		id=$(host_id DC1.n3)
+		python3 - "$MOTO_URL" "$id" <<'EOF2'
+import sys, boto3
+c = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+c.stop_instances(InstanceIds=[sys.argv[2]])
+EOF2
+		for _ in $(seq 1 100); do [ -z "$(host_id DC1.n3)" ] && break; sleep 0.1; done
+		aws_config 2 "  cassandra: {concurrent_reads: 48}
+"
+		if apply_ok rm-down && grep -qE 'removing dead node .*no machine has it' "$L.rm-down" &&
+			ring_check DC1.n1 && c=$(consistent 6); then
+			ok "3 DC1.n3 stopped, then removed from the config: removed from the ring by a live node (removenode), instance terminated; ring $(cat "$L.ring"); $c"
+		else
+			show "$L.rm-down" 30; bad "3 removing a node that is down: $c"
+		fi
+	else
+		show "$L.add2" 30; bad "3 adding DC1.n3 again"
+	fi
 	apply_ok apply-after3 && grep -q '^No changes\.' "$L.apply-after3" && ok "3 then: No changes." ||
 		{ head -n 40 "$L.apply-after3" | sed 's/^/    | /'; bad "3 not converged after drift and change"; }
 fi
