@@ -66,6 +66,14 @@ static bool node_new_cluster(const struct cg_rset *known, const char *config_add
 	return !cg_model_ring_exists(known, dot ? dot + 1 : config_addr);
 }
 
+bool cg_model_wants_machine(const struct cg_cluster *c, const struct cg_resource *m)
+{
+	for (int d = 0; d < c->ndcs && m->dc; d++)
+		if (!strcmp(c->dcs[d].name, m->dc))
+			return m->node >= 1 && m->node <= c->dcs[d].nodes;
+	return false;
+}
+
 bool cg_model_ring_exists(const struct cg_rset *known, const char *except)
 {
 	if (!known)

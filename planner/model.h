@@ -125,6 +125,10 @@ void cg_zonemap_add(struct cg_zonemap *m, const char *region, char *const *zones
 const char *const *cg_zonemap_get(const struct cg_zonemap *m, const char *region, int *n);
 void cg_zonemap_free(struct cg_zonemap *m);
 
+/* Does the configuration want machine m (machine.<dc>.n<k> with k within
+ * its DC's node count)? A machine on its way out does not count. */
+bool cg_model_wants_machine(const struct cg_cluster *c, const struct cg_resource *m);
+
 /*
  * Is there a ring a new node must join (bootstrap into) rather than start
  * with precomputed tokens? Yes when known holds the ring, or a running

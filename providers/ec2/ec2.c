@@ -701,15 +701,6 @@ static int network_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 }
 
 /* The other regions' machines' public /32s, sorted, from what is recorded. */
-/* Is machine m one the configuration wants (not one on its way out)? */
-static bool configured(const struct cg_cluster *c, const struct cg_resource *m)
-{
-	for (int d = 0; d < c->ndcs; d++)
-		if (m->dc && !strcmp(c->dcs[d].name, m->dc))
-			return m->node >= 1 && m->node <= c->dcs[d].nodes;
-	return false;
-}
-
 /* The other regions' configured machines' public /32s, as the model lists
  * them; a machine being removed loses its rules in the same apply. */
 static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *region)
@@ -723,7 +714,7 @@ static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *r
 	for (int i = 0; i < ms.n; i++) {
 		const char *ip = cg_res_get(&ms.v[i], "public_ip");
 		if (!ms.v[i].region || !strcmp(ms.v[i].region, region) || !ip || !*ip ||
-		    !configured(p->c, &ms.v[i]))
+		    !cg_model_wants_machine(p->c, &ms.v[i]))
 			continue;
 		/* duplicates kept, as the model lists them (moto can hand two
 		 * regions the same fake address); the rules are deduplicated */

@@ -512,15 +512,9 @@ static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
 static void list_configured(struct cg_provider *p, struct cg_ctx *ctx, struct cg_rset *ms)
 {
 	ctx->list(ctx, CG_KIND_MACHINE, ms);
-	for (int i = ms->n - 1; i >= 0; i--) {
-		const struct cg_resource *m = &ms->v[i];
-		int keep = 0;
-		for (int d = 0; d < p->c->ndcs && m->dc; d++)
-			if (!strcmp(p->c->dcs[d].name, m->dc))
-				keep = m->node >= 1 && m->node <= p->c->dcs[d].nodes;
-		if (!keep)
+	for (int i = ms->n - 1; i >= 0; i--)
+		if (!cg_model_wants_machine(p->c, &ms->v[i]))
 			cg_rset_remove_at(ms, i);
-	}
 }
 
 /* Is a the address of a machine of the cluster? */
