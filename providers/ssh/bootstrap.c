@@ -871,10 +871,11 @@ static int ring_views(struct node *n, char **status, char **ring, struct cg_err 
 }
 
 /* One look at the ring: 1 healthy, 2 healthy but unevenly owned (*why),
- * 0 not yet (*why). */
+ * 0 not yet (*why). *seen gets the parsed `nodetool status` (caller frees);
+ * *ghosts is set when every node is up and dead members remain. */
 static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, int nex,
-		      const struct cg_rset *ms, int *ghosts, int strict_balance, char *why,
-		      size_t whylen, struct cg_err *err)
+		      const struct cg_rset *ms, struct cg_ring *seen, int *ghosts,
+		      int strict_balance, char *why, size_t whylen, struct cg_err *err)
 {
 	char *out = NULL, *ring_text = NULL;
 	struct cg_ring ring = {0};
@@ -920,7 +921,7 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 		snprintf(why, whylen, "the ring has %d nodes, the configuration %d", ring.n, nex);
 		rc = 0;
 	}
-	cg_ring_free(&ring);
+	*seen = ring;	/* the caller's (remove_ghosts): freed there */
 	if (rc != 1) {
 		free(out);
 		return rc;
@@ -963,30 +964,20 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 }
 
 /*
- * Remove the ghosts n sees (nodetool removenode: their ranges are copied
- * from the other replicas): a machine that is gone for good and no
- * replacement took over (the node count went down meanwhile, or the
- * replacement joined before the old node was seen down). 1 when none is
- * left, 0 when some is (*why), never an error: the caller retries.
+ * Remove the ghosts of ring, as n sees it (nodetool removenode: their
+ * ranges are copied from the other replicas): members no configured machine
+ * has and no replacement took over (the node count went down meanwhile).
+ * Never an error: *why says what happened, the caller looks again.
  */
-static int remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_rset *ms,
-			 const char *addr, char *why, size_t whylen)
+static void remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_ring *ring,
+			 const struct cg_rset *ms, const char *addr, char *why, size_t whylen)
 {
-	char *out = NULL;
-	struct cg_ring ring = {0};
 	struct cg_err e = {0};
-	int clean = 1;
-	if (cgnode(n, 60000, &out, &e, "nodetool status") || cg_nodetool_status_parse(out, &ring, &e)) {
-		free(out);
-		return 1;	/* ring_check reports what is wrong */
-	}
-	free(out);
-	for (int i = 0; i < ring.n; i++) {
-		const struct cg_ring_node *rn = &ring.v[i];
+	for (int i = 0; i < ring->n; i++) {
+		const struct cg_ring_node *rn = &ring->v[i];
 		const char *h = rn->host_id;
 		if (!is_ghost(rn, ms))
 			continue;
-		clean = 0;
 		if (!h || !*h || strspn(h, "0123456789abcdef-") != strlen(h)) {
 			snprintf(why, whylen, "dead node %s has no usable host id", rn->address);
 			continue;
@@ -1002,8 +993,6 @@ static int remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_rse
 		else
 			snprintf(why, whylen, "dead node %s removed", rn->address);
 	}
-	cg_ring_free(&ring);
-	return clean;
 }
 
 static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
@@ -1053,30 +1042,23 @@ static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 	for (;;) {
 		if (!n.s) {
 			/* Ask the nodes in turn: one down node must not blind the check. */
-			const struct cg_resource *m = ex[k++ % nex].m;
-			char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m->region);
-			struct cg_resource kp;
-			memset(&kp, 0, sizeof(kp));
-			int have = ctx->lookup(ctx, kaddr, &kp) == 0;
-			free(kaddr);
 			struct cg_err e = {0};
-			if (node_init(&n, m, have ? &kp : NULL, &e) || node_connect(p, &n, 10000, &e) ||
-			    ensure_cgnode(p, &n, &e)) {
+			if (node_of_machine(p, ctx, ex[k++ % nex].m, 10000, &n, &e))
 				snprintf(why, sizeof(why), "%.500s", e.msg);
-				node_clear(&n);
-			}
-			cg_res_clear(&kp);
 		}
 		if (n.s) {
 			struct cg_err e = {0};
+			struct cg_ring seen = {0};
 			int ghosts = 0;
-			int r = ring_check(p, &n, ex, nex, &ms, &ghosts, strict, why, sizeof(why), &e);
+			int r = ring_check(p, &n, ex, nex, &ms, &seen, &ghosts, strict, why,
+					   sizeof(why), &e);
+			if (ghosts)
+				remove_ghosts(&n, ctx, &seen, &ms, d->addr, why, sizeof(why));
+			cg_ring_free(&seen);
 			if (r == 2 && ctx->progress)
 				ctx->progress(ctx, d->addr, "warning: ownership is uneven: %s", why);
 			if (r == 1 || r == 2)
 				break;
-			if (ghosts)
-				remove_ghosts(&n, ctx, &ms, d->addr, why, sizeof(why));
 			struct cg_ssh_result sr;
 			if (cg_ssh_exec(n.s, "true", NULL, 0, 10000, &sr, &e) != 0)
 				node_clear(&n);	/* reconnect, maybe to another node */
@@ -1119,11 +1101,12 @@ static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
 	struct cg_resource kp;
 	memset(&kp, 0, sizeof(kp));
 	memset(n, 0, sizeof(*n));
+	if (!m)
+		return cg_error(err, CG_EXIT_ERROR, "a machine of the cluster is not recorded");
 	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m->region);
 	int have = ctx->lookup(ctx, kaddr, &kp) == 0;
 	free(kaddr);
-	int rc = m ? node_init(n, m, have ? &kp : NULL, err)
-		   : cg_error(err, CG_EXIT_ERROR, "a machine of the cluster is not recorded");
+	int rc = node_init(n, m, have ? &kp : NULL, err);
 	if (!rc)
 		rc = node_connect(p, n, connect_ms, err);
 	if (!rc)
