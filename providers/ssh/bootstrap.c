@@ -345,6 +345,17 @@ static int cgnode(struct node *n, int timeout_ms, char **out, struct cg_err *err
 	return rc;
 }
 
+/* `nodetool status` on n, parsed into *ring (caller frees: cg_ring_free). */
+static int node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err)
+{
+	char *out = NULL;
+	int rc = cgnode(n, 60000, &out, err, "nodetool status");
+	if (rc == 0)
+		rc = cg_nodetool_status_parse(out, ring, err);
+	free(out);
+	return rc;
+}
+
 /*
  * Open the node of a node-level resource through ctx. repin: the machine is
  * a new one (its install is being created): a pin left by an earlier machine
@@ -545,18 +556,14 @@ static int peer_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_
 	for (int i = 0; i < ms->n; i++) {
 		const struct cg_resource *m = &ms->v[i];
 		struct cg_err e = {0};
-		char *out = NULL;
 		if (skip && !strcmp(m->addr, skip))
 			continue;
 		if (node_of_machine(p, ctx, m, 10000, n, &e) == 0) {
-			if (cgnode(n, 60000, &out, &e, "nodetool status") == 0 &&
-			    cg_nodetool_status_parse(out, ring, &e) == 0) {
-				free(out);
+			if (node_ring(n, ring, &e) == 0)
 				return 0;
-			}
+			cg_ring_free(ring);
 			node_clear(n);
 		}
-		free(out);
 		snprintf(last, sizeof(last), "%s: %.450s", m->addr, e.msg);
 	}
 	return cg_error(err, CG_EXIT_ERROR, "no other node shows the ring (%s)", last);
@@ -626,15 +633,9 @@ static char *find_replaced(struct cg_provider *p, struct cg_ctx *ctx, struct nod
 			ctx->progress(ctx, self->label, "waiting until %s (no machine) is seen down",
 				      pick->address);
 		sleep(3);
-		char *out = NULL;
 		cg_ring_free(&ring);
-		memset(&ring, 0, sizeof(ring));
-		if (cgnode(&peer, 60000, &out, &e, "nodetool status") ||
-		    cg_nodetool_status_parse(out, &ring, &e)) {
-			free(out);
+		if (node_ring(&peer, &ring, &e))
 			break;
-		}
-		free(out);
 	}
 	node_clear(&peer);
 	cg_ring_free(&ring);
@@ -653,37 +654,31 @@ static int wait_ring_from(struct cg_provider *p, struct node *n, struct cg_ctx *
 	cg_rset_init(&ms);
 	list_configured(p, ctx, &ms);
 	for (;;) {
-		char *out = NULL;
 		struct cg_err e = {0};
-		if (cgnode(n, 60000, &out, &e, "nodetool status") == 0) {
-			struct cg_ring ring = {0};
-			if (cg_nodetool_status_parse(out, &ring, &e) == 0) {
-				int bad = 0, self = 0;
-				for (int i = 0; i < ring.n; i++) {
-					if (is_ghost(&ring.v[i], &ms))
-						continue;
-					if (ring.v[i].status != 'U' || ring.v[i].state != 'N') {
-						bad++;
-						snprintf(last, sizeof(last), "%s is %c%c", ring.v[i].address,
-							 ring.v[i].status, ring.v[i].state);
-					}
-					self |= is_machine_addr(&n->m, ring.v[i].address);
+		struct cg_ring ring = {0};
+		if (node_ring(n, &ring, &e) == 0) {
+			int bad = 0, self = 0;
+			for (int i = 0; i < ring.n; i++) {
+				if (is_ghost(&ring.v[i], &ms))
+					continue;
+				if (ring.v[i].status != 'U' || ring.v[i].state != 'N') {
+					bad++;
+					snprintf(last, sizeof(last), "%s is %c%c", ring.v[i].address,
+						 ring.v[i].status, ring.v[i].state);
 				}
-				if (!self)
-					snprintf(last, sizeof(last), "this node is not in its own ring");
+				self |= is_machine_addr(&n->m, ring.v[i].address);
+			}
+			if (!self)
+				snprintf(last, sizeof(last), "this node is not in its own ring");
+			if (!bad && self) {
 				cg_ring_free(&ring);
-				if (!bad && self) {
-					free(out);
-					cg_rset_free(&ms);
-					return 0;
-				}
-			} else {
-				snprintf(last, sizeof(last), "%.500s", e.msg);
+				cg_rset_free(&ms);
+				return 0;
 			}
 		} else {
 			snprintf(last, sizeof(last), "%.500s", e.msg);
 		}
-		free(out);
+		cg_ring_free(&ring);
 		if (cg_now_ms() >= deadline)
 			break;
 		if (ctx && ctx->progress)
@@ -783,20 +778,18 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 	struct node n;
 	if (node_for(p, ctx, cur, false, &n, err))
 		return -1;
-	char *st = NULL, *out = NULL;
+	char *st = NULL;
 	int rc = cgnode(&n, 30000, &st, err, "status");
 	if (rc == 0 && status_is(st, "running", "1")) {
 		/* Decommission streams this node's data away; alone, there is no one
 		 * to stream to. */
 		struct cg_ring ring = {0};
 		int others = 0;
-		if ((rc = cgnode(&n, 60000, &out, err, "nodetool status")) == 0 &&
-		    (rc = cg_nodetool_status_parse(out, &ring, err)) == 0) {
+		if ((rc = node_ring(&n, &ring, err)) == 0)
 			for (int i = 0; i < ring.n; i++)
 				others += ring.v[i].status == 'U' &&
 					  !is_machine_addr(&n.m, ring.v[i].address);
-			cg_ring_free(&ring);
-		}
+		cg_ring_free(&ring);
 		/* An apply killed during the decommission left it running in
 		 * Cassandra (or done): wait for it rather than start another. */
 		char *mode = rc == 0 && others ? node_mode(&n) : NULL;
@@ -832,7 +825,6 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 	if (rc == 0)
 		rc = cgnode(&n, 180000, NULL, err, "stop");
 	free(st);
-	free(out);
 	node_clear(&n);
 	return rc;
 }
@@ -1365,12 +1357,10 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 {
 	struct node n;
 	struct cg_err e = {0};
-	char *out = NULL;
 	struct cg_ring ring = {0};
 	if (node_init(&n, pr->m, pr->kp, &e) == 0 &&
 	    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
-	    cgnode(&n, 60000, &out, &e, "nodetool status") == 0 &&
-	    cg_nodetool_status_parse(out, &ring, &e) == 0) {
+	    node_ring(&n, &ring, &e) == 0) {
 		/* Count Up/Normal nodes per DC, in the configuration's order. */
 		struct cg_buf dcs = {0};
 		int total = 0;
@@ -1388,9 +1378,8 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 		cg_res_setf(r, "nodes", 0, "%d", total);
 		cg_res_set(r, "dcs", dcs.data ? dcs.data : "", 0);
 		cg_buf_free(&dcs);
-		cg_ring_free(&ring);
 	}
-	free(out);
+	cg_ring_free(&ring);
 	node_clear(&n);
 }
 
