@@ -13,10 +13,12 @@ import http.server
 import ipaddress
 import os
 import signal
-import socketserver
 import sys
 import threading
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ec2"))
+from fault_proxy import Server, relay  # noqa: E402  (one relay for both proxies)
 
 lock = threading.Lock()
 arm = {"action": None, "n": 0, "pid": 0, "fired": False}
@@ -73,21 +75,9 @@ def make_handler(up):
                         pass
                     self.close_connection = True
                     return
-            self.send_response(r.status)
-            for k, v in r.getheaders():
-                if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
-                                     "content-length", "server", "date"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            relay(self, r, data)
 
     return H
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 def main():

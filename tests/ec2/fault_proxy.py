@@ -147,16 +147,22 @@ def make_handler(state, up):
                 # the call happened; its answer is late (past the client's
                 # timeout, it is as ambiguous as a drop)
                 time.sleep(state.args.slow_s)
-            self.send_response(r.status)
-            for k, v in r.getheaders():
-                if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
-                                     "content-length", "server", "date"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            relay(self, r, data)
 
     return Handler
+
+
+def relay(h, r, data):
+    """Send upstream response r (its body already read: data) through
+    handler h, with the hop-by-hop headers dropped."""
+    h.send_response(r.status)
+    for k, v in r.getheaders():
+        if k.lower() not in ("connection", "keep-alive", "transfer-encoding",
+                             "content-length", "server", "date"):
+            h.send_header(k, v)
+    h.send_header("Content-Length", str(len(data)))
+    h.end_headers()
+    h.wfile.write(data)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
