@@ -125,3 +125,25 @@ nodetool() { local n=$1; shift; node_ssh "$n" /var/lib/cassandgo/bin/cgnode node
 
 # world: "running=N pending=N stopped=N terminated=N sg=N keys=N dup=N" of our cluster
 world() { python3 "$AWS_DIR/world.py" "$MOTO_URL" "$CLUSTER" "$REGIONS"; }
+
+# infra_cluster CASSANDGO (the repros): moto behind the kill proxy, the test
+# config, its cloud resources applied (--stage infra: no data plane needed);
+# sets CG to a private copy of the binary
+infra_cluster() {
+	CG=$(realpath "$1")
+	need
+	isolate_env
+	cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
+	start_moto
+	start_kill_proxy
+	JARS=/nonexistent aws_config
+	mkdir -p "$WORK/state"
+	cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a1" 2>&1 || { cat "$WORK/a1"; die "first apply"; }
+}
+
+# unlock_killed CMD...: the lock a killed run left, named by the next run, broken by its ID
+unlock_killed() {
+	local id
+	id=$(cg "$@" 2>&1 | grep -oE 'state unlock [^ ]+' | awk '{print $3}' | tr -d "'\`\".,")
+	cg state unlock "$id" >/dev/null
+}

@@ -8,22 +8,13 @@
 # complete!" with the 6 machine records still in the state.)
 #   tests/aws/repro_destroy_crash.sh CASSANDGO
 set -uo pipefail
-CG=$(realpath "${1:?usage: repro_destroy_crash.sh CASSANDGO}")
 . "$(dirname "$0")/lib.sh"
-need
-isolate_env
-cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
-start_moto
-start_kill_proxy
-JARS=/nonexistent aws_config
-mkdir -p "$WORK/state"
-cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a1" 2>&1 || { cat "$WORK/a1"; die "first apply"; }
+infra_cluster "${1:?usage: repro_destroy_crash.sh CASSANDGO}"
 "$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" destroy --auto-approve "$CLUSTER" >"$WORK/d1" 2>&1 &
 pid=$!
 curl -s -X POST "http://127.0.0.1:$KP_PORT/__arm?action=TerminateInstances&n=3&pid=$pid" >/dev/null
 wait $pid; echo "killed destroy: exit $?"
-id=$(cg destroy --auto-approve "$CLUSTER" 2>&1 | grep -oE 'state unlock [^ ]+' | awk '{print $3}' | tr -d "'\`\".,")
-cg state unlock "$id" >/dev/null
+unlock_killed destroy --auto-approve "$CLUSTER"
 cg destroy --auto-approve "$CLUSTER" >"$WORK/d2" 2>&1
 rc=$?
 tail -n 2 "$WORK/d2"

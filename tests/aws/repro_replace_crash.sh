@@ -5,16 +5,8 @@
 # Expected: the state holds one machine.DC2.n2, the live instance. Exit 0 if so.
 #   tests/aws/repro_replace_crash.sh CASSANDGO
 set -uo pipefail
-CG=$(realpath "${1:?usage: repro_replace_crash.sh CASSANDGO}")
 . "$(dirname "$0")/lib.sh"
-need
-isolate_env
-cp "$CG" "$WORK/cassandgo" && CG=$WORK/cassandgo
-start_moto
-start_kill_proxy
-JARS=/nonexistent aws_config
-mkdir -p "$WORK/state"
-cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a1" 2>&1 || { cat "$WORK/a1"; die "first apply"; }
+infra_cluster "${1:?usage: repro_replace_crash.sh CASSANDGO}"
 old=$(python3 - "$MOTO_URL" <<'EOF2'
 import sys, boto3
 c = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
@@ -27,8 +19,7 @@ EOF2
 pid=$!
 curl -s -X POST "http://127.0.0.1:$KP_PORT/__arm?action=RunInstances&n=1&pid=$pid" >/dev/null
 wait $pid; echo "killed apply: exit $?"
-id=$(cg apply --auto-approve --stage infra "$CLUSTER" 2>&1 | grep -oE 'state unlock [^ ]+' | awk '{print $3}' | tr -d "'\`\".,")
-cg state unlock "$id" >/dev/null
+unlock_killed apply --auto-approve --stage infra "$CLUSTER"
 cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a3" 2>&1 || { cat "$WORK/a3"; die "recovery apply"; }
 cg apply --auto-approve --stage infra "$CLUSTER" >"$WORK/a4" 2>&1
 echo "terminated: $old; records of machine.DC2.n2 after two more applies:"
