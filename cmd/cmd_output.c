@@ -114,12 +114,16 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 				n->cqlsh = cg_xasprintf("cqlsh %s 9042", q);
 				free(q);
 			} else if (n->ssh && rpc) {
-				/* CQL listens on the private address: run cqlsh there */
-				char *in = cg_xasprintf("cqlsh %s 9042", rpc);
+				/* CQL listens on the private address: run cqlsh there.
+				 * Quoted twice: the node's shell reads the inner
+				 * command, ours the outer argument to ssh. */
+				char *qa = cg_ssh_quote(rpc);
+				char *in = cg_xasprintf("cqlsh %s 9042", qa);
 				char *q = cg_ssh_quote(in);
 				n->cqlsh = cg_xasprintf("%s -t %s", n->ssh, q);
 				free(q);
 				free(in);
+				free(qa);
 			}
 			if (dc->monitoring && i == 1 && !out->monitoring_url && client_addr(c, m))
 				out->monitoring_url = cg_xasprintf("http://%s:9090", client_addr(c, m));

@@ -1,9 +1,35 @@
 /* planfile.c - saved plans (see planfile.h). */
 #include "planfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/*
+ * FILE is the operator's to name, and may be anywhere: refuse a symbolic
+ * link (they may mean its target, which we would not write; or it was
+ * planted to have root clobber that target) and anything but a regular file
+ * (`--out /dev/null` must not replace the device node with a plan).
+ */
+static int out_path_ok(const char *path, struct cg_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cg_error(err, CG_EXIT_ERROR, "cannot write the plan to %s: %s", path,
+				strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode))
+		return cg_error(err, CG_EXIT_USAGE, "refusing to write the plan to %s: it is a "
+				"symbolic link; remove it or name another file", path);
+	if (!S_ISREG(st.st_mode))
+		return cg_error(err, CG_EXIT_USAGE, "refusing to write the plan to %s: it exists "
+				"and is not a regular file; name another file", path);
+	return 0;
+}
 
 int cg_planfile_write(const char *path, const struct cg_config *cfg, struct cg_state *st,
 		      const struct cg_plan *plan, unsigned kinds, bool destroy,
@@ -13,6 +39,8 @@ int cg_planfile_write(const char *path, const struct cg_config *cfg, struct cg_s
 	char ch[17], dg[17];
 	struct cg_buf b = {0};
 
+	if (out_path_ok(path, err) < 0)
+		return -1;
 	if (st && cg_state_meta(st, &meta, err) < 0)
 		return -1;
 	cg_hash_hex(cfg->hash, ch);
@@ -22,6 +50,8 @@ int cg_planfile_write(const char *path, const struct cg_config *cfg, struct cg_s
 		    plan->cluster, meta.lineage[0] ? meta.lineage : "-", (long long)meta.serial,
 		    ch, dg, kinds, destroy ? 1 : 0);
 	cg_plan_render_text(plan, false, &b);
+	/* temp (O_EXCL|O_NOFOLLOW) + fsync + rename; 0600: a plan shows the
+	 * cluster's addresses and settings */
 	int rc = cg_file_write_atomic(path, b.data, b.len, 0600, err);
 	cg_buf_free(&b);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,11 +239,25 @@ int cg_file_write_atomic(const char *path, const void *data, size_t len,
 			 int mode, struct cg_err *err)
 {
 	char *dir = cg_dirname(path);
-	char *tmp = cg_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
-	int rc = -1;
+	char *tmp = NULL;
+	int fd = -1, rc = -1;
+	/* A temp name nobody can have planted: O_EXCL|O_NOFOLLOW never opens
+	 * an existing file or follows a link there (a link at "path.tmp.PID"
+	 * made us overwrite its target), the random part makes it unguessable.
+	 * Created 0600; given mode by fchmod before any data is written. */
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		uint64_t r;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (uint64_t)cg_now_ms() * 2654435761u + (uint64_t)tries;
+		free(tmp);
+		tmp = cg_xasprintf("%s.tmp.%ld.%016llx", path, (long)getpid(), (unsigned long long)r);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
-		cg_error(err, CG_EXIT_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+		cg_error(err, CG_EXIT_ERROR, "cannot write %s: cannot create a temporary file "
+			 "beside it: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)mode) != 0)

@@ -66,8 +66,10 @@ void cg_buf_free(struct cg_buf *b);
 
 /*
  * Write a file atomically: temp file in the same directory, fsync, rename,
- * fsync of the directory. mode is applied to the temp file before any data
- * is written (so a key never exists with wider permissions).
+ * fsync of the directory. The temp file has a new, unguessable name and is
+ * created with O_EXCL|O_NOFOLLOW (never an existing file or a link's target);
+ * mode is applied to it before any data is written (so a key never exists
+ * with wider permissions). A link at path itself is replaced, not followed.
  */
 int cg_file_write_atomic(const char *path, const void *data, size_t len,
 			 int mode, struct cg_err *err);

@@ -43,6 +43,9 @@
 #define SSH_PORT	22
 #define DEFAULT_RANGE	"10.77.0.0/16"
 #define DEFAULT_USER	"cassandgo"
+/* The comment (GECOS) of the login accounts this provider creates: how it
+ * tells them from accounts it must not take over (root, daemon, a person). */
+#define USER_MARK	"cassandgo local provider"
 #define CMD_TIMEOUT_MS	30000
 #define SSHD_WAIT_MS	15000
 
@@ -440,6 +443,77 @@ static int rm_rf(const char *path, struct cg_err *err)
 	return 0;
 }
 
+/*
+ * mkdir -p where what we create gets exactly mode (whatever the umask), and
+ * what exists keeps its mode: the root may be the operator's directory, kept
+ * narrow on purpose, and widening it would expose whatever else it holds.
+ */
+static int dir_make(const char *path, mode_t mode, struct cg_err *err)
+{
+	char *p = cg_xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) == 0) {
+			/* through a descriptor: a link swapped in meanwhile is not followed */
+			int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || fchmod(fd, mode) != 0)
+				rc = cg_error(err, CG_EXIT_ERROR, "cannot set the mode of %s: %s", p,
+					      strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		} else if (errno != EEXIST) {
+			rc = cg_error(err, CG_EXIT_ERROR, "cannot create directory %s: %s", p,
+				      strerror(errno));
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/*
+ * Since we no longer widen directories we did not create, say plainly when
+ * one keeps the login user from reaching path (base_dir, authorized_keys):
+ * every directory above it must be searchable by uid/gid. Mode bits only
+ * (the provider's users are in their own group alone).
+ */
+static int dirs_searchable(struct cg_provider *p, const char *path, uid_t uid, gid_t gid,
+			   struct cg_err *err)
+{
+	char *d = cg_dirname(path);
+	int rc = 0;
+	for (;;) {
+		struct stat st;
+		if (stat(d, &st) != 0) {
+			rc = cg_error(err, CG_EXIT_ERROR, "cannot inspect %s: %s", d, strerror(errno));
+			break;
+		}
+		mode_t bit = st.st_uid == uid ? S_IXUSR : st.st_gid == gid ? S_IXGRP : S_IXOTH;
+		if (!(st.st_mode & bit)) {
+			rc = cg_error(err, CG_EXIT_ERROR,
+				      "local: cluster %s: the login user %s cannot reach %s: %s is "
+				      "mode %04o and cassandgo does not widen directories it did not "
+				      "create; make it searchable (chmod o+x %s) or set "
+				      "CASSANDGO_LOCAL_ROOT to another directory", p->c->name, p->user,
+				      path, d, (unsigned)(st.st_mode & 07777), d);
+			break;
+		}
+		if (!strcmp(d, "/") || !strcmp(d, "."))
+			break;
+		char *up = cg_dirname(d);
+		free(d);
+		d = up;
+	}
+	free(d);
+	return rc;
+}
+
 static char *read_trim(const char *path)
 {
 	char *s = NULL;
@@ -763,24 +837,93 @@ static int bridge_release(struct cg_provider *p, struct cg_ctx *ctx, const char 
 
 /* --- login user ---------------------------------------------------------- */
 
+enum account { ACCOUNT_NONE, ACCOUNT_OURS, ACCOUNT_LEGACY, ACCOUNT_FOREIGN };
+
+/* The highest uid of a system account (useradd --system picks below it):
+ * SYS_UID_MAX of /etc/login.defs, 999 by default. */
+static uid_t sys_uid_max(void)
+{
+	long v = 999;
+	FILE *f = fopen("/etc/login.defs", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " SYS_UID_MAX %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v > 0 ? (uid_t)v : 999;
+}
+
+/*
+ * Whose is the account `user`? Ours when it is a system account with the
+ * comment USER_MARK. Legacy when it is exactly what this provider made
+ * before it set the comment: a system account with an empty comment, its
+ * own group, home /home/<user>, /bin/bash, shadow password "*" (plain
+ * useradd leaves "!"). Anything else is someone else's: root, daemon, a
+ * person, a service, the SSH tests' own users.
+ */
+static enum account account_of(const char *user, struct passwd *pw, char *buf, size_t n)
+{
+	struct passwd *res = NULL;
+	getpwnam_r(user, pw, buf, n, &res);
+	if (!res)
+		return ACCOUNT_NONE;
+	/* a system account (we create no other): where chfn lets people set
+	 * their full name, a person's account cannot pass for ours */
+	bool sys = pw->pw_uid > 0 && pw->pw_uid <= sys_uid_max();
+	if (sys && pw->pw_gecos && !strcmp(pw->pw_gecos, USER_MARK))
+		return ACCOUNT_OURS;
+	char home[300], gbuf[4096], sbuf[4096];
+	snprintf(home, sizeof(home), "/home/%s", user);
+	struct group gr, *gres = NULL;
+	struct spwd sp, *sres = NULL;
+	getgrgid_r(pw->pw_gid, &gr, gbuf, sizeof(gbuf), &gres);
+	getspnam_r(user, &sp, sbuf, sizeof(sbuf), &sres);
+	if (sys && (!pw->pw_gecos || !pw->pw_gecos[0]) &&
+	    gres && !strcmp(gres->gr_name, user) && pw->pw_dir && !strcmp(pw->pw_dir, home) &&
+	    pw->pw_shell && !strcmp(pw->pw_shell, "/bin/bash") && sres && sres->sp_pwdp &&
+	    !strcmp(sres->sp_pwdp, "*"))
+		return ACCOUNT_LEGACY;
+	return ACCOUNT_FOREIGN;
+}
+
+/* The login user's account must be one this provider creates or created:
+ * it logs in as that user on every node, and sets its password field and
+ * home. Refused otherwise, before anything is made. */
+static int user_check(const struct cg_cluster *c, const char *user, enum account a,
+		      struct cg_err *err)
+{
+	if (a != ACCOUNT_FOREIGN)
+		return 0;
+	return cg_error(err, CG_EXIT_CONFIG,
+			"local: cluster %s: ssh_user \"%s\" is an existing account that the local "
+			"provider did not create (its comment is not \"" USER_MARK "\"), and the "
+			"provider will not take it over; name an account that does not exist yet "
+			"(the provider creates it) or one it created earlier", c->name, user);
+}
+
 static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_err *err)
 {
 	int rc = 0;
 	pthread_mutex_lock(&p->mu);
 	char home[256];
 	snprintf(home, sizeof(home), "/home/%s", p->user);
-	struct passwd pw, *res = NULL;
+	struct passwd pw;
 	char buf[4096];
-	getpwnam_r(p->user, &pw, buf, sizeof(buf), &res);
-	if (!res) {
+	enum account a = account_of(p->user, &pw, buf, sizeof(buf));
+	if (user_check(p->c, p->user, a, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (a == ACCOUNT_NONE) {
 		/* no skeleton: a clean home without rc files (a pyenv .bashrc
 		 * costs ~90 ms per command); '*' = no password but not locked,
-		 * which sshd with UsePAM no requires */
+		 * which sshd with UsePAM no requires; the comment marks it ours */
 		struct cg_buf eb = {0};
 		int st = 0;
 		const char *const argv[] = { p->useradd, "--system", "--user-group", "--no-create-home",
 					     "--home-dir", home, "--shell", "/bin/bash",
-					     "--password", "*", p->user, NULL };
+					     "--comment", USER_MARK, "--password", "*", p->user, NULL };
 		if (run_status(argv, -1, NULL, &eb, &st, err) != 0 ||
 		    (st != 0 && st != 9 /* created meanwhile */)) {
 			if (st)
@@ -791,12 +934,24 @@ static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_
 			goto out;
 		}
 		cg_buf_free(&eb);
-		getpwnam_r(p->user, &pw, buf, sizeof(buf), &res);
-		if (!res) {
+		/* created meanwhile by someone else: whose is it? */
+		a = account_of(p->user, &pw, buf, sizeof(buf));
+		if (a == ACCOUNT_NONE) {
 			rc = cg_error(err, CG_EXIT_ERROR, "user %s missing after useradd", p->user);
 			goto out;
 		}
-	} else {
+		if (user_check(p->c, p->user, a, err) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	/* marked now, so that the next run needs no guess */
+	if (a == ACCOUNT_LEGACY &&
+	    RUN(err, NULL, p->usermod, "--comment", USER_MARK, p->user) != 0) {
+		rc = -1;
+		goto out;
+	}
+	{
 		struct spwd sp, *sres = NULL;
 		char sbuf[4096];
 		getspnam_r(p->user, &sp, sbuf, sizeof(sbuf), &sres);
@@ -809,7 +964,7 @@ static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
 	if (!path_exists(pw.pw_dir)) {
-		if (cg_mkdir_p(pw.pw_dir, 0755, err) != 0 || chmod(pw.pw_dir, 0755) != 0 ||
+		if (dir_make(pw.pw_dir, 0755, err) != 0 ||
 		    chown(pw.pw_dir, pw.pw_uid, pw.pw_gid) != 0) {
 			rc = err && err->code ? -1 : cg_error(err, CG_EXIT_ERROR, "chown %s: %s",
 							      pw.pw_dir, strerror(errno));
@@ -1027,27 +1182,27 @@ static int machine_ensure(struct cg_provider *p, struct cg_ctx *ctx,
 		ctx->progress(ctx, desired->addr, "namespace %s at %s", nd.ns, nd.addr);
 	uid_t uid = 0;
 	gid_t gid = 0;
-	if (bridge_ensure(p, err) != 0 || netns_ensure(p, &nd, err) != 0 ||
-	    user_ensure(p, &uid, &gid, err) != 0)
+	/* the account and the directories first: a refusal there leaves
+	 * nothing behind */
+	if (user_ensure(p, &uid, &gid, err) != 0)
 		goto out;
-	if (cg_mkdir_p(nd.base_dir, 0755, err) != 0)
+	/* the login user walks down to base_dir: what we create is 0755
+	 * whatever our umask is; what exists keeps its mode */
+	if (dir_make(nd.base_dir, 0755, err) != 0 ||
+	    dirs_searchable(p, nd.base_dir, uid, gid, err) != 0)
 		goto out;
-	{	/* the login user walks down to base_dir whatever our umask is */
-		char *cdir = cg_dirname(nd.base_dir);
-		chmod(p->root, 0755);
-		chmod(cdir, 0755);
-		free(cdir);
-	}
 	if (chown(nd.base_dir, uid, gid) != 0) {
 		cg_error(err, CG_EXIT_ERROR, "chown %s: %s", nd.base_dir, strerror(errno));
 		goto out;
 	}
-	/* root-owned and not writable by the user: sshd's StrictModes checks */
-	if (cg_mkdir_p(nd.run, 0755, err) != 0)
-		goto out;
-	chmod(RUN_ROOT, 0755);
-	chmod(nd.run, 0755);
 	char key[256], path[256];
+	/* root-owned and not writable by the user: sshd's StrictModes checks;
+	 * sshd reads authorized_keys as the user, who must reach it */
+	snprintf(path, sizeof(path), "%s/authorized_keys", nd.run);
+	if (dir_make(nd.run, 0755, err) != 0 || dirs_searchable(p, path, uid, gid, err) != 0)
+		goto out;
+	if (bridge_ensure(p, err) != 0 || netns_ensure(p, &nd, err) != 0)
+		goto out;
 	snprintf(key, sizeof(key), "%s/ssh_host_ed25519_key", nd.run);
 	if (keygen(key, &hostpub, err) != 0)
 		goto out;
@@ -1202,6 +1357,12 @@ static int local_open(struct cg_provider **out, const struct cg_cluster *c,
 		return cg_error(err, CG_EXIT_CONFIG,
 				"local: ssh_user \"%s\" cannot be a node login user (not root; "
 				"[A-Za-z0-9_-])", user);
+	{	/* early, so that plan says it before apply makes anything */
+		struct passwd pw;
+		char buf[4096];
+		if (user_check(c, user, account_of(user, &pw, buf, sizeof(buf)), err) != 0)
+			return -1;
+	}
 	struct cg_provider *p = cg_xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	p->c = c;

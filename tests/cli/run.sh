@@ -206,6 +206,9 @@ check "nothing left in the state" [ "$("$BIN" state list </dev/null | wc -l)" = 
 out=$(cg destroy --auto-approve MultiDC)
 check "second destroy: No changes." grep -q "No changes" <<<"$out"
 
+# --- hostile paths and values (plan --out, printed commands) -------------------
+. "$ROOT/tests/cli/hostile.sh"
+
 echo
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

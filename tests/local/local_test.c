@@ -460,6 +460,126 @@ int main(int argc, char **argv)
 		waitpid(pid, &st, 0);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "open as non-root: status %d", st);
 	}
+	/* --- the login account: only one this provider creates or created ---- */
+	printf("== login accounts: foreign ones refused, legacy ones adopted\n");
+	char u_for[16], u_leg[16], u_race[16], u_per[16];
+	snprintf(u_for, sizeof(u_for), "cgf%.8s", tag);
+	snprintf(u_per, sizeof(u_per), "cgp%.8s", tag);
+	snprintf(u_leg, sizeof(u_leg), "cgl%.8s", tag);
+	snprintf(u_race, sizeof(u_race), "cgr%.8s", tag);
+	{	/* for run.sh's cleanup */
+		char path[600];
+		snprintf(path, sizeof(path), "%s/users", STATE);
+		FILE *f = fopen(path, "w");
+		REQUIRE(f, "cannot write %s", path);
+		fprintf(f, "%s\n%s\n%s\n%s\n", u_for, u_leg, u_race, u_per);
+		fclose(f);
+	}
+	/* made like tests/ssh/lib.sh makes its users; and like the provider made
+	 * its own before it marked them */
+	char home_for[64], home_leg[64];
+	snprintf(home_for, sizeof(home_for), "/var/lib/%s", u_for);
+	snprintf(home_leg, sizeof(home_leg), "/home/%s", u_leg);
+	REQUIRE(RUN(NULL, "useradd", "--system", "--create-home", "--home-dir", home_for,
+		    "--shell", "/bin/bash", u_for) == 0 && RUN(NULL, "usermod", "-p", "*", u_for) == 0,
+		"useradd %s", u_for);
+	REQUIRE(RUN(NULL, "useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+		    home_leg, "--shell", "/bin/bash", "--password", "*", u_leg) == 0, "useradd %s", u_leg);
+	/* a person's account whose full name (chfn) reads like our mark */
+	REQUIRE(RUN(NULL, "useradd", "--no-create-home", "--shell", "/bin/bash", "--comment",
+		    "cassandgo local provider", u_per) == 0, "useradd %s", u_per);
+	{
+		const char *foreign[] = { "daemon", "bin", u_for, u_per };
+		for (int i = 0; i < 4; i++) {
+			struct cg_cluster c2 = c;
+			c2.ssh_user = (char *)foreign[i];
+			struct cg_provider *p2 = NULL;
+			struct cg_err e2 = {0};
+			int r = cg_provider_local.open(&p2, &c2, &env, &e2);
+			CHECK(r != 0 && e2.code == CG_EXIT_CONFIG && strstr(e2.msg, "cluster LocalTest") &&
+			      strstr(e2.msg, foreign[i]) && strstr(e2.msg, "did not create") &&
+			      strstr(e2.msg, "does not exist yet"),
+			      "ssh_user %s (an account not ours): open %d: %s", foreign[i], r, e2.msg);
+			if (r == 0)
+				cg_provider_local.close(p2);
+		}
+		struct passwd *fp = getpwnam(u_for);
+		CHECK(fp && fp->pw_gecos && !strstr(fp->pw_gecos, "cassandgo"), "%s was marked", u_for);
+	}
+	{	/* an account made between open and create: refused there, before
+		 * anything (namespace, directories) is made for the machine */
+		struct cg_cluster c3 = c;
+		c3.name = "LocalTestRace";
+		c3.ssh_user = u_race;
+		char tag3[13], ns3[300];
+		cg_local_tag(c3.name, STATE, tag3);
+		snprintf(ns3, sizeof(ns3), "/run/netns/cg-%s-DC1-n1", tag3);
+		struct cg_provider *p3 = NULL;
+		REQUIRE(cg_provider_local.open(&p3, &c3, &env, &err) == 0, "open: %s", err.msg);
+		REQUIRE(RUN(NULL, "useradd", "--system", "--no-create-home", "--shell", "/bin/bash",
+			    u_race) == 0, "useradd %s", u_race);
+		struct cg_resource res;
+		memset(&res, 0, sizeof(res));
+		struct cg_err e3 = {0};
+		int r = cg_provider_local.apply(p3, &CTX, CG_OP_CREATE, ms[0], NULL, &res, &e3);
+		CHECK(r != 0 && strstr(e3.msg, u_race) && strstr(e3.msg, "did not create"),
+		      "account made after open: create %d: %s", r, e3.msg);
+		CHECK(!exists(ns3), "%s made for a refused account", ns3);
+		const char *root = getenv("CASSANDGO_LOCAL_ROOT");
+		char cdir3[600];
+		snprintf(cdir3, sizeof(cdir3), "%s/LocalTestRace-%s", root ? root : "/var/lib/cassandgo",
+			 tag3);
+		CHECK(!exists(cdir3), "%s made for a refused account", cdir3);
+		cg_res_clear(&res);
+		cg_provider_local.close(p3);
+	}
+	{	/* legacy: adopted and marked. Its create stops at the bridge (same
+		 * range as ours, refused), after the account step, before any
+		 * namespace; its delete removes the directories it made. */
+		struct cg_cluster c4 = c;
+		c4.name = "LocalTestLegacy";
+		c4.ssh_user = u_leg;
+		struct cg_provider *p4 = NULL;
+		REQUIRE(cg_provider_local.open(&p4, &c4, &env, &err) == 0, "legacy open: %s", err.msg);
+		struct cg_resource res;
+		memset(&res, 0, sizeof(res));
+		struct cg_err e4 = {0};
+		int r = cg_provider_local.apply(p4, &CTX, CG_OP_CREATE, ms[0], NULL, &res, &e4);
+		CHECK(r != 0 && strstr(e4.msg, "overlaps"), "legacy create: %d %s", r, e4.msg);
+		struct passwd *lp = getpwnam(u_leg);
+		CHECK(lp && lp->pw_gecos && !strcmp(lp->pw_gecos, "cassandgo local provider"),
+		      "legacy account %s not marked: '%s'", u_leg, lp ? lp->pw_gecos : "(gone)");
+		cg_res_clear(&res);
+		memset(&e4, 0, sizeof(e4));
+		r = cg_provider_local.apply(p4, &CTX, CG_OP_DELETE, NULL, ms[0], &res, &e4);
+		CHECK(r == 0, "legacy delete: %s", e4.msg);
+		cg_res_clear(&res);
+		cg_provider_local.close(p4);
+	}
+
+	/* --- directories: created 0755 whatever the umask; an existing root
+	 * keeps its mode, and one the login user cannot cross is named --------- */
+	const char *lroot = getenv("CASSANDGO_LOCAL_ROOT");
+	mode_t old_umask = umask(077);
+	if (lroot) {
+		printf("== a root the login user cannot cross: refused, mode kept\n");
+		/* (the legacy delete above removed it when it left it empty) */
+		REQUIRE((mkdir(lroot, 0700) == 0 || errno == EEXIST) && chmod(lroot, 0700) == 0,
+			"chmod %s: %s", lroot, strerror(errno));
+		struct cg_err e5 = {0};
+		int r = apply(CG_OP_CREATE, ms[0], &e5);
+		struct stat st;
+		CHECK(r != 0 && strstr(e5.msg, "cannot reach") && strstr(e5.msg, lroot) &&
+		      strstr(e5.msg, "0700"), "create under a 0700 root: %d %s", r, e5.msg);
+		CHECK(stat(lroot, &st) == 0 && (st.st_mode & 07777) == 0700,
+		      "root %s widened to %o", lroot, st.st_mode & 07777);
+		char nspath[300];
+		snprintf(nspath, sizeof(nspath), "/run/netns/cg-%s-DC1-n1", tag);
+		CHECK(!exists(nspath), "%s made though its directories were refused", nspath);
+		/* searchable, not listable: kept so */
+		REQUIRE(chmod(lroot, 0711) == 0, "chmod %s", lroot);
+	}
+
 	printf("== create 4 machines in parallel\n");
 	int64_t t1 = cg_now_ms();
 	apply_parallel(CG_OP_CREATE, ms, 4);
@@ -467,9 +587,17 @@ int main(int argc, char **argv)
 	printf("   machines ready in %lld ms (networks+keys %lld ms)\n", (long long)(t2 - t1),
 	       (long long)(t1 - t0));
 
+	umask(old_umask);
 	struct passwd *pw = getpwnam("cassandgo");
 	REQUIRE(pw, "user cassandgo missing");
 	CHECK(pw->pw_shell && !strcmp(pw->pw_shell, "/bin/bash"), "shell %s", pw->pw_shell);
+	CHECK(pw->pw_gecos && !strcmp(pw->pw_gecos, "cassandgo local provider"),
+	      "login account not marked as the provider's: '%s'", pw->pw_gecos);
+	if (lroot) {
+		struct stat st;
+		CHECK(stat(lroot, &st) == 0 && (st.st_mode & 07777) == 0711,
+		      "root %s: mode %o, was 0711", lroot, st.st_mode & 07777);
+	}
 	char *hostkeys[4];
 	char *ids[4];
 	for (int i = 0; i < 4; i++) {
@@ -488,7 +616,17 @@ int main(int argc, char **argv)
 		const char *bd = cg_res_get(m, "base_dir");
 		struct stat st;
 		CHECK(bd && stat(bd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == pw->pw_uid,
-		      "%s base_dir %s", m->addr, bd);
+		      "%s base_dir %s", m->addr, bd ? bd : "(null)");
+		if (bd) {	/* made under umask 077: 0755 all the same */
+			char *cdir = cg_dirname(bd);
+			CHECK(stat(cdir, &st) == 0 && (st.st_mode & 07777) == 0755,
+			      "cluster dir %s: mode %o", cdir, st.st_mode & 07777);
+			free(cdir);
+		}
+		char rundir[300];
+		snprintf(rundir, sizeof(rundir), "/run/cassandgo/%s", m->id);
+		CHECK(stat(rundir, &st) == 0 && (st.st_mode & 07777) == 0755 && st.st_uid == 0,
+		      "%s: mode %o", rundir, st.st_mode & 07777);
 		CHECK(cg_res_get(m, "lib_dir") && strstr(cg_res_get(m, "lib_dir"), "cassandra-5.0.6/lib"),
 		      "lib_dir %s", cg_res_get(m, "lib_dir"));
 		char nspath[300];
@@ -733,6 +871,10 @@ int main(int argc, char **argv)
 	cg_rset_free(&W.set);
 	cg_provider_local.close(P);
 	unlink(KH);
+	RUN(NULL, "userdel", "-r", u_for);
+	RUN(NULL, "userdel", "-r", u_leg);
+	RUN(NULL, "userdel", "-r", u_race);
+	RUN(NULL, "userdel", "-r", u_per);
 	printf("local provider test: %s (%d failures), total %lld ms\n", failures ? "FAILED" : "ok",
 	       failures, (long long)(cg_now_ms() - t0));
 	return failures ? 1 : 0;

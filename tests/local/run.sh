@@ -26,6 +26,8 @@ cleanup() {
 		done
 		ip link del "cgb$tag" 2>/dev/null || true
 	fi
+	# the accounts the test made (the login accounts' tests)
+	for u in $(cat "$tmp/state/users" 2>/dev/null); do userdel -r "$u" >/dev/null 2>&1 || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
