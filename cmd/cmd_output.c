@@ -3,6 +3,7 @@
 #include "ops.h"
 #include "../providers/ssh/bootstrap.h"
 #include "../providers/ssh/node.h"
+#include "../providers/tls/tls.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -108,7 +109,16 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 			n->ssh = cg_boot_ssh_cmdline(c, o->known_hosts, m, kf);
 			free(kf);
 			const char *rpc = cg_res_get(m, "private_ip");
-			if (c->provider == CG_PROVIDER_LOCAL && rpc) {
+			if (!c->security_off && client_addr(c, m)) {
+				/* TLS checks the address dialled against the node's
+				 * certificate: this machine dials it directly (9042 is
+				 * open to allowed_cidrs on aws) */
+				char *q = cg_ssh_quote(client_addr(c, m));
+				char *rc = cg_tls_cqlshrc_path(o->cli->cluster_dir);
+				char *arc = abs_path(rc), *qrc = cg_ssh_quote(arc);
+				n->cqlsh = cg_xasprintf("cqlsh --cqlshrc=%s %s 9042", qrc, q);
+				free(q), free(rc), free(arc), free(qrc);
+			} else if (c->provider == CG_PROVIDER_LOCAL && rpc) {
 				/* the namespaces are reachable from this machine */
 				char *q = cg_ssh_quote(rpc);
 				n->cqlsh = cg_xasprintf("cqlsh %s 9042", q);
@@ -128,6 +138,17 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 			if (dc->monitoring && i == 1 && !out->monitoring_url && client_addr(c, m))
 				out->monitoring_url = cg_xasprintf("http://%s:9090", client_addr(c, m));
 		}
+	}
+	out->tls = out->auth = !c->security_off;
+	if (!c->security_off) {
+		const char *dir = o->cli->cluster_dir;
+		char *ca = cg_tls_ca_cert_path(dir), *pw = cg_tls_password_path(dir);
+		char *rc = cg_tls_cqlshrc_path(dir);
+		out->ca_file = abs_path(ca);
+		out->password_file = abs_path(pw);
+		out->cqlshrc = abs_path(rc);
+		out->user = cg_xstrdup(CG_SUPERUSER);
+		free(ca), free(pw), free(rc);
 	}
 }
 

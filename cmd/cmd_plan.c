@@ -1,5 +1,6 @@
 /* cmd_plan.c - `cassandgo plan`. */
 #include "cli.h"
+#include "../providers/ssh/ssh.h"
 #include "planfile.h"
 
 #include <getopt.h>
@@ -78,9 +79,12 @@ int cmd_plan(struct cg_cli *cli, int argc, char **argv)
 			rc = cli_fail(&err);
 			goto out;
 		}
-		if (!json)
+		if (!json) {
+			char *q = cg_ssh_quote(out);
 			printf("\nSaved the plan to %s. To apply exactly it: cassandgo apply %s %s\n",
-			       out, name, out);
+			       out, name, q);
+			free(q);
+		}
 	}
 	rc = detailed && eng.plan.n ? CG_EXIT_CHANGES : CG_EXIT_OK;
 out:

@@ -17,7 +17,7 @@ static int stage_of(enum cg_kind k)
 	case CG_KIND_INSTALL: return 1;
 	case CG_KIND_CONFIG: return 2;
 	case CG_KIND_SERVICE: return 3;
-	case CG_KIND_RING: case CG_KIND_MONITORING: case CG_KIND__COUNT: break;
+	case CG_KIND_RING: case CG_KIND_MONITORING: case CG_KIND_AUTH: case CG_KIND__COUNT: break;
 	}
 	return 4;
 }
@@ -102,6 +102,7 @@ static const char *noun(enum cg_kind k)
 	case CG_KIND_SERVICE: return "Cassandra";
 	case CG_KIND_RING: return "ring";
 	case CG_KIND_MONITORING: return "monitoring";
+	case CG_KIND_AUTH: return "authentication";
 	case CG_KIND__COUNT: break;
 	}
 	return "resource";
@@ -131,6 +132,9 @@ const char *cg_progress_done_text(const struct cg_action *a)
 		return a->op == CG_OP_DELETE ? "key pair removed" : "key pair created";
 	case CG_KIND_MONITORING:
 		return a->op == CG_OP_DELETE ? "monitoring stopped" : "monitoring running, every target up";
+	case CG_KIND_AUTH:
+		return a->op == CG_OP_DELETE ? "authentication forgotten" :
+		       "superuser set, default role gone, system_auth in every DC";
 	default:
 		break;
 	}

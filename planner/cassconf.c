@@ -5,6 +5,7 @@
  * Everything here is pure and deterministic: the same spec renders the same
  * bytes, so the xxHash of the files tells whether a node must be touched.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -399,6 +400,30 @@ static char *render_yaml(const struct cg_node_spec *s)
 	yset_add(&v, &n, "commitlog_segment_size", cg_xstrdup(" 32MiB"));
 	yset_add(&v, &n, "commitlog_total_space", cg_xstrdup(" 1024MiB"));
 	yset_add(&v, &n, "trickle_fsync", cg_xstrdup(" false"));
+	if (!c->security_off) {
+		/* Secure by default (FACTS.md, verified on 5.0.9): passwords and
+		 * roles; mutual TLS on all internode traffic with endpoint
+		 * verification (IP SANs), TLS required on 9042; PEM files, no
+		 * keystores. `optional: false` must be written out: a keystore
+		 * alone makes encryption optional. */
+		const char *tls = "\n  ssl_context_factory:"
+				  "\n    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory";
+		yset_add(&v, &n, "authenticator", cg_xstrdup(" PasswordAuthenticator"));
+		yset_add(&v, &n, "authorizer", cg_xstrdup(" CassandraAuthorizer"));
+		yset_add(&v, &n, "role_manager", cg_xstrdup(" CassandraRoleManager"));
+		yset_add(&v, &n, "server_encryption_options", cg_xasprintf(
+			"\n  internode_encryption: all"
+			"\n  optional: false"
+			"\n  legacy_ssl_storage_port_enabled: false"
+			"\n  require_client_auth: true"
+			"\n  require_endpoint_verification: true%s"
+			"\n  keystore: %s/" CG_TLS_NODE_PEM
+			"\n  truststore: %s/" CG_TLS_CA_PEM, tls, bd, bd));
+		yset_add(&v, &n, "client_encryption_options", cg_xasprintf(
+			"\n  enabled: true"
+			"\n  optional: false%s"
+			"\n  keystore: %s/" CG_TLS_NODE_PEM, tls, bd));
+	}
 
 	/* The cluster's extra settings override ours or are appended, in
 	 * config order. */
@@ -497,6 +522,8 @@ static char *render_env(const struct cg_node_spec *s)
 	cg_buf_addf(&b, "JMX_PORT=%d\n", JMX_PORT);
 	cg_buf_addf(&b, "CQL_ADDRESS='%s'\n", s->address);
 	cg_buf_addf(&b, "CQL_PORT=%d\n", CQL_PORT);
+	if (!s->cluster->security_off)
+		cg_buf_adds(&b, "CQL_TLS=1\n");
 	cg_buf_adds(&b, "JVM_OPTS='");
 	cg_buf_addf(&b, "-Xms%s -Xmx%s", heap, heap);
 	for (i = 0; i < sizeof(jvm_flags) / sizeof(jvm_flags[0]); i++)
@@ -510,6 +537,10 @@ static char *render_env(const struct cg_node_spec *s)
 		cg_buf_adds(&b, " -XX:TieredStopAtLevel=1"
 			    " -Dcassandra.memtable_row_overhead_computation_step=100");
 	cg_buf_addf(&b, " -Dcassandra.ring_delay_ms=%d", RING_DELAY_MS);
+	/* The default role appears 1 s after start, not 10: the auth step
+	 * waits for it to replace it. */
+	if (!s->cluster->security_off)
+		cg_buf_adds(&b, " -Dcassandra.superuser_setup_delay_ms=1000");
 	cg_buf_addf(&b, " -Dcassandra.jmx.local.port=%d", JMX_PORT);
 	cg_buf_addf(&b, " -XX:HeapDumpPath=%s/logs", bd);
 	/* GC log next to system.log, bounded (5 x 10 MB), as Cassandra's own
@@ -700,6 +731,28 @@ int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_er
 			free(owns);
 			nd->host_id = group(line, &m[7]);
 			nd->rack = group(line, &m[8]);
+			/* What another node says may end up in a command (replace,
+			 * removenode): an address must be an address, a host id a
+			 * UUID, or the whole output is refused. */
+			unsigned char bin[16];
+			const char *bad = NULL;
+			if (inet_pton(AF_INET, nd->address, bin) != 1 &&
+			    inet_pton(AF_INET6, nd->address, bin) != 1)
+				bad = "address";
+			else if (strcmp(nd->host_id, "?") &&
+				 (strlen(nd->host_id) != 36 ||
+				  strspn(nd->host_id, "0123456789abcdef-") != 36))
+				bad = "host id";
+			if (bad) {
+				int rc2 = cg_error(err, CG_EXIT_ERROR, "nodetool status: line %d: %s '%.64s' "
+						   "is not valid: output refused", lineno, bad,
+						   !strcmp(bad, "address") ? nd->address : nd->host_id);
+				free(line);
+				free(dc);
+				regfree(&re);
+				cg_ring_free(out);
+				return rc2;
+			}
 		}
 		/* Anything else (headers, "Status=Up/Down", "Note: ...") is
 		 * decoration. */

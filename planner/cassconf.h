@@ -8,6 +8,10 @@
  * <base_dir>/conf/{cassandra.yaml,cassandra-rackdc.properties,cgnode.env,
  * logback.xml}, <base_dir>/data, <base_dir>/logs.
  *
+ * With security on (the default) the node's TLS files live in conf/tls/:
+ * node.pem (its key then its certificate, 0600) and ca.crt (the cluster's
+ * CA certificate); the bootstrap provider issues and uploads them.
+ *
  * Ownership: render fills *out with heap strings; cg_node_files_free frees.
  */
 #ifndef CG_CASSCONF_H
@@ -17,6 +21,9 @@
 #include <stdint.h>
 #include "config.h"
 #include "model.h"
+
+#define CG_TLS_NODE_PEM "conf/tls/node.pem"
+#define CG_TLS_CA_PEM   "conf/tls/ca.crt"
 
 struct cg_node_spec {
 	const struct cg_cluster *cluster;

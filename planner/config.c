@@ -62,10 +62,17 @@ static const char *const cassandra_reserved[] = {
 	"cdc_raw_directory",
 };
 
+/* Settings the cluster's security owns (authentication, TLS): with
+ * `security: on` cassandgo renders them; `security: off` hands them back. */
+static const char *const cassandra_security[] = {
+	"authenticator", "authorizer", "role_manager", "network_authorizer",
+	"cidr_authorizer", "server_encryption_options", "client_encryption_options",
+};
+
 static const char *const cluster_keys[] = {
 	"provider", "cassandra_version", "num_tokens", "heap", "ssh_user",
 	"ssh_address", "broadcast_address", "allowed_cidrs", "install", "network",
-	"cassandra", "datacenters",
+	"cassandra", "datacenters", "security",
 };
 static const char *const dc_keys[] = {
 	"datacenter", "region", "zone", "zones", "nodes", "nb_seeds_per_dc",
@@ -1229,6 +1236,12 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			}
 			c->allowed_cidrs[c->nallowed_cidrs++] = str;
 		}
+	} else if (!strcmp(kn, "security")) {
+		bool on;
+		if (want_bool(ld, v, key, &on) < 0)
+			return -1;
+		c->security_off = !on;
+		c->security_pos = v->pos;
 	} else if (!strcmp(kn, "install")) {
 		const char *exp = local ? "dir:/ABSOLUTE/PATH (a directory of Cassandra jars; "
 					  "letters, digits and /._+-)"
@@ -1384,6 +1397,18 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		if (rc < 0)
 			return -1;
 	}
+	/* Security on: cassandgo renders authentication and TLS itself, and a
+	 * user's setting would silently weaken or break them. */
+	for (int i = 0; !c->security_off && i < c->ncassandra; i++)
+		if (in_list(c->cassandra[i].key, cassandra_security, NELEM(cassandra_security))) {
+			char *ik = cg_xasprintf("%s.cassandra.%s", name, c->cassandra[i].key);
+			fail(ld, c->cassandra[i].pos, ik,
+			     "no such setting while security is on (cassandgo sets authentication "
+			     "and TLS itself), or `security: off` to manage them yourself",
+			     "managed by cassandgo's security");
+			free(ik);
+			return -1;
+		}
 	if (!dcs)
 		return fail(ld, k->pos, name, "a datacenters: list in every cluster",
 			    "missing required key datacenters");
@@ -1462,6 +1487,12 @@ int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 	if (root->type != Y_MAP) {
 		fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
 		     "got %s", describe(root, b, sizeof(b)));
+		goto out;
+	}
+	if (!root->nkids) {
+		/* `{}` names no cluster, like an empty file: nothing valid to plan */
+		fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
+		     "no clusters (empty mapping)");
 		goto out;
 	}
 	cfg = cg_xcalloc(1, sizeof(*cfg));

@@ -59,6 +59,8 @@ struct cg_cluster {
 	int nallowed_cidrs;
 	char *install;			/* "apt" (default) or "dir:/abs/path" */
 	char *network;			/* local provider address range, CIDR */
+	bool security_off;		/* `security: off`: no TLS, no authentication */
+	struct cg_pos security_pos;	/* of `security:`, when given */
 	struct cg_kv *cassandra;	/* extra cassandra.yaml settings */
 	int ncassandra;
 	struct cg_dc *dcs;

@@ -271,6 +271,10 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		if (inputs[0])
 			cg_res_set(r, "inputs", inputs, CG_ATTR_INFO);
 		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		/* The node's certificate (the cluster's CA, the machine's
+		 * addresses): the provider reports "current" when the node holds it. */
+		if (!c->security_off)
+			cg_res_set(r, "certificate", "current", 0);
 		cg_res_add_dep(r, iaddr);
 		add_deps(r, seeds->machines, seeds->n);
 	}
@@ -384,10 +388,44 @@ static void add_monitoring(const struct cg_cluster *c, const struct cg_rset *kno
 		}
 }
 
+/*
+ * Security is chosen when a cluster is made: a running node whose config
+ * was rendered the other way cannot be switched in place yet (that needs
+ * a rolling change through "accept both"), so say so and change nothing.
+ */
+static int security_unchanged(const struct cg_cluster *c, const struct cg_rset *known,
+			      struct cg_err *err)
+{
+	for (int i = 0; known && i < known->n; i++) {
+		const struct cg_resource *s = &known->v[i];
+		const char *run = cg_res_get(s, "running");
+		if (s->kind != CG_KIND_SERVICE || !run || strcmp(run, "true"))
+			continue;
+		char *ca = cg_addr_node(CG_KIND_CONFIG, s->dc, s->node);
+		const struct cg_resource *cf = cg_rset_find(known, ca);
+		free(ca);
+		if (!cf)
+			continue;
+		bool tls = cg_res_get(cf, "certificate") != NULL;
+		if (tls == !c->security_off)
+			continue;
+		return cg_error(err, CG_EXIT_ERROR,
+				"cluster %s runs %s (node %s.n%d): turning security %s for a running "
+				"cluster is not supported yet. Set `security: %s` for %s in the "
+				"config to keep it as it is, or destroy and re-create the cluster",
+				c->name, tls ? "with TLS and authentication"
+					     : "without TLS and authentication",
+				s->dc, s->node, tls ? "off" : "on", tls ? "on" : "off", c->name);
+	}
+	return 0;
+}
+
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned kinds,
 		   struct cg_rset *out, struct cg_err *err)
 {
+	if ((kinds & CG_KIND_BIT(CG_KIND_CONFIG)) && security_unchanged(c, known, err))
+		return -1;
 	const char **regions = cg_xcalloc((size_t)c->ndcs + 1, sizeof(char *));
 	int nregions = cluster_regions(c, regions);
 	int total = 0;
@@ -460,6 +498,22 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 	}
 	if ((kinds & CG_KIND_BIT(CG_KIND_MONITORING)) && has_monitoring(c))
 		add_monitoring(c, known, out);
+	if ((kinds & CG_KIND_BIT(CG_KIND_AUTH)) && !c->security_off) {
+		/* Once the ring is up (FACTS.md: the default role moves while
+		 * nodes join): the superuser, no default role, and system_auth
+		 * replicated in every DC, RF = min(3, nodes in the DC). */
+		struct cg_resource *r = cg_rset_new(out, CG_KIND_AUTH, "auth");
+		struct cg_buf rf = {0};
+		for (int d = 0; d < c->ndcs; d++)
+			cg_buf_addf(&rf, "%s%s:%d", d ? "," : "", c->dcs[d].name,
+				    c->dcs[d].nodes < 3 ? c->dcs[d].nodes : 3);
+		cg_res_set(r, "user", CG_SUPERUSER, 0);
+		cg_res_set(r, "default_role", "absent", 0);
+		cg_res_set(r, "system_auth", rf.data, 0);
+		cg_buf_free(&rf);
+		if (kinds & CG_KIND_BIT(CG_KIND_RING))
+			cg_res_add_dep(r, "ring");
+	}
 	free(regions);
 	return 0;
 }

@@ -12,6 +12,8 @@
  *   service.<dc>.n<i>  Cassandra running               (node level)
  *   ring               every node UN in its DC/rack    (cluster level)
  *   monitoring         Prometheus on the monitoring DC (cluster level)
+ *   auth               the superuser, no default role, system_auth in
+ *                      every DC (cluster level; security on only)
  * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
  * replacement when they differ; CG_ATTR_COMPUTED ones are outputs of the
  * provider (addresses, host key: value NULL on the desired side, never
@@ -41,9 +43,12 @@ enum cg_kind {
 	CG_KIND_SERVICE,
 	CG_KIND_RING,
 	CG_KIND_MONITORING,
+	CG_KIND_AUTH,
 	CG_KIND__COUNT
 };
 #define CG_KIND_BIT(k) (1u << (k))
+/* The role cassandgo creates (security on) and uses for its own CQL. */
+#define CG_SUPERUSER "cassandgo"
 /* Kinds of the cloud stage (apply --stage infra stops after these). */
 #define CG_KINDS_INFRA (CG_KIND_BIT(CG_KIND_NETWORK) | CG_KIND_BIT(CG_KIND_PEERS) | \
 			CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE))

@@ -416,7 +416,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			owner = cg_xasprintf("machine.%s", node_key(a->addr));
 		else if (a->kind == CG_KIND_PEERS)
 			owner = cg_xasprintf("network.%s", node_key(a->addr));
-		else if (a->kind == CG_KIND_RING)
+		else if (a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH)
 			a->forget = !services_left;
 		if (owner) {
 			int cnt;
@@ -429,7 +429,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		}
 		if (a->forget) {
 			free(a->reason);
-			a->reason = cg_xstrdup(a->kind == CG_KIND_RING ? "the cluster goes away"
+			a->reason = cg_xstrdup(a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH
+					       ? "the cluster goes away"
 					       : "goes away with what it runs on");
 		}
 	}

@@ -534,6 +534,7 @@ void cg_conn_free(struct cg_conn *c)
 	free(c->v);
 	free(c->cluster);
 	free(c->monitoring_url);
+	free(c->ca_file), free(c->user), free(c->password_file), free(c->cqlshrc);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -569,6 +570,23 @@ void cg_report_output_text(const struct cg_conn *c, struct cg_buf *b)
 			cg_buf_addf(b, "%s\n", c->v[i].cqlsh);
 			break;
 		}
+	cg_report_section(b, "Security");
+	if (c->tls && c->auth) {
+		cg_buf_addf(b, "TLS is required on 9042 and between nodes; clients log in with a password.\n"
+			    "  CA certificate : %s\n"
+			    "  user           : %s\n"
+			    "  password       : in %s (0600, the password alone on one line)\n",
+			    c->ca_file ? c->ca_file : "?", c->user ? c->user : "?",
+			    c->password_file ? c->password_file : "?");
+		if (c->cqlshrc)
+			cg_buf_addf(b, "  cqlsh          : --cqlshrc=%s (TLS checked against the CA, "
+				    "credentials from a 0600 file)\n", c->cqlshrc);
+		cg_buf_adds(b, "  drivers        : TLS with the CA above as the only trust anchor and "
+			    "hostname checking on (nodes' certificates name their IP addresses), plain-text "
+			    "authentication with the user and password above\n");
+	} else {
+		cg_buf_adds(b, "Off (`security: off`): no TLS, no authentication. Do not keep data here.\n");
+	}
 	if (c->monitoring_url) {
 		cg_report_section(b, "Monitoring (Prometheus)");
 		cg_buf_addf(b, "%s\n", c->monitoring_url);
@@ -580,6 +598,13 @@ void cg_report_output_json(const struct cg_conn *c, struct cg_buf *b)
 	cg_buf_adds(b, "{");
 	json_kv(b, "", "cluster", c->cluster);
 	json_kv(b, ",", "monitoring_url", c->monitoring_url);
+	cg_buf_addf(b, ",\"security\":{\"tls\":%s,\"auth\":%s", c->tls ? "true" : "false",
+		    c->auth ? "true" : "false");
+	json_kv(b, ",", "ca_file", c->ca_file);
+	json_kv(b, ",", "user", c->user);
+	json_kv(b, ",", "password_file", c->password_file);
+	json_kv(b, ",", "cqlshrc", c->cqlshrc);
+	cg_buf_adds(b, "}");
 	cg_buf_adds(b, ",\"nodes\":[");
 	for (int i = 0; i < c->n; i++) {
 		const struct cg_conn_node *n = &c->v[i];

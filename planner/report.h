@@ -89,6 +89,11 @@ struct cg_conn {
 	struct cg_conn_node *v;
 	int n;
 	char *monitoring_url;	/* NULL when the cluster has no monitoring */
+	/* security: TLS to clients, password authentication; absolute paths
+	 * (NULL when off) of the CA certificate, the file holding the
+	 * superuser's password alone on one line, and a cqlshrc using both */
+	bool tls, auth;
+	char *ca_file, *user, *password_file, *cqlshrc;
 };
 void cg_conn_free(struct cg_conn *c);
 struct cg_conn_node *cg_conn_add(struct cg_conn *c);

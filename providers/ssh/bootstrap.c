@@ -18,8 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+
 #include "bootstrap.h"
 #include "ssh.h"
+#include "../tls/tls.h"
 #include "../../planner/cassconf.h"
 #include "../../planner/monitoring.h"
 
@@ -31,6 +35,7 @@ struct cg_provider {
 	pthread_mutex_t mu;
 	char **fresh;		/* "<alias>\n<base_dir>" where cgnode is current */
 	int nfresh;
+	struct cg_tls_ca *ca;	/* the cluster's CA once loaded (under mu) */
 };
 
 static int env_secs(const char *name, int dflt)
@@ -50,7 +55,12 @@ static int boot_open(struct cg_provider **out, const struct cg_cluster *c,
 	p->env = env;
 	const char *dir = env && env->cluster_dir ? env->cluster_dir : ".";
 	p->known_hosts = cg_xasprintf("%s/known_hosts", dir);
-	cg_hash_hex(cg_hash64(cg_cgnode_script, cg_cgnode_script_len), p->cgnode_hash);
+	/* one hash for both files uploaded to bin/ */
+	struct cg_buf both = {0};
+	cg_buf_add(&both, cg_cgnode_script, cg_cgnode_script_len);
+	cg_buf_add(&both, cg_cgcql_source, cg_cgcql_source_len);
+	cg_hash_hex(cg_hash64(both.data, both.len), p->cgnode_hash);
+	cg_buf_free(&both);
 	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return 0;
@@ -64,6 +74,7 @@ static void boot_close(struct cg_provider *p)
 		free(p->fresh[i]);
 	free(p->fresh);
 	free(p->known_hosts);
+	cg_tls_ca_free(p->ca);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -310,6 +321,9 @@ static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *e
 		char *h = cg_xasprintf("%s\n", p->cgnode_hash);
 		rc = cg_ssh_upload(n->s, bin, "cgnode", cg_cgnode_script, cg_cgnode_script_len,
 				   0755, 60000, err);
+		if (rc == 0)
+			rc = cg_ssh_upload(n->s, bin, "CgCql.java", cg_cgcql_source,
+					   cg_cgcql_source_len, 0644, 60000, err);
 		/* The hash goes last: a crash in between uploads again. */
 		if (rc == 0)
 			rc = cg_ssh_upload(n->s, bin, ".cgnode.hash", h, strlen(h), 0644, 30000, err);
@@ -328,28 +342,54 @@ static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *e
 	return rc;
 }
 
-/* Run `cgnode ARGS`; *out (may be NULL) gets stdout. */
-static int cgnode(struct node *n, int timeout_ms, char **out, struct cg_err *err,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int cgnode(struct node *n, int timeout_ms, char **out, struct cg_err *err,
-		  const char *fmt, ...)
+/*
+ * The one way a command reaches a node: `<cgnode> ARG...` with every
+ * argument single-quoted (cg_ssh_quote), whatever its origin (config,
+ * state, another node's nodetool output). args ends with NULL.
+ */
+char *cg_boot_cgnode_cmdline(const char *cgnode_path, const char *const *args)
 {
-	va_list ap;
 	struct cg_buf b = {0};
-	cg_buf_addf(&b, "%s ", n->cgnode);
-	va_start(ap, fmt);
-	cg_buf_vaddf(&b, fmt, ap);
+	char *q = cg_ssh_quote(cgnode_path);
+	cg_buf_adds(&b, q);
+	free(q);
+	for (int i = 0; args[i]; i++) {
+		q = cg_ssh_quote(args[i]);
+		cg_buf_addf(&b, " %s", q);
+		free(q);
+	}
+	return cg_buf_detach(&b);
+}
+
+/* Run `cgnode ARG...` (NULL-terminated; see cg_boot_cgnode_cmdline) with
+ * stdin (may be NULL); *out (may be NULL) gets stdout. */
+static int cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
+		     struct cg_err *err, ...) __attribute__((sentinel));
+static int cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
+		     struct cg_err *err, ...)
+{
+	const char *args[16];
+	int na = 0;
+	va_list ap;
+	va_start(ap, err);
+	for (const char *a; na < 15 && (a = va_arg(ap, const char *));)
+		args[na++] = a;
 	va_end(ap);
-	int rc = cg_ssh_run(n->s, b.data, NULL, 0, timeout_ms, out, err);
-	cg_buf_free(&b);
+	args[na] = NULL;
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	char *cmd = cg_boot_cgnode_cmdline(bin, args);
+	int rc = cg_ssh_run(n->s, cmd, in, inlen, timeout_ms, out, err);
+	free(cmd);
+	free(bin);
 	return rc;
 }
+#define cgnode(n, t, out, err, ...) cgnode_in(n, t, NULL, 0, out, err, __VA_ARGS__, (char *)NULL)
 
 /* `nodetool status` on n, parsed into *ring (caller frees: cg_ring_free). */
 static int node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err)
 {
 	char *out = NULL;
-	int rc = cgnode(n, 60000, &out, err, "nodetool status");
+	int rc = cgnode(n, 60000, &out, err, "nodetool", "status");
 	if (rc == 0)
 		rc = cg_nodetool_status_parse(out, ring, err);
 	free(out);
@@ -398,6 +438,153 @@ out:
 	return rc;
 }
 
+/* --- security: the CA, node certificates, CQL as the tool ------------------- */
+
+/* The addresses a node's certificate names: every one it listens,
+ * broadcasts or connects from (private, and public when it has one). */
+static int machine_sans(const struct cg_resource *m, const char *ips[2])
+{
+	int n = 0;
+	const char *pr = cg_res_get(m, "private_ip"), *pu = cg_res_get(m, "public_ip");
+	if (pr && *pr)
+		ips[n++] = pr;
+	if (pu && *pu && (!pr || strcmp(pu, pr)))
+		ips[n++] = pu;
+	return n;
+}
+
+/* conf/tls/.id of a node holding the right certificate: the CA's
+ * fingerprint and the addresses it certifies. */
+static char *tls_id(const struct cg_tls_ca *ca, const struct cg_resource *m)
+{
+	const char *ips[2];
+	int n = machine_sans(m, ips);
+	return cg_xasprintf("%s:%s%s%s", cg_tls_ca_fingerprint(ca), n > 0 ? ips[0] : "",
+			    n > 1 ? "," : "", n > 1 ? ips[1] : "");
+}
+
+/*
+ * The cluster's CA, loaded once. An apply (ctx) makes it when it does not
+ * exist yet, unless nodes already hold certificates it issued: a new CA
+ * would split the cluster, so its files must be restored instead. Without
+ * ctx (refresh) a missing CA is no error: p->ca stays NULL.
+ */
+static int cluster_ca(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err)
+{
+	const char *dir = p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
+	int rc = 0;
+	pthread_mutex_lock(&p->mu);
+	if (!p->ca) {
+		bool issued = false;
+		if (ctx) {
+			struct cg_rset cf;
+			cg_rset_init(&cf);
+			ctx->list(ctx, CG_KIND_CONFIG, &cf);
+			for (int i = 0; i < cf.n; i++)
+				issued |= cg_res_get(&cf.v[i], "certificate") != NULL;
+			cg_rset_free(&cf);
+		}
+		rc = cg_tls_ca_load(dir, ctx && !issued, p->c->name, &p->ca, NULL, err);
+		if (rc == 1 && ctx) {
+			char *cp = cg_tls_ca_cert_path(dir), *kp = cg_tls_ca_key_path(dir);
+			rc = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
+				      "nodes hold certificates it issued: restore both files from a "
+				      "backup (a new CA would split the cluster)", cp, kp);
+			free(cp);
+			free(kp);
+		} else if (rc == 1) {
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+/*
+ * Give the node its key and certificate when conf/tls/.id (read into
+ * have) says it holds none from this CA for its addresses: a fresh key
+ * (it never leaves the node but through this channel), the CA's
+ * certificate beside it, .id last.
+ */
+static int ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+		       const struct cg_resource *d, const char *have, struct cg_err *err)
+{
+	char *want = tls_id(p->ca, &n->m);
+	if (have && !strcmp(have, want)) {
+		free(want);
+		return 0;
+	}
+	const char *ips[2];
+	int nips = machine_sans(&n->m, ips);
+	char *cn = cg_xasprintf("%s %s n%d", p->c->name, d->dc ? d->dc : "?", d->node);
+	char *key = NULL, *crt = NULL;
+	if (ctx->progress)
+		ctx->progress(ctx, d->addr, "issuing the node's certificate");
+	int rc = cg_tls_issue(p->ca, cn, ips, nips, 3650, &key, &crt, err);
+	if (rc == 0) {
+		char *dir = cg_xasprintf("%s/conf/tls", n->base);
+		struct cg_buf pem = {0};
+		cg_buf_adds(&pem, key);
+		cg_buf_adds(&pem, crt);
+		const char *ca = cg_tls_ca_pem(p->ca);
+		char *id = cg_xasprintf("%s\n", want);
+		rc = cg_ssh_upload(n->s, dir, "node.pem", pem.data, pem.len, 0600, 30000, err);
+		if (rc == 0)
+			rc = cg_ssh_upload(n->s, dir, "ca.crt", ca, strlen(ca), 0644, 30000, err);
+		if (rc == 0)
+			rc = cg_ssh_upload(n->s, dir, ".id", id, strlen(id), 0644, 30000, err);
+		OPENSSL_cleanse(pem.data, pem.len);
+		OPENSSL_cleanse(key, strlen(key));
+		cg_buf_free(&pem);
+		free(id);
+		free(dir);
+	}
+	free(key);
+	free(crt);
+	free(cn);
+	free(want);
+	return rc;
+}
+
+/*
+ * Run CQL statements (one per line) through the node's client (cgnode cql)
+ * as user (NULL: none). Credentials and statements go on stdin, never on a
+ * command line. Returns 0 with *out (may be NULL) holding the rows, the
+ * client's exit status (3: authentication refused, 4: no node reachable,
+ * 5: a statement failed) with err filled, or -1 when SSH failed.
+ */
+static int node_cql(struct node *n, const char *user, const char *pass, const char *stmts,
+		    char **out, struct cg_err *err)
+{
+	struct cg_buf in = {0};
+	cg_buf_addf(&in, "%s\n%s\n%s\n", user ? user : "", pass ? pass : "", stmts);
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	const char *args[] = { "cql", NULL };
+	char *cmd = cg_boot_cgnode_cmdline(bin, args);
+	struct cg_ssh_result r;
+	int rc = cg_ssh_exec(n->s, cmd, in.data, in.len, 180000, &r, err);
+	OPENSSL_cleanse(in.data, in.len);
+	cg_buf_free(&in);
+	free(cmd);
+	free(bin);
+	if (rc)
+		return -1;
+	if (r.signal || r.status) {
+		rc = r.status > 0 ? r.status : 1;
+		cg_error(err, CG_EXIT_ERROR, "%s: CQL as %s: %s", n->label, user ? user : "nobody",
+			 r.err && *r.err ? cg_ssh_tail(r.err, 2) : "no message");
+		/* one line, whatever the client printed */
+		for (char *c = err->msg; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+	} else if (out) {
+		*out = r.out;
+		r.out = NULL;
+	}
+	cg_ssh_result_free(&r);
+	return rc;
+}
+
 /* --- install -------------------------------------------------------------- */
 
 static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
@@ -409,13 +596,10 @@ static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 	struct node n;
 	if (node_for(p, ctx, d, op == CG_OP_CREATE, &n, err))
 		return -1;
-	char *qm = cg_ssh_quote(method), *qv = cg_ssh_quote(version);
 	if (ctx->progress)
 		ctx->progress(ctx, d->addr, "installing Cassandra %s (%s)", version, method);
 	int rc = cgnode(&n, env_secs("CASSANDGO_INSTALL_TIMEOUT", 1200) * 1000, NULL, err,
-			"install %s %s", qm, qv);
-	free(qm);
-	free(qv);
+			"install", method, version);
 	if (rc == 0) {
 		cg_res_copy(res, d);
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
@@ -468,10 +652,18 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		return -1;
 	}
 	char *conf = cg_xasprintf("%s/conf", n.base);
-	char *cmd = cg_xasprintf("cat %s/conf/.hash 2>/dev/null; true", n.qbase);
-	char *have = NULL;
+	char *cmd = cg_xasprintf("printf 'hash=%%s\ntls=%%s\n' \"$(cat %s/conf/.hash 2>/dev/null)\" "
+				 "\"$(cat %s/conf/tls/.id 2>/dev/null)\"", n.qbase, n.qbase);
+	char *have = NULL, *have_hash = NULL, *have_tls = NULL;
+	bool secure = !p->c->security_off;
 	rc = cg_ssh_run(n.s, cmd, NULL, 0, 30000, &have, err);
-	if (rc == 0 && strncmp(have, hex, 16) != 0) {
+	if (rc == 0) {
+		have_hash = cg_boot_status_get(have, "hash");
+		have_tls = cg_boot_status_get(have, "tls");
+	}
+	if (rc == 0 && secure && (rc = cluster_ca(p, ctx, err)) == 0)
+		rc = ensure_cert(p, ctx, &n, d, have_tls, err);
+	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0)) {
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "uploading config %s", hex);
 		struct {
@@ -496,7 +688,11 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
 		cg_res_set(res, "hash", hex, 0);
 		cg_res_set(res, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		if (secure)
+			cg_res_set(res, "certificate", "current", 0);
 	}
+	free(have_hash);
+	free(have_tls);
 	free(have);
 	free(cmd);
 	free(conf);
@@ -734,13 +930,15 @@ static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 		char *replace = !running && joins(ctx, d) ? find_replaced(p, ctx, &n, d->dc) : NULL;
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "starting Cassandra");
-		rc = replace ? cgnode(&n, 60000, NULL, err, "start --replace %s", replace)
+		rc = replace ? cgnode(&n, 60000, NULL, err, "start", "--replace", replace)
 			     : cgnode(&n, 60000, NULL, err, "start");
 		free(replace);
 		if (rc)
 			goto out;
 		/* wait-ready prints the log tail itself when it gives up. */
-		if ((rc = cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready %d", start_s)))
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", start_s);
+		if ((rc = cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready", secs)))
 			goto out;
 		if (op == CG_OP_UPDATE &&
 		    (rc = wait_ring_from(p, &n, ctx, d->addr, env_secs("CASSANDGO_RING_TIMEOUT", 300), err)))
@@ -764,7 +962,7 @@ static char *node_mode(struct node *n)
 {
 	char *out = NULL, *mode = NULL, *p;
 	struct cg_err e = {0};
-	if (cgnode(n, 60000, &out, &e, "nodetool netstats") == 0 && (p = strstr(out, "Mode: "))) {
+	if (cgnode(n, 60000, &out, &e, "nodetool", "netstats") == 0 && (p = strstr(out, "Mode: "))) {
 		p += 6;
 		mode = cg_xstrndup(p, strcspn(p, " \r\n"));
 	}
@@ -817,9 +1015,11 @@ static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struc
 			/* Cassandra refuses when fewer nodes than a keyspace's RF would
 			 * remain; --force only on the operator's explicit say-so. */
 			const char *force = getenv("CASSANDGO_DECOMMISSION_FORCE");
-			rc = cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
-				    err, "nodetool decommission%s",
-				    force && !strcmp(force, "1") ? " --force" : "");
+			rc = force && !strcmp(force, "1")
+				? cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
+					 err, "nodetool", "decommission", "--force")
+				: cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
+					 err, "nodetool", "decommission");
 		}
 	}
 	if (rc == 0)
@@ -980,7 +1180,7 @@ static void remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_ri
 		/* A removal already under way (an apply killed during it) refuses
 		 * a second one: the next look sees whether it finished. */
 		if (cgnode(n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL, &e,
-			   "nodetool removenode %s", h))
+			   "nodetool", "removenode", h))
 			snprintf(why, whylen, "removing dead node %s: %.400s", rn->address, e.msg);
 		else
 			snprintf(why, whylen, "dead node %s removed", rn->address);
@@ -1081,6 +1281,216 @@ out:
 	cg_rset_free(&ms);
 	cg_rset_free(&cfgs);
 	return rc;
+}
+
+/* --- auth ------------------------------------------------------------------ */
+
+static const char *cluster_dir(const struct cg_provider *p)
+{
+	return p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
+}
+
+/* `ALTER KEYSPACE system_auth` to NetworkTopologyStrategy with the RFs of
+ * "DC1:3,DC2:2"; NULL when rf is not of that form. Caller frees. */
+static char *system_auth_cql(const char *rf)
+{
+	struct cg_buf b = {0};
+	cg_buf_adds(&b, "ALTER KEYSPACE system_auth WITH replication = "
+		    "{'class': 'NetworkTopologyStrategy'");
+	for (const char *q = rf; q && *q;) {
+		size_t dl = strcspn(q, ":"), nl;
+		if (!dl || q[dl] != ':' || strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						      "0123456789_.-") != dl)
+			goto bad;
+		nl = strspn(q + dl + 1, "0123456789");
+		if (!nl || (q[dl + 1 + nl] && q[dl + 1 + nl] != ','))
+			goto bad;
+		cg_buf_addf(&b, ", '%.*s': %.*s", (int)dl, q, (int)nl, q + dl + 1);
+		q += dl + 1 + nl;
+		q += *q == ',';
+	}
+	cg_buf_adds(&b, "}");
+	return cg_buf_detach(&b);
+bad:
+	cg_buf_free(&b);
+	return NULL;
+}
+
+/* Does the rows output of `SELECT role ...` (up to its `--`) list role? */
+static bool lists_role(const char *rows, const char *role)
+{
+	size_t rl = strlen(role);
+	for (const char *l = rows; l && *l;) {
+		size_t len = strcspn(l, "\n");
+		if (len == 2 && !strncmp(l, "--", 2))
+			return false;
+		if (len == rl && !strncmp(l, role, rl))
+			return true;
+		l += len + (l[len] == '\n');
+	}
+	return false;
+}
+
+/* A node of the cluster whose Cassandra answers over SSH. */
+static int any_node(struct cg_provider *p, struct cg_ctx *ctx, struct node *n, struct cg_err *err)
+{
+	struct cg_rset ms;
+	char last[512] = "no machine recorded";
+	cg_rset_init(&ms);
+	list_configured(p, ctx, &ms);
+	for (int i = 0; i < ms.n; i++) {
+		struct cg_err e = {0};
+		char *st = NULL;
+		if (node_of_machine(p, ctx, &ms.v[i], 10000, n, &e) == 0) {
+			if (cgnode(n, 30000, &st, &e, "status") == 0 && status_is(st, "running", "1")) {
+				free(st);
+				cg_rset_free(&ms);
+				return 0;
+			}
+			free(st);
+			node_clear(n);
+		}
+		snprintf(last, sizeof(last), "%s: %.450s", ms.v[i].addr,
+			 e.msg[0] ? e.msg : "Cassandra is not running");
+	}
+	cg_rset_free(&ms);
+	return cg_error(err, CG_EXIT_ERROR, "no node of the cluster runs Cassandra (%s)", last);
+}
+
+/*
+ * The cluster's authentication, once every node is up (FACTS.md: the
+ * default role's row moves while nodes join, so not before): system_auth in
+ * every DC, the superuser (password from the 0600 file beside the state,
+ * made here the first time), then no `cassandra` role. Every step is
+ * idempotent: a run killed anywhere picks up from what the cluster shows.
+ */
+static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+		      const struct cg_resource *cur, struct cg_resource *res, struct cg_err *err)
+{
+	char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL;
+	char *alter = system_auth_cql(cg_res_get(d, "system_auth"));
+	const char *user = cg_res_get(d, "user");
+	struct node n;
+	memset(&n, 0, sizeof(n));
+	int rc = -1;
+	if (!alter || !user || strspn(user, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(user)) {
+		cg_error(err, CG_EXIT_ERROR, "auth: bad user or system_auth replication");
+		goto out;
+	}
+	/* A cluster whose superuser exists accepts no new password. */
+	rc = cg_tls_password_load(pwpath, cur == NULL, &pw, err);
+	if (rc == 1)
+		rc = cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
+			      "restore it from a backup (the cluster accepts no other password)", pwpath);
+	if (rc || (rc = any_node(p, ctx, &n, err)))
+		goto out;
+	int64_t deadline = cg_now_ms() + env_secs("CASSANDGO_AUTH_TIMEOUT", 180) * 1000LL;
+	/* as the superuser: system_auth in every DC, no default role */
+	char *st = cg_xasprintf("%s\nDROP ROLE IF EXISTS cassandra\nSELECT role FROM system_auth.roles",
+				alter);
+	/* as the default role: the same ALTER, the superuser, then on as it
+	 * (one JVM for a new cluster) */
+	char *boot = cg_xasprintf("%s\nCREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND "
+				  "LOGIN = true AND PASSWORD = '%s'\nALTER ROLE %s WITH PASSWORD = '%s'\n"
+				  "RECONNECT\n%s\n%s\n%s",
+				  alter, user, pw, user, pw, user, pw, st);
+	/* A new cluster has only the default role: try it first. */
+	bool fresh = cur == NULL;
+	for (;;) {
+		struct cg_err e = {0};
+		char *rows = NULL;
+		int r = -1;
+		for (int k = 0; k < 2; k++) {
+			bool as_default = (k == 0) == fresh;
+			if (ctx->progress)
+				ctx->progress(ctx, d->addr, as_default ? "setting up %s as the default role"
+								       : "logging in as %s", user);
+			r = as_default ? node_cql(&n, "cassandra", "cassandra", boot, &rows, &e)
+				       : node_cql(&n, user, pw, st, &rows, &e);
+			if (r != 3)
+				break;	/* done, or an error other than "refused" */
+		}
+		if (r == 0) {
+			bool left = lists_role(rows, "cassandra"), have = lists_role(rows, user);
+			free(rows);
+			if (have && !left) {
+				rc = 0;
+				break;
+			}
+			snprintf(e.msg, sizeof(e.msg), "%s", left ? "the default role is still listed"
+								  : "the superuser is not listed");
+		} else if (r == 3) {
+			/* Neither logs in: on a new cluster the default role may not
+			 * exist yet (it moves while nodes join): retry until the
+			 * deadline. */
+			snprintf(e.msg, sizeof(e.msg), "neither %s (password in %s) nor the default role "
+				 "can log in: if this cluster was set up before, %s does not hold its "
+				 "password: restore it from a backup", user, pwpath, pwpath);
+		}
+		if (r < 0 || r == 6 || cg_now_ms() >= deadline) {
+			rc = cg_error(err, CG_EXIT_ERROR, "%s", e.msg);
+			break;
+		}
+		sleep(1);
+	}
+	OPENSSL_cleanse(boot, strlen(boot));
+	free(boot);
+	free(st);
+	/* cqlsh as the operator runs it: TLS checked, no password to type */
+	if (rc == 0)
+		rc = cg_tls_write_cqlshrc(cluster_dir(p), user, pw, err);
+	if (rc == 0) {
+		cg_res_copy(res, d);
+		cg_res_set_id(res, p->c->name);
+	}
+out:
+	node_clear(&n);
+	if (pw)
+		OPENSSL_cleanse(pw, strlen(pw));
+	free(pw);
+	free(pwpath);
+	free(alter);
+	return rc;
+}
+
+/* live auth from the superuser's view (refresh): nothing when it cannot
+ * log in (the plan then sets authentication up). */
+static void auth_of(struct cg_provider *p, struct node *n, struct cg_rset *live)
+{
+	char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL, *rows = NULL;
+	struct cg_err e = {0};
+	if (cg_tls_password_load(pwpath, false, &pw, &e) == 0 &&
+	    node_cql(n, CG_SUPERUSER, pw, "SELECT role FROM system_auth.roles\n"
+		     "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = "
+		     "'system_auth'", &rows, &e) == 0) {
+		struct cg_resource *r = cg_rset_new(live, CG_KIND_AUTH, "auth");
+		cg_res_set_id(r, p->c->name);
+		if (lists_role(rows, CG_SUPERUSER))
+			cg_res_set(r, "user", CG_SUPERUSER, 0);
+		cg_res_set(r, "default_role", lists_role(rows, "cassandra") ? "present" : "absent", 0);
+		/* the replication map: {class=...NetworkTopologyStrategy, DC1=3, ...} */
+		const char *map = strstr(rows, "\n--\n");
+		struct cg_buf rf = {0};
+		if (map && strstr(map, "NetworkTopologyStrategy"))
+			for (int d = 0; d < p->c->ndcs; d++) {
+				/* an entry starts after '{' or ", " */
+				char *key = cg_xasprintf("%s=", p->c->dcs[d].name);
+				for (const char *q = strstr(map, key); q; q = strstr(q + 1, key))
+					if (q[-1] == '{' || q[-1] == ' ') {
+						cg_buf_addf(&rf, "%s%s:%d", rf.len ? "," : "",
+							    p->c->dcs[d].name, atoi(q + strlen(key)));
+						break;
+					}
+				free(key);
+			}
+		cg_res_set(r, "system_auth", rf.data ? rf.data : "SimpleStrategy", 0);
+		cg_buf_free(&rf);
+	}
+	if (pw)
+		OPENSSL_cleanse(pw, strlen(pw));
+	free(pw);
+	free(rows);
+	free(pwpath);
 }
 
 /* --- monitoring ------------------------------------------------------------- */
@@ -1224,16 +1634,17 @@ static int apply_monitoring(struct cg_provider *p, struct cg_ctx *ctx, const str
 	if (node_of_machine(p, ctx, m1, 30000, &nd, err))
 		goto out;
 	{
-		char *cmd = cg_xasprintf("%s monitoring-start %s", nd.cgnode, hex);
-		int r = cg_ssh_run(nd.s, cmd, yml, strlen(yml), 600000, NULL, err);
-		free(cmd);
-		if (r)
+		if (cgnode_in(&nd, 600000, yml, strlen(yml), NULL, err, "monitoring-start", hex,
+			      (char *)NULL))
 			goto out;
 	}
 	int secs = env_secs("CASSANDGO_MONITORING_TIMEOUT", 180);
 	if (ctx->progress)
 		ctx->progress(ctx, d->addr, "waiting for %d targets up", 2 * n);
-	if (cgnode(&nd, (secs + 30) * 1000, NULL, err, "monitoring-wait %d %d", secs, 2 * n))
+	char ssecs[16], stargets[16];
+	snprintf(ssecs, sizeof(ssecs), "%d", secs);
+	snprintf(stargets, sizeof(stargets), "%d", 2 * n);
+	if (cgnode(&nd, (secs + 30) * 1000, NULL, err, "monitoring-wait", ssecs, stargets))
 		goto out;
 	cg_res_copy(res, d);
 	cg_res_set_id(res, host);
@@ -1285,6 +1696,7 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		case CG_KIND_INSTALL:	/* the package stays; its machine goes */
 		case CG_KIND_CONFIG:	/* the files stay until the machine goes */
 		case CG_KIND_RING:	/* nothing exists apart from the nodes */
+		case CG_KIND_AUTH:	/* lives in the nodes' system_auth */
 			return 0;
 		case CG_KIND_MONITORING:
 			return delete_monitoring(p, ctx, err);
@@ -1302,6 +1714,7 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	case CG_KIND_SERVICE: return apply_service(p, ctx, op, desired, result, err);
 	case CG_KIND_RING: return apply_ring(p, ctx, desired, result, err);
 	case CG_KIND_MONITORING: return apply_monitoring(p, ctx, desired, result, err);
+	case CG_KIND_AUTH: return apply_auth(p, ctx, desired, current, result, err);
 	default:
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s is not a bootstrap resource",
 				r->addr);
@@ -1432,7 +1845,19 @@ static void node_res(struct cg_rset *live, enum cg_kind k, const struct cg_resou
 static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 			struct cg_err *err)
 {
-	(void)err;
+	/* Damaged security material stops the plan before anything changes. */
+	if (!p->c->security_off) {
+		char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL;
+		int r = cluster_ca(p, NULL, err);
+		if (r == 0 && cg_tls_password_load(pwpath, false, &pw, err) < 0)
+			r = -1;
+		if (pw)
+			OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+		free(pwpath);
+		if (r)
+			return -1;
+	}
 	struct pool pl = {0};
 	pthread_mutex_init(&pl.mu, NULL);
 	pl.v = cg_xcalloc((size_t)(known->n ? known->n : 1), sizeof(*pl.v));
@@ -1487,6 +1912,18 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 			free(ca);
 			if (kc && cg_res_get(kc, "mode"))
 				cg_res_set(r, "mode", cg_res_get(kc, "mode"), CG_ATTR_INFO);
+			/* The certificate: from this CA for the machine's addresses
+			 * ("current"), another ("stale"), or gone ("missing"). A node
+			 * made without security reports none. */
+			char *tid = cg_boot_status_get(st, "tls");
+			if (tid && *tid) {
+				char *want = p->ca ? tls_id(p->ca, m) : NULL;
+				cg_res_set(r, "certificate", want && !strcmp(want, tid) ? "current" : "stale", 0);
+				free(want);
+			} else if (kc && cg_res_get(kc, "certificate")) {
+				cg_res_set(r, "certificate", "missing", 0);
+			}
+			free(tid);
 			node_res(live, CG_KIND_SERVICE, m);
 			r = &live->v[live->n - 1];
 			cg_res_set(r, "running", running ? "true" : "false", 0);
@@ -1500,6 +1937,15 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	}
 	if (all_run && first >= 0)
 		ring_of(p, &pl.v[first], live);
+	/* Authentication lives in system_auth: any running node shows it. */
+	if (!p->c->security_off && first >= 0) {
+		struct node n;
+		struct cg_err e = {0};
+		if (node_init(&n, pl.v[first].m, pl.v[first].kp, &e) == 0 &&
+		    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0)
+			auth_of(p, &n, live);
+		node_clear(&n);
+	}
 	int md = cg_monitoring_dc(p->c);
 	if (all_run && md >= 0) {
 		int nodes = 0;
@@ -1522,7 +1968,7 @@ const struct cg_provider_ops cg_provider_bootstrap_ssh = {
 	.name = "ssh",
 	.kinds = CG_KIND_BIT(CG_KIND_INSTALL) | CG_KIND_BIT(CG_KIND_CONFIG) |
 		 CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING) |
-		 CG_KIND_BIT(CG_KIND_MONITORING),
+		 CG_KIND_BIT(CG_KIND_MONITORING) | CG_KIND_BIT(CG_KIND_AUTH),
 	.open = boot_open,
 	.close = boot_close,
 	.zones = NULL,

@@ -25,6 +25,9 @@ extern const struct cg_provider_ops cg_provider_bootstrap_ssh;
 /* The embedded node control script (generated at build time). */
 extern const unsigned char cg_cgnode_script[];
 extern const size_t cg_cgnode_script_len;
+/* The node-side CQL client cgnode runs (providers/ssh/CgCql.java). */
+extern const unsigned char cg_cgcql_source[];
+extern const size_t cg_cgcql_source_len;
 
 /*
  * The OpenSSH command that logs into machine m the way cassandgo does: the
@@ -38,6 +41,10 @@ char *cg_boot_ssh_cmdline(const struct cg_cluster *c, const char *known_hosts,
 			  const struct cg_resource *m, const char *key_file);
 
 /* --- pure helpers, exposed for the unit tests ------------------------------ */
+
+/* `'<cgnode_path>' 'ARG' ...`: the one builder of commands run on a node;
+ * every argument is single-quoted. args ends with NULL. Caller frees. */
+char *cg_boot_cgnode_cmdline(const char *cgnode_path, const char *const *args);
 
 /* Value of key in `cgnode status` output ("key=value" lines); NULL when
  * absent. Caller frees. */

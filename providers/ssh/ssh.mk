@@ -31,6 +31,23 @@ $(BUILD)/gen/cgnode_script.o: $(CGNODE_GEN)
 	$(CC) $(CFLAGS) -c -o $@ $<
 $(LIB_A): $(BUILD)/gen/cgnode_script.o
 
+# The CQL client cgnode runs (uploaded beside it, same hash).
+CGCQL_GEN := $(BUILD)/gen/cgcql_source.c
+$(CGCQL_GEN): providers/ssh/CgCql.java providers/ssh/ssh.mk
+	@mkdir -p $(dir $@)
+	@{ echo '/* generated from providers/ssh/CgCql.java by providers/ssh/ssh.mk */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char cg_cgcql_source[];'; \
+	  echo 'extern const size_t cg_cgcql_source_len;'; \
+	  echo 'const unsigned char cg_cgcql_source[] = {'; \
+	  od -An -v -tx1 providers/ssh/CgCql.java | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t cg_cgcql_source_len = sizeof(cg_cgcql_source);'; } > $@.tmp
+	@mv -f $@.tmp $@
+$(BUILD)/gen/cgcql_source.o: $(CGCQL_GEN)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(LIB_A): $(BUILD)/gen/cgcql_source.o
+
 # The bootstrap provider on a real 2-node Cassandra ring (slow: ~2 min).
 BOOT_INTEG := $(BUILD)/tests/ssh/boot_integ
 $(BOOT_INTEG): tests/ssh/boot_integ.c $(LIB_A)

@@ -6,6 +6,7 @@ usage: cql3.py KEYSPACE DC=IP...   (the first DC=IP writes)
 Each session is pinned to its one coordinator (HostFilterPolicy) and the
 coordinator that answered is checked, so a read cannot silently go to
 another DC. Exit 0 on success; 1 with a message otherwise."""
+import os
 import sys
 import uuid
 
@@ -14,13 +15,17 @@ from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
 from cassandra.policies import DCAwareRoundRobinPolicy, HostFilterPolicy
 from cassandra.query import SimpleStatement
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import cqlsec  # noqa: E402
+
 
 def session_on(ip, dc):
     policy = HostFilterPolicy(DCAwareRoundRobinPolicy(local_dc=dc),
                               predicate=lambda h, ip=ip: h.address == ip)
     prof = ExecutionProfile(load_balancing_policy=policy, request_timeout=30)
     c = Cluster([ip], port=9042, protocol_version=5,
-                execution_profiles={EXEC_PROFILE_DEFAULT: prof}, connect_timeout=20)
+                execution_profiles={EXEC_PROFILE_DEFAULT: prof}, connect_timeout=20,
+                **cqlsec.cluster_kwargs())
     return c, c.connect()
 
 

@@ -194,12 +194,24 @@ fi
 
 # --- 1: apply from nothing ----------------------------------------------------
 if has 1; then
-	if apply_ok apply1; then
-		ok "1 apply $CLUSTER from nothing: Apply complete! (${LAST_T}s)"
+	# Security set-up is crash safe too: kill -9 while a node's certificate
+	# is issued, then while the superuser is set up; the next apply ends it.
+	if crash cert-issue "line:issuing the node's certificate" &&
+		kill_point auth-setup "line:setting up cassandgo as the default role" 6; then
+		ok "1 apply $CLUSTER from nothing, killed during certificates and during the role set-up: converged"
+	elif apply_ok apply1; then
+		bad "1 kill points during security set-up (a plain apply then completed)"
 	else
 		show "$L.apply1" 40; tail -5 "$WORK/dp.log"; abort "1 apply from nothing"
 	fi
 	c=$(consistent 6) && ok "1 boto3: $c; state = world" || bad "1 world: $c"
+	if cg output "$CLUSTER" --json >"$WORK/output.json" 2>"$L.output" &&
+		"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["security"]; sys.exit(not (s["tls"] and s["auth"]))' "$WORK/output.json"; then
+		export CG_OUTPUT_JSON=$WORK/output.json
+		ok "1 security on: TLS and authentication (output --json)"
+	else
+		show "$L.output"; bad "1 output --json: security not on"
+	fi
 	if ring_check DC1.n1; then ok "1 ring from DC1.n1: $(cat "$L.ring")"; else bad "1 ring from DC1.n1"; fi
 	if "$PY" "$AWS_DIR/cql3.py" aws1 DC1="$(host_ip DC1.n1)" DC2="$(host_ip DC2.n1)" DC3="$(host_ip DC3.n1)" >"$L.cql" 2>&1; then
 		ok "1 CQL {DC1:1,DC2:1,DC3:1}: $(tr '\n' ';' <"$L.cql")"

@@ -5,7 +5,7 @@
 # reaching the nodes as the cluster's login user. Java, the Cassandra jars,
 # sshd and iproute2 come from cassandra.sh and local.sh.
 set -euo pipefail
-pkgs=(python3 python3-cassandra openssh-client iproute2 procps coreutils)
+pkgs=(python3 python3-cassandra openssh-client iproute2 procps coreutils openssl sqlite3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

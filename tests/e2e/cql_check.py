@@ -12,6 +12,7 @@ DCAwareRoundRobinPolicy), and the coordinator that answered is checked, so a
 read that silently went to DC1 cannot pass. The write is at EACH_QUORUM: it
 returns only once both DCs hold the row, so the LOCAL_ONE read is
 deterministic. Exit 0 on success, 1 with a message on stderr otherwise."""
+import os
 import sys
 import uuid
 
@@ -20,6 +21,9 @@ from cassandra.cluster import Cluster, ExecutionProfile, EXEC_PROFILE_DEFAULT
 from cassandra.policies import DCAwareRoundRobinPolicy, HostFilterPolicy
 from cassandra.query import SimpleStatement
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import cqlsec  # noqa: E402
+
 
 def session_on(ip, dc):
     policy = HostFilterPolicy(DCAwareRoundRobinPolicy(local_dc=dc),
@@ -27,7 +31,7 @@ def session_on(ip, dc):
     prof = ExecutionProfile(load_balancing_policy=policy, request_timeout=30)
     cluster = Cluster([ip], port=9042, protocol_version=5,
                       execution_profiles={EXEC_PROFILE_DEFAULT: prof},
-                      connect_timeout=20)
+                      connect_timeout=20, **cqlsec.cluster_kwargs())
     return cluster, cluster.connect()
 
 
@@ -69,6 +73,12 @@ def main():
             raise SystemExit("read through %s (DC2) at LOCAL_ONE gave %r, want %s"
                              % (ip2, rows, val))
         print("read %s=%s through %s (DC2) at LOCAL_ONE" % (key, rows[0].v, ip2))
+        rows = list(run("SELECT v FROM %s.kv WHERE k = %%s" % ks, s1, ip1,
+                        ConsistencyLevel.LOCAL_ONE, (key,)))
+        if len(rows) != 1 or rows[0].v != val:
+            raise SystemExit("read through %s (DC1) at LOCAL_ONE gave %r, want %s"
+                             % (ip1, rows, val))
+        print("read it back through %s (DC1) too" % ip1)
     finally:
         c1.shutdown()
         if c2 is not None:

@@ -66,7 +66,33 @@ for i in 0 3; do
 	fi
 done
 
-# --- 3. a row written in DC1 is read in DC2 at LOCAL_ONE ------------------
+# --- 3. security on by default; a row written in DC1 is read in DC2 --------
+# The tests' clients connect the way `output --json` says (cqlsec.py).
+if cg output Lab --json >"$TMP/output.json" 2>"$L.output" &&
+	"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["security"]; sys.exit(not (s["tls"] and s["auth"]))' "$TMP/output.json"; then
+	export CG_OUTPUT_JSON=$TMP/output.json
+	ok "3 output --json: security on (tls, auth, CA and password files)"
+else
+	show "$L.output"
+	bad "3 output --json has no security object with tls and auth on"
+fi
+# a key and certificate of another CA: what an intruder would hold
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj /CN=intruder -keyout "$TMP/foreign.key" -out "$TMP/foreign.crt" >/dev/null 2>&1
+if "$PY" "$HERE/sec_check.py" "${N_IP[0]}" DC1 "$TMP/foreign.crt" "$TMP/foreign.key" >"$L.sec" 2>&1; then
+	ok "3 security from outside: $(grep -c '^ok' "$L.sec") checks (plaintext, no login, cassandra/cassandra, wrong CA refused; 7000 mutual TLS)"
+else
+	show "$L.sec"
+	bad "3 security from outside"
+fi
+# The password is nowhere but in its 0600 file and cqlsh's credentials file.
+pw=$(cat "$TMP/.cassandgo/Lab/superuser.password" 2>/dev/null)
+leaks=$(grep -rlF -- "$pw" "$TMP" 2>/dev/null | grep -v -e '/superuser.password$' -e '/cqlsh.credentials$')
+if [ -n "$pw" ] && [ -z "$leaks" ] && ! sqlite3 "$CASSANDGO_STATE" .dump | grep -qF -- "$pw"; then
+	ok "3 the password is in no log, plan or state (only its 0600 files)"
+else
+	bad "3 password found in: ${leaks:-state.db}"
+fi
 if "$PY" "$HERE/cql_check.py" "${N_IP[0]}" "${N_IP[3]}" e2e e2e_bal >"$L.cql" 2>&1; then
 	ok "3 CQL: $(tr '\n' ';' <"$L.cql" | sed 's/;$//; s/;/; /')"
 else

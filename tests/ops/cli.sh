@@ -52,11 +52,16 @@ for n in nodes:
             "-o", "StrictHostKeyChecking=yes", "-p", "22", "ubuntu@" + a["public_ip"]]
     assert argv == want, (argv, want)
     assert (n["private_ip"], n["public_ip"], n["zone"]) == (a["private_ip"], a["public_ip"], a["zone"]), n
-    # aws: cqlsh runs on the node, against its CQL (private) address
-    assert shlex.split(n["cqlsh"]) == want + ["-t", f"cqlsh {a['private_ip']} 9042"], n["cqlsh"]
+    # security on (the default): cqlsh here, TLS to the address the node's
+    # certificate names, with the cluster's cqlshrc (CA + credentials file)
+    sec = out["security"]
+    assert sec["tls"] and sec["auth"] and sec["user"] == "cassandgo", sec
+    for k in ("ca_file", "password_file", "cqlshrc"):
+        assert sec[k].startswith(os.getcwd() + "/.cassandgo/MultiDC/"), (k, sec[k])
+    assert shlex.split(n["cqlsh"]) == ["cqlsh", "--cqlshrc=" + sec["cqlshrc"], a["public_ip"], "9042"], n["cqlsh"]
 dc1 = m["machine.DC1.n1"]["resource"]["attributes"]
 assert out["monitoring_url"] == f"http://{dc1['public_ip']}:9090", out["monitoring_url"]
-print(f"{len(nodes)} nodes: ssh argv pinned to the recorded id/key/address, cqlsh via ssh, monitoring {out['monitoring_url']}")
+print(f"{len(nodes)} nodes: ssh argv pinned to the recorded id/key/address, cqlsh over TLS with the cluster's cqlshrc, monitoring {out['monitoring_url']}")
 PY
 ); then ok "output --json matches the state: $r"; else out=$(cat err); bad "output --json (rc $rc)"; fi
 

@@ -116,6 +116,18 @@ else
 	show "$L.cql.err"
 	bad "4 printed cqlsh command: '$cql_cmd' -> '${r:-}'"
 fi
+# cqlsh checks the node's certificate: the same cqlshrc trusting another CA
+# is refused (cqlsh from PyPI needs the fix tests/deps.d/ops.sh applies).
+rc_file=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["security"]["cqlshrc"])' <"$L.out")
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=other \
+	-keyout "$TMP/other.key" -out "$TMP/other.crt" >/dev/null 2>&1
+sed "s|^certfile = .*|certfile = $TMP/other.crt|" "$rc_file" >"$TMP/other.cqlshrc"
+if ! r=$(timeout 120 cqlsh --cqlshrc="$TMP/other.cqlshrc" "$P.2.1" 9042 -e "SELECT now() FROM system.local" </dev/null 2>&1) &&
+	grep -qi "certificate verify failed" <<<"$r"; then
+	ok "4 cqlsh with another CA in its cqlshrc is refused (certificate verify failed)"
+else
+	bad "4 cqlsh trusting another CA: '${r:-}'"
+fi
 if r=$(cg ssh Lab DC1/2 ip -4 -o addr show dev eth0 </dev/null 2>"$L.cgssh.err") && grep -q "inet $P.1.2/" <<<"$r"; then
 	ok "4 cassandgo ssh Lab DC1/2 CMD runs on $P.1.2"
 else

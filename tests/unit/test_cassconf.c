@@ -608,6 +608,33 @@ static void test_status_owns(void **state)
 	cg_ring_free(&r);
 }
 
+/* Another node's output can reach a command (replace, removenode): an
+ * address that is not an address, or a host id that is not a UUID, makes
+ * the whole output refused. */
+static void test_status_hostile(void **state)
+{
+	static const char *const hostile[] = {
+		"Datacenter: DC1\nUN  10.0.0.1;touch${IFS}/tmp/cg-pwned  1 KiB  16  ?  "
+		"267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n",
+		"Datacenter: DC1\nDN  $(reboot)  1 KiB  16  ?  267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n",
+		"Datacenter: DC1\nDN  10.0.0.1  1 KiB  16  ?  `id`-c95c-4a17-8e3f-6d32da978252  r1\n",
+		"Datacenter: DC1\nDN  10.0.0.1  1 KiB  16  ?  267eaa9f;rm${IFS}-rf${IFS}/  r1\n",
+	};
+	struct cg_ring r;
+	struct cg_err err = { 0 };
+	(void)state;
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		assert_int_equal(cg_nodetool_status_parse(hostile[i], &r, &err), -1);
+		assert_non_null(strstr(err.msg, "is not valid: output refused"));
+		assert_int_equal(r.n, 0);
+	}
+	/* IPv6 and the usual form still pass */
+	assert_int_equal(cg_nodetool_status_parse("Datacenter: DC1\nUN  fd00::1  1 KiB  16  ?  "
+		"267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n", &r, &err), 0);
+	assert_string_equal(r.v[0].address, "fd00::1");
+	cg_ring_free(&r);
+}
+
 static void test_status_errors(void **state)
 {
 	struct cg_ring r;
@@ -650,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_status_multi),
 		cmocka_unit_test(test_status_owns),
 		cmocka_unit_test(test_status_errors),
+		cmocka_unit_test(test_status_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,6 +191,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c->install, "dir:/opt/cassandra-jars");
 	assert_null(c->network);
 	assert_int_equal(c->ncassandra, 3);
+	assert_true(c->security_off);
 	assert_string_equal(c->cassandra[0].key, "concurrent_reads");
 	assert_string_equal(c->cassandra[0].value, "64");
 	assert_int_equal(c->cassandra[0].pos.line, 13);
@@ -212,7 +213,7 @@ static void test_every_key(void **state)
 	assert_string_equal(eu->node_type, "c6gd.2xlarge");
 	assert_false(eu->monitoring);
 	assert_null(eu->ami);
-	assert_int_equal(eu->pos.line, 17);
+	assert_int_equal(eu->pos.line, 18);
 	assert_int_equal(eu->pos.col, 7);
 
 	assert_string_equal(us->name, "us-2");

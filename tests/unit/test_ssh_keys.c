@@ -256,6 +256,32 @@ static void test_embedded_cgnode(void **st)
 	free(text);
 }
 
+/* Whatever an argument holds, the node's shell passes it as one word and
+ * runs nothing of it: shown with a real sh and a marker file. */
+static void test_cgnode_cmdline_hostile(void **st)
+{
+	(void)st;
+	char *d = tmpdir();
+	char *mark = cg_xasprintf("%s/pwned", d);
+	char *evil = cg_xasprintf("1.2.3.4; touch %s; $(touch %s) `touch %s` ' \"; touch %s #",
+				  mark, mark, mark, mark);
+	/* printf stands in for cgnode: it prints each argument it got */
+	const char *pargs[] = { "%s\\n", "--replace", evil, NULL };
+	char *cmd = cg_boot_cgnode_cmdline("/usr/bin/printf", pargs);
+	char *full = cg_xasprintf("%s > %s/out", cmd, d);
+	assert_int_equal(system(full), 0);
+	assert_int_equal(access(mark, F_OK), -1);	/* nothing ran */
+	char *out = cg_xasprintf("%s/out", d), *text = NULL;
+	size_t len = 0;
+	struct cg_err err = {0};
+	assert_int_equal(cg_file_read(out, &text, &len, &err), 0);
+	char *want = cg_xasprintf("--replace\n%s\n", evil);
+	assert_string_equal(text, want);
+	free(want), free(text), free(out), free(full), free(cmd), free(evil), free(mark);
+	rm_rf(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_ring_shares),
 		cmocka_unit_test(test_ssh_cmdline),
 		cmocka_unit_test(test_embedded_cgnode),
+		cmocka_unit_test(test_cgnode_cmdline_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,190 @@
+// CgCql.java - the CQL that cassandgo runs itself, on a node, through the
+// DataStax driver 3.x that ships in Cassandra's own lib/ (sstableloader's).
+// Uploaded by cassandgo beside cgnode and run as a single-file program
+// (`java CgCql.java`: the JRE's module image has the compiler), so nodes
+// need nothing besides the Cassandra jars and Java 17.
+//
+//   java -cp "<lib>/*" CgCql.java HOST PORT LOCAL_DC CA_FILE|-
+//
+// stdin: the user on the first line and the password on the second (both
+// empty: no authentication), then one statement per line; a line
+// `CONSISTENCY LEVEL` sets the level of the statements after it (default
+// LOCAL_ONE); a line `RECONNECT` followed by a user and a password line
+// goes on in a new session as that user (retried a few seconds: a role
+// just created). Credentials travel on stdin only: never on a command line.
+// With CA_FILE, TLS with the server's certificate checked against that CA
+// and its IP subject alternative name against HOST.
+//
+// Prints the rows of each statement that returns rows, columns separated
+// by tabs, then a line `--`.
+// Exit: 0 done, 3 authentication refused (first login), 6 refused after
+// RECONNECT, 4 no node reachable, 5 a statement failed, 64 usage. Messages never repeat a statement or the
+// password.
+import com.datastax.driver.core.*;
+import com.datastax.driver.core.exceptions.*;
+import com.datastax.driver.core.policies.*;
+import com.datastax.shaded.netty.channel.socket.SocketChannel;
+import java.io.*;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.cert.*;
+import java.util.*;
+import javax.net.ssl.*;
+
+public class CgCql {
+    static String secret = null;
+
+    static String scrub(String s) {
+        if (s == null) return "";
+        if (secret != null && !secret.isEmpty()) s = s.replace(secret, "***");
+        return s;
+    }
+
+    static void die(int code, String what, Throwable t) {
+        System.err.println("cgcql: " + what + (t == null ? "" : ": " + scrub(t.getMessage())));
+        System.exit(code);
+    }
+
+    // The server must hold a certificate of the cluster's CA for the very
+    // address dialled (the driver alone checks neither).
+    static class Verifying extends RemoteEndpointAwareJdkSSLOptions {
+        Verifying(SSLContext c) { super(c, null); }
+        @Override
+        protected SSLEngine newSSLEngine(SocketChannel ch, InetSocketAddress peer) {
+            SSLEngine e = super.newSSLEngine(ch, peer);
+            SSLParameters p = e.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            e.setSSLParameters(p);
+            return e;
+        }
+    }
+
+    static SSLContext context(String caFile) throws Exception {
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        ks.load(null, null);
+        int i = 0;
+        try (InputStream f = new FileInputStream(caFile)) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(f))
+                ks.setCertificateEntry("ca" + i++, c);
+        }
+        if (i == 0) throw new IOException(caFile + " holds no certificate");
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    static boolean authFailure(NoHostAvailableException e) {
+        for (Throwable t : e.getErrors().values())
+            if (t instanceof AuthenticationException) return true;
+        return false;
+    }
+
+    public static void main(String[] a) {
+        // `--compile DIR SOURCE`: compile this very file once per node
+        // (the JRE's image holds javac's module), so that later runs skip
+        // the source launcher's compilation.
+        if (a.length == 3 && a[0].equals("--compile")) {
+            javax.tools.JavaCompiler jc = javax.tools.ToolProvider.getSystemJavaCompiler();
+            if (jc == null) die(64, "no Java compiler in this runtime", null);
+            System.exit(jc.run(null, null, null, "-nowarn", "-d", a[1],
+                    "-cp", System.getProperty("java.class.path"), a[2]) == 0 ? 0 : 1);
+        }
+        if (a.length != 4) {
+            System.err.println("usage: CgCql HOST PORT LOCAL_DC CA_FILE|- <credentials+statements");
+            System.exit(64);
+        }
+        List<String> lines = new ArrayList<>();
+        try {
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String l; (l = in.readLine()) != null; )
+                lines.add(l);
+        } catch (IOException e) {
+            die(64, "cannot read stdin", e);
+            return;
+        }
+        if (lines.size() < 2) die(64, "no credentials lines on stdin", null);
+        SSLContext ctx = null;
+        if (!a[3].equals("-")) {
+            try {
+                ctx = context(a[3]);
+            } catch (Exception e) {
+                die(64, "cannot use the CA " + a[3], e);
+            }
+        }
+        // segments: credentials, then statements up to RECONNECT
+        int i = 0, seg = 0;
+        while (i < lines.size()) {
+            String user = lines.get(i), pass = i + 1 < lines.size() ? lines.get(i + 1) : "";
+            i += 2;
+            List<String> stmts = new ArrayList<>();
+            while (i < lines.size() && !lines.get(i).trim().equals("RECONNECT")) {
+                if (!lines.get(i).isBlank()) stmts.add(lines.get(i).trim());
+                i++;
+            }
+            i += i < lines.size() ? 1 : 0;	// the RECONNECT line
+            secret = pass;
+            run(a, ctx, user, pass, stmts, seg++ > 0);
+        }
+        System.exit(0);
+    }
+
+    static void run(String[] a, SSLContext ctx, String user, String pass, List<String> lines,
+                    boolean again) {
+        Cluster.Builder b = Cluster.builder()
+                .addContactPoint(a[0]).withPort(Integer.parseInt(a[1]))
+                .withoutJMXReporting().withoutMetrics()
+                .withLoadBalancingPolicy(DCAwareRoundRobinPolicy.builder().withLocalDc(a[2]).build())
+                .withQueryOptions(new QueryOptions().setConsistencyLevel(ConsistencyLevel.LOCAL_ONE))
+                .withSocketOptions(new SocketOptions().setConnectTimeoutMillis(10000).setReadTimeoutMillis(60000));
+        if (!user.isEmpty()) b.withCredentials(user, pass);
+        if (ctx != null) b.withSSL(new Verifying(ctx));
+        int refused = again ? 6 : 3;
+        ConsistencyLevel cl = ConsistencyLevel.LOCAL_ONE;
+        // a role created a moment ago may not be seen by every replica yet
+        for (int attempt = 0; ; attempt++) {
+            try (Cluster c = b.build(); Session s = c.connect()) {
+                for (String st : lines) {
+                    if (st.toUpperCase(Locale.ROOT).startsWith("CONSISTENCY ")) {
+                        cl = ConsistencyLevel.valueOf(st.substring(12).trim().toUpperCase(Locale.ROOT));
+                        continue;
+                    }
+                    ResultSet rs = null;
+                    try {
+                        rs = s.execute(new SimpleStatement(st).setConsistencyLevel(cl));
+                    } catch (DriverException e) {
+                        String verb = st.split("\\s+")[0].toUpperCase(Locale.ROOT);
+                        die(5, "a " + verb + " statement failed", e);
+                    }
+                    if (rs.getColumnDefinitions().size() == 0)
+                        continue;
+                    for (Row r : rs) {
+                        StringBuilder sb = new StringBuilder();
+                        for (int k = 0; k < r.getColumnDefinitions().size(); k++) {
+                            if (k > 0) sb.append('\t');
+                            sb.append(r.getObject(k));
+                        }
+                        System.out.println(sb);
+                    }
+                    System.out.println("--");
+                }
+                return;
+            } catch (AuthenticationException e) {
+                if (!again || attempt >= 5) die(refused, "authentication refused", e);
+            } catch (NoHostAvailableException e) {
+                boolean auth = authFailure(e);
+                if (!auth || !again || attempt >= 5)
+                    die(auth ? refused : 4, auth ? "authentication refused" : "no node reachable", e);
+            } catch (DriverException e) {
+                die(5, "CQL failed", e);
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                die(4, "interrupted", e);
+            }
+        }
+    }
+}
