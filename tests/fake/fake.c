@@ -328,7 +328,8 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 				if (!strcmp(w.clusters[i], p->cluster) && w.all.v[i].kind == CG_KIND_MACHINE)
 					machines++;
 			for (int i = w.all.n - 1; node && !machines && i >= 0; i--)
-				if (!strcmp(w.clusters[i], p->cluster) && w.all.v[i].kind == CG_KIND_RING)
+				if (!strcmp(w.clusters[i], p->cluster) &&
+				    (w.all.v[i].kind == CG_KIND_RING || w.all.v[i].kind == CG_KIND_AUTH))
 					drop_at(&w, i);
 			free(node);
 			free(region);
