@@ -614,8 +614,8 @@ static void test_status_owns(void **state)
 static void test_status_hostile(void **state)
 {
 	static const char *const hostile[] = {
-		"Datacenter: DC1\nUN  10.0.0.1;touch${IFS}/tmp/cg-pwned  1 KiB  16  ?  "
-		"267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n",
+		("Datacenter: DC1\nUN  10.0.0.1;touch${IFS}/tmp/cg-pwned  1 KiB  16  ?  "
+		 "267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n"),
 		"Datacenter: DC1\nDN  $(reboot)  1 KiB  16  ?  267eaa9f-c95c-4a17-8e3f-6d32da978252  r1\n",
 		"Datacenter: DC1\nDN  10.0.0.1  1 KiB  16  ?  `id`-c95c-4a17-8e3f-6d32da978252  r1\n",
 		"Datacenter: DC1\nDN  10.0.0.1  1 KiB  16  ?  267eaa9f;rm${IFS}-rf${IFS}/  r1\n",
