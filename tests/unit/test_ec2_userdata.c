@@ -2,7 +2,7 @@
  * test_ec2_userdata.c - rendered cloud-init user-data: content, size, and
  * validity per Debian's `cloud-init schema --config-file` (required: the
  * test fails when cloud-init is not installed; tests/deps.d/ec2.sh
- * installs it).
+ * installs it). What the real cloud-init does with it: tests/cloudinit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,7 +65,18 @@ static void test_apt(void **state)
 	assert_non_null(strstr(ud, "openjdk-17-jre-headless"));
 	assert_non_null(strstr(ud, "https://debian.cassandra.apache.org 50x main"));
 	assert_non_null(strstr(ud, "cassandra=5.0.6"));
-	assert_non_null(strstr(ud, "rm -f /var/lib/cloud/instance/user-data.txt"));
+	/* The metadata service (which serves this user-data, private key
+	 * included) answers root only, from every boot's bootcmd on: nft, else
+	 * iptables/ip6tables; tests/cloudinit runs it for real. */
+	assert_non_null(strstr(ud, "bootcmd:\n  - |\n"));
+	assert_non_null(strstr(ud, "    ip daddr 169.254.169.254 meta skuid != 0 reject\n"));
+	assert_non_null(strstr(ud, "    ip6 daddr fd00:ec2::254 meta skuid != 0 reject\n"));
+	assert_non_null(strstr(ud, "-m owner ! --uid-owner 0 -j REJECT"));
+	assert_non_null(strstr(ud, "'iptables 169.254.169.254' 'ip6tables fd00:ec2::254'"));
+	/* cloud-init's plain copies go at the end of every boot, not once */
+	assert_non_null(strstr(ud, "  - path: /var/lib/cloud/scripts/per-boot/"));
+	assert_non_null(strstr(ud, "rm -f user-data.txt user-data.txt.i cloud-config.txt\n"));
+	assert_null(strstr(ud, "rm -f /var/lib/cloud/instance/user-data.txt"));
 	assert_non_null(strstr(ud, "  - [chown, 'ubuntu:', /var/lib/cassandgo]\n"));
 	schema_ok(ud);
 	free(ud);
