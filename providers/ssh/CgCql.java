@@ -4,8 +4,11 @@
 // (`java CgCql.java`: the JRE's module image has the compiler), so nodes
 // need nothing besides the Cassandra jars and Java 17.
 //
-//   java -cp "<lib>/*" CgCql.java HOST PORT LOCAL_DC CA_FILE|-
+//   java -cp "<lib>/*" CgCql.java HOST PORT LOCAL_DC CA_FILE|- [WAIT_LOGIN_S]
 //
+// WAIT_LOGIN_S: keep retrying a refused first login that long (every half
+// second): a new cluster's default role appears a moment after start, and
+// moves while nodes join (one JVM instead of one per attempt).
 // stdin: the user on the first line and the password on the second (both
 // empty: no authentication), then one statement per line; a line
 // `CONSISTENCY LEVEL` sets the level of the statements after it (default
@@ -92,7 +95,7 @@ public class CgCql {
             System.exit(jc.run(null, null, null, "-nowarn", "-d", a[1],
                     "-cp", System.getProperty("java.class.path"), a[2]) == 0 ? 0 : 1);
         }
-        if (a.length != 4) {
+        if (a.length != 4 && a.length != 5) {
             System.err.println("usage: CgCql HOST PORT LOCAL_DC CA_FILE|- <credentials+statements");
             System.exit(64);
         }
@@ -126,13 +129,14 @@ public class CgCql {
             }
             i += i < lines.size() ? 1 : 0;	// the RECONNECT line
             secret = pass;
-            run(a, ctx, user, pass, stmts, seg++ > 0);
+            int wait = seg == 0 && a.length == 5 ? Integer.parseInt(a[4]) : 0;
+            run(a, ctx, user, pass, stmts, seg++ > 0, wait);
         }
         System.exit(0);
     }
 
     static void run(String[] a, SSLContext ctx, String user, String pass, List<String> lines,
-                    boolean again) {
+                    boolean again, int waitLogin) {
         Cluster.Builder b = Cluster.builder()
                 .addContactPoint(a[0]).withPort(Integer.parseInt(a[1]))
                 .withoutJMXReporting().withoutMetrics()
@@ -143,7 +147,9 @@ public class CgCql {
         if (ctx != null) b.withSSL(new Verifying(ctx));
         int refused = again ? 6 : 3;
         ConsistencyLevel cl = ConsistencyLevel.LOCAL_ONE;
-        // a role created a moment ago may not be seen by every replica yet
+        // a role created a moment ago may not be seen by every replica yet;
+        // a first login may wait (waitLogin) for the default role
+        long until = System.currentTimeMillis() + (again ? 5000L : waitLogin * 1000L);
         for (int attempt = 0; ; attempt++) {
             try (Cluster c = b.build(); Session s = c.connect()) {
                 for (String st : lines) {
@@ -172,16 +178,16 @@ public class CgCql {
                 }
                 return;
             } catch (AuthenticationException e) {
-                if (!again || attempt >= 5) die(refused, "authentication refused", e);
+                if (System.currentTimeMillis() >= until) die(refused, "authentication refused", e);
             } catch (NoHostAvailableException e) {
                 boolean auth = authFailure(e);
-                if (!auth || !again || attempt >= 5)
+                if (!auth || System.currentTimeMillis() >= until)
                     die(auth ? refused : 4, auth ? "authentication refused" : "no node reachable", e);
             } catch (DriverException e) {
                 die(5, "CQL failed", e);
             }
             try {
-                Thread.sleep(1000);
+                Thread.sleep(500);
             } catch (InterruptedException e) {
                 die(4, "interrupted", e);
             }

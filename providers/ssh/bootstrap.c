@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "bootstrap.h"
 #include "ssh.h"
@@ -528,9 +529,19 @@ static int ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n
 		cg_buf_adds(&pem, crt);
 		const char *ca = cg_tls_ca_pem(p->ca);
 		char *id = cg_xasprintf("%s\n", want);
+		/* .sum lets the node tell whether node.pem is still this one */
+		unsigned char md[32];
+		char sum[68];
+		SHA256((const unsigned char *)pem.data, pem.len, md);
+		for (int i = 0; i < 32; i++)
+			snprintf(sum + 2 * i, 3, "%02x", md[i]);
+		sum[64] = '\n';
+		sum[65] = '\0';
 		rc = cg_ssh_upload(n->s, dir, "node.pem", pem.data, pem.len, 0600, 30000, err);
 		if (rc == 0)
 			rc = cg_ssh_upload(n->s, dir, "ca.crt", ca, strlen(ca), 0644, 30000, err);
+		if (rc == 0)
+			rc = cg_ssh_upload(n->s, dir, ".sum", sum, 65, 0644, 30000, err);
 		if (rc == 0)
 			rc = cg_ssh_upload(n->s, dir, ".id", id, strlen(id), 0644, 30000, err);
 		OPENSSL_cleanse(pem.data, pem.len);
@@ -553,13 +564,15 @@ static int ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n
  * client's exit status (3: authentication refused, 4: no node reachable,
  * 5: a statement failed) with err filled, or -1 when SSH failed.
  */
-static int node_cql(struct node *n, const char *user, const char *pass, const char *stmts,
-		    char **out, struct cg_err *err)
+static int node_cql_wait(struct node *n, const char *user, const char *pass, const char *stmts,
+			 int wait_login_s, char **out, struct cg_err *err)
 {
 	struct cg_buf in = {0};
 	cg_buf_addf(&in, "%s\n%s\n%s\n", user ? user : "", pass ? pass : "", stmts);
 	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
-	const char *args[] = { "cql", NULL };
+	char wait[16];
+	snprintf(wait, sizeof(wait), "%d", wait_login_s);
+	const char *args[] = { "cql", wait_login_s > 0 ? wait : NULL, NULL };
 	char *cmd = cg_boot_cgnode_cmdline(bin, args);
 	struct cg_ssh_result r;
 	int rc = cg_ssh_exec(n->s, cmd, in.data, in.len, 180000, &r, err);
@@ -583,6 +596,12 @@ static int node_cql(struct node *n, const char *user, const char *pass, const ch
 	}
 	cg_ssh_result_free(&r);
 	return rc;
+}
+
+static int node_cql(struct node *n, const char *user, const char *pass, const char *stmts,
+		    char **out, struct cg_err *err)
+{
+	return node_cql_wait(n, user, pass, stmts, 0, out, err);
 }
 
 /* --- install -------------------------------------------------------------- */
@@ -653,7 +672,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	}
 	char *conf = cg_xasprintf("%s/conf", n.base);
 	char *cmd = cg_xasprintf("printf 'hash=%%s\ntls=%%s\n' \"$(cat %s/conf/.hash 2>/dev/null)\" "
-				 "\"$(cat %s/conf/tls/.id 2>/dev/null)\"", n.qbase, n.qbase);
+				 "\"$(%s tls-id)\"", n.qbase, n.cgnode);
 	char *have = NULL, *have_hash = NULL, *have_tls = NULL;
 	bool secure = !p->c->security_off;
 	rc = cg_ssh_run(n.s, cmd, NULL, 0, 30000, &have, err);
@@ -1405,7 +1424,10 @@ static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 			if (ctx->progress)
 				ctx->progress(ctx, d->addr, as_default ? "setting up %s as the default role"
 								       : "logging in as %s", user);
-			r = as_default ? node_cql(&n, "cassandra", "cassandra", boot, &rows, &e)
+			/* the default role of a new cluster may take a moment: one
+			 * JVM waits for it (up to 60 s) */
+			r = as_default ? node_cql_wait(&n, "cassandra", "cassandra", boot, fresh ? 60 : 0,
+						       &rows, &e)
 				       : node_cql(&n, user, pw, st, &rows, &e);
 			if (r != 3)
 				break;	/* done, or an error other than "refused" */
@@ -1427,7 +1449,7 @@ static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 				 "can log in: if this cluster was set up before, %s does not hold its "
 				 "password: restore it from a backup", user, pwpath, pwpath);
 		}
-		if (r < 0 || r == 6 || cg_now_ms() >= deadline) {
+		if (r < 0 || r == 6 || (r == 3 && !fresh) || cg_now_ms() >= deadline) {
 			rc = cg_error(err, CG_EXIT_ERROR, "%s", e.msg);
 			break;
 		}
@@ -1455,14 +1477,23 @@ out:
 
 /* live auth from the superuser's view (refresh): nothing when it cannot
  * log in (the plan then sets authentication up). */
-static void auth_of(struct cg_provider *p, struct node *n, struct cg_rset *live)
+static int auth_of(struct cg_provider *p, struct node *n, bool recorded, struct cg_rset *live,
+		   struct cg_err *err)
 {
 	char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL, *rows = NULL;
 	struct cg_err e = {0};
-	if (cg_tls_password_load(pwpath, false, &pw, &e) == 0 &&
-	    node_cql(n, CG_SUPERUSER, pw, "SELECT role FROM system_auth.roles\n"
-		     "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = "
-		     "'system_auth'", &rows, &e) == 0) {
+	int rc = 0, q = -1;
+	if (cg_tls_password_load(pwpath, false, &pw, &e) == 0)
+		q = node_cql(n, CG_SUPERUSER, pw, "SELECT role FROM system_auth.roles\n"
+			     "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = "
+			     "'system_auth'", &rows, &e);
+	/* A cluster set up before that refuses the password: the file is not
+	 * the one it was set up with. Stop before anything changes. */
+	if (q == 3 && recorded)
+		rc = cg_error(err, CG_EXIT_ERROR, "the cluster refuses the superuser's password in %s: "
+			      "restore that file from a backup (cassandgo never changes the password "
+			      "of a cluster it set up)", pwpath);
+	if (q == 0) {
 		struct cg_resource *r = cg_rset_new(live, CG_KIND_AUTH, "auth");
 		cg_res_set_id(r, p->c->name);
 		if (lists_role(rows, CG_SUPERUSER))
@@ -1491,6 +1522,7 @@ static void auth_of(struct cg_provider *p, struct node *n, struct cg_rset *live)
 	free(pw);
 	free(rows);
 	free(pwpath);
+	return rc;
 }
 
 /* --- monitoring ------------------------------------------------------------- */
@@ -1849,6 +1881,24 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	if (!p->c->security_off) {
 		char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL;
 		int r = cluster_ca(p, NULL, err);
+		bool issued = false;
+		for (int i = 0; i < known->n; i++)
+			issued |= known->v[i].kind == CG_KIND_CONFIG &&
+				  cg_res_get(&known->v[i], "certificate") != NULL;
+		if (r == 0 && !p->ca && issued) {
+			char *cp = cg_tls_ca_cert_path(cluster_dir(p)), *kp = cg_tls_ca_key_path(cluster_dir(p));
+			r = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
+				     "nodes hold certificates it issued: restore both files from a backup "
+				     "(a new CA would split the cluster)", cp, kp);
+			free(cp);
+			free(kp);
+		}
+		/* a cluster set up before needs its password file */
+		char *pwp = cg_tls_password_path(cluster_dir(p));
+		if (r == 0 && cg_rset_find(known, "auth") && access(pwp, F_OK) != 0)
+			r = cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
+				     "restore it from a backup (the cluster accepts no other password)", pwp);
+		free(pwp);
 		if (r == 0 && cg_tls_password_load(pwpath, false, &pw, err) < 0)
 			r = -1;
 		if (pw)
@@ -1938,12 +1988,13 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	if (all_run && first >= 0)
 		ring_of(p, &pl.v[first], live);
 	/* Authentication lives in system_auth: any running node shows it. */
+	int arc = 0;
 	if (!p->c->security_off && first >= 0) {
 		struct node n;
 		struct cg_err e = {0};
 		if (node_init(&n, pl.v[first].m, pl.v[first].kp, &e) == 0 &&
 		    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0)
-			auth_of(p, &n, live);
+			arc = auth_of(p, &n, cg_rset_find(known, "auth") != NULL, live, err);
 		node_clear(&n);
 	}
 	int md = cg_monitoring_dc(p->c);
@@ -1961,7 +2012,7 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 		free(pl.v[i].status);
 	free(pl.v);
 	pthread_mutex_destroy(&pl.mu);
-	return 0;
+	return arc;
 }
 
 const struct cg_provider_ops cg_provider_bootstrap_ssh = {

@@ -133,6 +133,56 @@ else
 	bad "4 plan --detailed-exitcode: exit $rc, expected 0"
 fi
 
+# --- 4b. damaged security material: a clear error naming the file, nothing
+# changed; a node certificate replaced behind our back is reissued ---------
+SEC=$TMP/.cassandgo/Lab
+cp -p "$SEC/superuser.password" "$TMP/pw.bak"
+# bad_input WHAT EXPECTED_TEXT FILE: plan fails with 1, names FILE and says EXPECTED_TEXT
+bad_input() {
+	cg plan Lab >"$L.bad" 2>&1
+	local rc=$?
+	if [ $rc = 1 ] && grep -qF -- "$2" "$L.bad" && grep -qF -- "$3" "$L.bad"; then
+		ok "4 $1: plan exits 1: $(grep -m1 -F -- "$2" "$L.bad" | cut -c1-150)"
+	else
+		show "$L.bad"
+		bad "4 $1: plan exit $rc, expected 1 naming $3 ($2)"
+	fi
+}
+chmod 644 "$SEC/superuser.password"
+bad_input "password file readable by others" "readable by others" "$SEC/superuser.password"
+chmod 600 "$SEC/superuser.password"
+printf 'not a\npassword\n' >"$SEC/superuser.password"
+bad_input "corrupted password file" "is not a password file" "$SEC/superuser.password"
+printf 'abcdefghijklmnopqrstuvwxyz012345\n' >"$SEC/superuser.password"
+bad_input "wrong password in the file" "refuses the superuser's password" "$SEC/superuser.password"
+cp -p "$TMP/pw.bak" "$SEC/superuser.password"
+mv "$SEC/tls/ca.crt" "$TMP/ca.crt.bak"
+bad_input "missing CA certificate" "is missing" "$SEC/tls/ca.crt"
+mv "$TMP/ca.crt.bak" "$SEC/tls/ca.crt"
+cg plan Lab --detailed-exitcode >"$L.plan1" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "4 files restored: plan --detailed-exitcode 0, nothing was changed" ||
+	{ show "$L.plan1"; bad "4 after restoring the files: plan exit $rc, expected 0"; }
+# another CA's certificate on DC1.n2 (an intruder's, or a botched manual swap)
+# (e2e_ssh reads no stdin: write the file with the node's own cp)
+cat "$TMP/foreign.key" "$TMP/foreign.crt" >"$TMP/foreign.pem" && chmod 644 "$TMP/foreign.pem"
+e2e_ssh 1 "cp '$TMP/foreign.pem' '${N_BASE[1]}/conf/tls/node.pem'" 2>"$L.swap"
+cg plan Lab >"$L.plan2" 2>&1
+if grep -qE '^  ~ config\.DC1\.n2 .*certificate' "$L.plan2" && grep -q 'Plan: 0 to add, 1 to change' "$L.plan2"; then
+	ok "4 a replaced node certificate is seen: $(grep -E '^  ~ config\.DC1\.n2' "$L.plan2" | sed 's/^ *//')"
+else
+	show "$L.plan2"
+	bad "4 plan after replacing DC1.n2's node.pem: expected ~ config.DC1.n2 (certificate)"
+fi
+cg apply --auto-approve Lab >"$L.apply3" 2>&1 && cg plan Lab --detailed-exitcode >"$L.plan3" 2>&1
+rc=$?
+if [ $rc = 0 ] && e2e_ssh 1 "openssl x509 -noout -issuer -in '${N_BASE[1]}/conf/tls/node.pem'" 2>/dev/null | grep -q 'cassandgo CA'; then
+	ok "4 apply reissued DC1.n2's certificate from the cluster's CA; plan: nothing to do"
+else
+	show "$L.apply3"; show "$L.plan3"
+	bad "4 reissue of DC1.n2's certificate (rc $rc)"
+fi
+
 # --- 5. kill one node's Cassandra; plan sees it, apply restarts it ----------
 victim=3
 ns=${N_ID[$victim]}
