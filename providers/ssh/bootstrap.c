@@ -1409,10 +1409,10 @@ static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 				alter);
 	/* as the default role: the same ALTER, the superuser, then on as it
 	 * (one JVM for a new cluster) */
+	/* (no ALTER ROLE after it: 5.0 refuses a password change within 5 s) */
 	char *boot = cg_xasprintf("%s\nCREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND "
-				  "LOGIN = true AND PASSWORD = '%s'\nALTER ROLE %s WITH PASSWORD = '%s'\n"
-				  "RECONNECT\n%s\n%s\n%s",
-				  alter, user, pw, user, pw, user, pw, st);
+				  "LOGIN = true AND PASSWORD = '%s'\nRECONNECT\n%s\n%s\n%s",
+				  alter, user, pw, user, pw, st);
 	/* A new cluster has only the default role: try it first. */
 	bool fresh = cur == NULL;
 	for (;;) {
@@ -1453,6 +1453,8 @@ static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 			rc = cg_error(err, CG_EXIT_ERROR, "%s", e.msg);
 			break;
 		}
+		if (ctx->progress)
+			ctx->progress(ctx, d->addr, "retrying: %.300s", e.msg);
 		sleep(1);
 	}
 	OPENSSL_cleanse(boot, strlen(boot));
