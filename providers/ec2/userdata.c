@@ -93,12 +93,14 @@ static const char imds_firewall[] =
  * Run at the end of every boot (scripts-per-boot, in the final stage).
  * cloud-init writes these from its cache (obj.pkl, root 0400, which it
  * needs to recognise the instance) in every boot's network stage; they are
- * root-only, but nothing needs them once the boot's modules have read them.
+ * root-only, but nothing needs them once the boot's modules have read them
+ * (only `cloud-init query/single/schema --system` would look, later).
  */
 static const char scrub_script[] =
 	"#!/bin/sh\n"
 	"# cassandgo: cloud-init's plain copies of the user-data hold the host's\n"
 	"# private key; this boot's modules have read them.\n"
+	"rm -f /run/cloud-init/combined-cloud-config.json\n"
 	"cd /var/lib/cloud/instance &&\n"
 	"  rm -f user-data.txt user-data.txt.i cloud-config.txt\n";
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tests/cloudinit/boot.sh W N - one boot of the throwaway machine, run by
-# run.sh inside fresh mount, network, UTS and PID namespaces (unshare): the
-# disk is an overlay (the cached root read-only below, W/upper above, kept
-# from boot to boot); /run, /tmp, /dev, /proc, /sys and the network stack
+# tests/cloudinit/boot.sh W SUITE N - boot N of the throwaway machine made
+# of SUITE's cached root, run by run.sh inside fresh mount, network, UTS and
+# PID namespaces (unshare); its inputs are in W/in. The disk is an overlay
+# (the cached root read-only below, W/SUITE/upper above, kept from boot to
+# boot); /run, /tmp, /dev, /proc, /sys and the network stack
 # (so the firewall) are new at each boot, as after a reboot. Runs the four
 # cloud-init stages as systemd would, then checks the machine as it is
 # after boot N. Prints "ok - ..." / "FAIL - ..." lines, then "boot N: done"
@@ -11,15 +12,16 @@
 # Boot 1 finds nft (Ubuntu 24.04); boot 2 has it hidden, so the user-data's
 # iptables branch (Ubuntu 22.04) runs, and checks what a reboot re-creates.
 set -euo pipefail
-trap 'echo "FAIL - boot $N: stopped by a failed command at boot.sh:$LINENO"' ERR
-W=$1 N=$2
+W=$1 S=$2 N=$3
+trap 'echo "FAIL - $S boot $N: stopped by a failed command at boot.sh:$LINENO"' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-M=$W/merged B=$W/boot$N
+D=$W/$S
+M=$D/merged B=$D/boot$N
 mkdir -p "$B"
 failed=0
-ok() { echo "ok - boot $N: $*"; }
-bad() { echo "FAIL - boot $N: $*"; failed=1; }
+ok() { echo "ok - $S boot $N: $*"; }
+bad() { echo "FAIL - $S boot $N: $*"; failed=1; }
 is() {	# DESCRIPTION GOT WANT
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1"; echo "    got:  $2"; echo "    want: $3"; fi
 }
@@ -35,7 +37,7 @@ ch() {
 }
 
 # --- the machine ---------------------------------------------------------
-mount -t overlay overlay -o "lowerdir=$CG_CI_ROOT,upperdir=$W/upper,workdir=$W/work" "$M"
+mount -t overlay overlay -o "lowerdir=$(cg_ci_root "$S"),upperdir=$D/upper,workdir=$D/work" "$M"
 mount -t proc proc "$M/proc"
 mount -t sysfs sysfs "$M/sys"
 mount -t tmpfs -o mode=0755 run "$M/run"
@@ -81,7 +83,13 @@ if [ "$N" = 1 ]; then
 	echo "curl $*" >>/var/log/cassandgo-test/calls
 	while [ $# -gt 0 ]; do [ "$1" = -o ] && { echo stand-in >"$2"; shift; }; shift; done
 	EOF
-	chmod 0755 "$M/usr/local/sbin/apt-get" "$M/usr/local/bin/curl"
+	# cloud-init >= 23 asks apt-cache which of the packages exist
+	cat >"$M/usr/local/bin/apt-cache" <<-'EOF'
+	#!/bin/sh
+	[ "$1" = pkgnames ] || exec /usr/bin/apt-cache "$@"
+	printf '%s\n' openjdk-17-jre-headless curl ca-certificates python3 cassandra
+	EOF
+	chmod 0755 "$M/usr/local/sbin/apt-get" "$M/usr/local/bin/curl" "$M/usr/local/bin/apt-cache"
 else
 	# Ubuntu 22.04 has iptables but maybe no nft: the other branch.
 	mv "$M/usr/sbin/nft" "$M/usr/sbin/nft.hidden"
@@ -99,8 +107,8 @@ for pid in $imds $ctr; do
 done
 in_imds() { nsenter --net="/proc/$imds/ns/net" "$@"; }
 in_ctr() { nsenter --net="/proc/$ctr/ns/net" "$@"; }
-mkdir -p "$W/imds"
-in_imds python3 - "$W/imds" >"$B/imds.log" 2>&1 <<-'EOF' &
+mkdir -p "$D/imds"
+in_imds python3 - "$D/imds" >"$B/imds.log" 2>&1 <<-'EOF' &
 	import functools, http.server, socket, sys
 	class V6(http.server.ThreadingHTTPServer):
 	    address_family = socket.AF_INET6  # "::" takes IPv4 too
@@ -124,7 +132,7 @@ for stage in "init --local" "init" "modules --mode=config" "modules --mode=final
 	fi
 	cat "$B/stage.log" >>"$B/stages.log"
 done
-echo "    boot $N: cloud-init's four stages took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "    $S boot $N: cloud-init $(ch cloud-init --version 2>&1 | awk '{ print $NF }')'s four stages took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "cloud-init reports no error (result.json)" python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["v1"]
@@ -137,9 +145,10 @@ tail -n "+$logstart" "$M/var/log/cloud-init.log" | grep -o 'Running module [a-z_
 	sed 's/Running module //' >"$B/modules"
 check "this boot ran bootcmd, before the users and ssh modules" sh -c "
 	grep -qx bootcmd '$B/modules' && ! sed '/^bootcmd\$/q' '$B/modules' | grep -qx -e users-groups -e ssh"
+unit=$M/usr/lib/systemd/system/cloud-init-network.service	# its name since 24.3
+[ -e "$unit" ] || unit=$M/lib/systemd/system/cloud-init.service
 check "cloud-init.service runs before sshd and user sessions (packaged unit)" sh -c "
-	grep -qx Before=sshd.service '$M/lib/systemd/system/cloud-init.service' &&
-	grep -qx Before=systemd-user-sessions.service '$M/lib/systemd/system/cloud-init.service'"
+	grep -qx Before=sshd.service '$unit' && grep -qx Before=systemd-user-sessions.service '$unit'"
 
 # --- host key: the one cassandgo pinned, and only it ----------------------
 pinned=$(cut -d' ' -f1,2 "$W/in/host_key.pub")
@@ -168,9 +177,11 @@ if [ "$N" = 1 ]; then
 	# apt/curl stand-ins: what the image was asked to install, in order
 	grep -E '^(apt-get|curl)' "$M/var/log/cassandgo-test/calls" |
 		sed -E 's/--option=[^ ]* //g; s/--(assume-yes|quiet) //g' >"$B/calls"
-	cp "$B/calls" "$W/calls.boot1"
-	check "packages: Java 17, curl, certificates, Python" grep -qx \
-		'apt-get install openjdk-17-jre-headless curl ca-certificates python3' "$B/calls"
+	cp "$B/calls" "$D/calls.boot1"
+	# (in any order: newer cloud-init installs them from a set)
+	is "packages: Java 17, curl, certificates, Python" \
+		"$(sed -n 's/^apt-get install \([a-z]\)/\1/p' "$B/calls" | tr ' ' '\n' | grep -v = | sort | xargs)" \
+		"ca-certificates curl openjdk-17-jre-headless python3"
 	v=$(cat "$W/in/cassandra-version")
 	repo=$(echo "$v" | cut -d. -f1,2 | tr -d .)x
 	check "Apache's key, then Cassandra $v from the $repo repository" sh -c "
@@ -179,7 +190,7 @@ if [ "$N" = 1 ]; then
 		grep -q ' $repo main' '$M/etc/apt/sources.list.d/cassandra.list'"
 else
 	check "a reboot re-ran no per-instance step (no apt, no curl)" \
-		cmp -s "$W/calls.boot1" <(grep -E '^(apt-get|curl)' "$M/var/log/cassandgo-test/calls" |
+		cmp -s "$D/calls.boot1" <(grep -E '^(apt-get|curl)' "$M/var/log/cassandgo-test/calls" |
 		sed -E 's/--option=[^ ]* //g; s/--(assume-yes|quiet) //g')
 fi
 
@@ -229,8 +240,8 @@ fi
 # the real user-data; and a "container" namespace routed through the
 # machine. 169.254.169.253 and fd00:ec2::253 answer too, unfiltered: the
 # controls that show a refusal is the rule's doing, not the network's.
-mkdir -p "$W/imds/latest"
-cp "$W/in/user-data" "$W/imds/latest/user-data"
+mkdir -p "$D/imds/latest"
+cp "$W/in/user-data" "$D/imds/latest/user-data"
 ip link add vm0 type veth peer name md0 netns "$imds"
 ip link add vc0 type veth peer name ct0 netns "$ctr"
 ip addr add 10.0.0.1/24 dev vm0
@@ -300,6 +311,6 @@ else
 	bad "the private key is somewhere it must not be:"
 fi
 sed 's/^/    /' "$B/keyscan"
-echo "    boot $N: the key search took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-echo "boot $N: done"
+echo "    $S boot $N: the key search took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "$S boot $N: done"
 exit $failed

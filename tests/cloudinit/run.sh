@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # check-cloudinit: the REAL cloud-init (Debian's package) on the user-data
-# cassandgo generates for an EC2 node, in a throwaway machine: the Debian
-# root that `make deps` caches (tests/deps.d/cloudinit.sh) as the read-only
-# lower layer of an overlay, booted twice (tests/cloudinit/boot.sh) in
-# fresh namespaces. Checks the host key, users and files, the metadata
+# cassandgo generates for an EC2 node, in a throwaway machine: each Debian
+# root that `make deps` caches (tests/deps.d/cloudinit.sh; suites in
+# lib.sh, CASSANDGO_CLOUDINIT_SUITES to pick) as the read-only lower layer
+# of an overlay, booted twice (tests/cloudinit/boot.sh) in fresh namespaces. Checks the host key, users and files, the metadata
 # firewall (live, against a stand-in metadata service at 169.254.169.254
 # and fd00:ec2::254) and every file that still holds the private key.
 #
@@ -31,8 +31,11 @@ case "${1:-}" in
 esac
 
 [ "$(id -u)" = 0 ] || die "needs root (mount and network namespaces, chroot)"
-[ -f "$CG_CI_ROOT/$CG_CI_STAMP" ] || need "no cloud-init root at $CG_CI_ROOT"
-cmp -s "$CG_CI_ROOT/$CG_CI_STAMP" <(cg_ci_recipe) || need "$CG_CI_ROOT was built from another recipe"
+for suite in $CG_CI_SUITES; do
+	root=$(cg_ci_root "$suite")
+	[ -f "$root/$CG_CI_STAMP" ] || need "no cloud-init root at $root"
+	cmp -s "$root/$CG_CI_STAMP" <(cg_ci_recipe "$suite") || need "$root was built from another recipe"
+done
 for t in unshare nsenter chroot ip python3 ssh-keygen mount; do
 	command -v "$t" >/dev/null || need "$t is missing"
 done
@@ -43,7 +46,7 @@ W=$(mktemp -d /tmp/cg-cloudinit.XXXXXX)
 # Every mount lives in a boot's private namespace: removing W is all.
 trap 'rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
-mkdir -p "$W/in" "$W/upper" "$W/work" "$W/merged"
+mkdir -p "$W/in"
 if [ -n "$dump" ]; then
 	"$dump" "$W/in" apt "$version" ubuntu "CloudInit DC1 n1" || die "$dump failed"
 else
@@ -66,17 +69,35 @@ echo "user-data: $size bytes (EC2 accepts 16384)"
 
 pass=0 fail=0
 [ "$size" -lt 16384 ] && pass=$((pass + 1)) || { echo "FAIL - user-data is $size bytes"; fail=$((fail + 1)); }
-for n in 1 2; do
-	rc=0
-	unshare --mount --net --uts --pid --fork --mount-proc --propagation private \
-		bash "$here/boot.sh" "$W" "$n" >"$W/boot$n.out" 2>&1 || rc=$?
-	cat "$W/boot$n.out"
-	pass=$((pass + $(grep -c '^ok - ' "$W/boot$n.out" || true)))
-	fail=$((fail + $(grep -c '^FAIL - ' "$W/boot$n.out" || true)))
-	if ! grep -qx "boot $n: done" "$W/boot$n.out" || { [ "$rc" != 0 ] && ! grep -q '^FAIL - ' "$W/boot$n.out"; }; then
-		echo "FAIL - boot $n stopped early (exit $rc)"
-		fail=$((fail + 1))
-	fi
+# The same user-data, key and instance on each suite's machine; the
+# suites' machines boot side by side (each in its own namespaces).
+boots() {	# SUITE: its two boots, one after the other
+	local n rc
+	mkdir -p "$W/$1/upper" "$W/$1/work" "$W/$1/merged"
+	for n in 1 2; do
+		rc=0
+		unshare --mount --net --uts --pid --fork --mount-proc --propagation private \
+			bash "$here/boot.sh" "$W" "$1" "$n" >"$W/$1/boot$n.out" 2>&1 || rc=$?
+		echo "$rc" >"$W/$1/boot$n.rc"
+	done
+}
+pids=()
+for suite in $CG_CI_SUITES; do
+	boots "$suite" &
+	pids+=($!)
+done
+wait "${pids[@]}" || true	# each boot's outcome is in its files
+for suite in $CG_CI_SUITES; do
+	for n in 1 2; do
+		out=$W/$suite/boot$n.out rc=$(cat "$W/$suite/boot$n.rc" 2>/dev/null || echo "?")
+		cat "$out"
+		pass=$((pass + $(grep -c '^ok - ' "$out" || true)))
+		fail=$((fail + $(grep -c '^FAIL - ' "$out" || true)))
+		if ! grep -qx "$suite boot $n: done" "$out" || { [ "$rc" != 0 ] && ! grep -q '^FAIL - ' "$out"; }; then
+			echo "FAIL - $suite boot $n stopped early (exit $rc)"
+			fail=$((fail + 1))
+		fi
+	done
 done
 echo "cloudinit: $(( ($(date +%s%N) - t0) / 1000000 )) ms in all"
 echo "$pass passed, $fail failed"

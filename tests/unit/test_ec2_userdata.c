@@ -76,6 +76,7 @@ static void test_apt(void **state)
 	/* cloud-init's plain copies go at the end of every boot, not once */
 	assert_non_null(strstr(ud, "  - path: /var/lib/cloud/scripts/per-boot/"));
 	assert_non_null(strstr(ud, "rm -f user-data.txt user-data.txt.i cloud-config.txt\n"));
+	assert_non_null(strstr(ud, "rm -f /run/cloud-init/combined-cloud-config.json\n"));
 	assert_null(strstr(ud, "rm -f /var/lib/cloud/instance/user-data.txt"));
 	assert_non_null(strstr(ud, "  - [chown, 'ubuntu:', /var/lib/cassandgo]\n"));
 	schema_ok(ud);
