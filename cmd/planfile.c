@@ -63,7 +63,10 @@ int cg_planfile_read(const char *path, struct cg_planfile *pf, struct cg_err *er
 	memset(pf, 0, sizeof(*pf));
 	if (cg_file_read(path, &text, NULL, err) < 0)
 		return -1;
-	int fields = 0, rc = 0;
+	/* Each of the 7 fields exactly once: a count of lines let a repeated
+	 * line stand in for a lost one (found by tests/fuzz/fuzz_planfile.c). */
+	unsigned seen = 0, again = 0;
+	int rc = 0;
 	if (strncmp(text, "cassandgo-plan 1\n", 17)) {
 		rc = cg_error(err, CG_EXIT_USAGE, "%s is not a saved cassandgo plan", path);
 		goto out;
@@ -71,20 +74,29 @@ int cg_planfile_read(const char *path, struct cg_planfile *pf, struct cg_err *er
 	char *save = NULL;
 	for (char *line = strtok_r(text + 17, "\n", &save); line && strcmp(line, "---");
 	     line = strtok_r(NULL, "\n", &save)) {
-		int d;
-		if (sscanf(line, "cluster %255s", pf->cluster) == 1 ||
-		    sscanf(line, "lineage %63s", pf->lineage) == 1 ||
-		    sscanf(line, "serial %lld", &pf->serial) == 1 ||
-		    sscanf(line, "config_hash %16s", pf->config_hash) == 1 ||
-		    sscanf(line, "digest %16s", pf->digest) == 1 ||
-		    sscanf(line, "kinds %u", &pf->kinds) == 1)
-			fields++;
+		int d, f = -1;
+		if (sscanf(line, "cluster %255s", pf->cluster) == 1)
+			f = 0;
+		else if (sscanf(line, "lineage %63s", pf->lineage) == 1)
+			f = 1;
+		else if (sscanf(line, "serial %lld", &pf->serial) == 1)
+			f = 2;
+		else if (sscanf(line, "config_hash %16s", pf->config_hash) == 1)
+			f = 3;
+		else if (sscanf(line, "digest %16s", pf->digest) == 1)
+			f = 4;
+		else if (sscanf(line, "kinds %u", &pf->kinds) == 1)
+			f = 5;
 		else if (sscanf(line, "destroy %d", &d) == 1) {
 			pf->destroy = d != 0;
-			fields++;
+			f = 6;
+		}
+		if (f >= 0) {
+			again |= seen & (1u << f);
+			seen |= 1u << f;
 		}
 	}
-	if (fields != 7)
+	if (seen != 0x7f || again)
 		rc = cg_error(err, CG_EXIT_USAGE, "%s: saved plan is incomplete or damaged", path);
 out:
 	free(text);

@@ -868,6 +868,11 @@ bad:
 	}
 }
 
+int cg_state_attrs_decode(const char *s, struct cg_resource *r)
+{
+	return attrs_decode(s, r);
+}
+
 int cg_state_load(struct cg_state *st, const char *cluster, struct cg_rset *out,
 		  struct cg_err *err)
 {

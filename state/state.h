@@ -59,6 +59,12 @@ int cg_state_load(struct cg_state *st, const char *cluster, struct cg_rset *out,
 		  struct cg_err *err);
 int cg_state_put(struct cg_state *st, const char *cluster, const struct cg_resource *r,
 		 struct cg_err *err);
+/* Decode a stored attribute array (the resources.attrs column:
+ * [["key","value"|null,flags],...]) into r, appending to its attributes.
+ * Returns 0, or -1 when malformed (what was decoded before the error stays in
+ * r; cg_res_clear frees it). What cg_state_load does per row; exported so the
+ * fuzz target tests/fuzz/fuzz_state_attrs.c can reach it without SQLite. */
+int cg_state_attrs_decode(const char *s, struct cg_resource *r);
 /* Remove the record (id NULL: every record at addr). Returns 0 even if absent;
  * *removed (may be NULL) tells how many went. */
 int cg_state_remove(struct cg_state *st, const char *cluster, const char *addr,

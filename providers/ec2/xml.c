@@ -9,15 +9,30 @@
 #include <string.h>
 #include <libxml/parser.h>
 
+static void quiet(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	(void)e;
+}
+
 xmlDocPtr cg_xml_parse(const char *body, size_t len)
 {
 	if (!body || !len || len > (size_t)0x7fffffff)
 		return NULL;
-	/* NONET: never fetch anything; NOERROR/NOWARNING: library code does
-	 * not print. */
-	return xmlReadMemory(body, (int)len, "ec2.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-			     XML_PARSE_NOBLANKS);
+	/* Library code does not print. NOERROR/NOWARNING silence the parser,
+	 * but not the encoding and I/O layers (a body declaring EUC-JP with
+	 * bytes that are not makes libxml2 write "encoding error" to stderr):
+	 * a do-nothing handler for this thread (libxml2's error handlers are
+	 * per thread) catches those, the previous one is put back after. */
+	xmlStructuredErrorFunc prev = xmlStructuredError;
+	void *prev_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(NULL, quiet);
+	/* NONET: never fetch anything. */
+	xmlDocPtr d = xmlReadMemory(body, (int)len, "ec2.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+				    XML_PARSE_NOBLANKS);
+	xmlSetStructuredErrorFunc(prev_ctx, prev);
+	return d;
 }
 
 static bool is(xmlNodePtr n, const char *name)
@@ -132,16 +147,21 @@ void cg_ec2_parse_error(long status, const char *body, size_t len, struct cg_ec2
 		if (!e)
 			e = cg_xml_child(root, "Error");
 	}
-	if (e && cg_xml_child(e, "Code")) {
+	/* an empty <Code/> says no more than no code: the raw answer does */
+	if (e)
 		cg_xml_textb(e, "Code", out->code, sizeof(out->code));
+	if (out->code[0]) {
 		cg_xml_textb(e, "Message", out->message, sizeof(out->message));
 		cg_xml_textb(root, "RequestID", out->request_id, sizeof(out->request_id));
 		if (!out->request_id[0])
 			cg_xml_textb(root, "RequestId", out->request_id, sizeof(out->request_id));
-		/* messages come from the far side: keep them printable */
-		for (char *c = out->message; *c; c++)
-			if ((unsigned char)*c < 0x20)
-				*c = ' ';
+		/* all three come from the far side and are printed: keep them
+		 * printable */
+		char *const fields[] = {out->code, out->message, out->request_id};
+		for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++)
+			for (char *c = fields[f]; *c; c++)
+				if ((unsigned char)*c < 0x20)
+					*c = ' ';
 	} else {
 		snprintf(out->code, sizeof(out->code), "NonXml");
 		sanitized_head(status, body, len, out->message, sizeof(out->message));

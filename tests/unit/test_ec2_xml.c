@@ -8,8 +8,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../providers/ec2/client.h"
 #include "../../providers/ec2/xml.h"
@@ -93,6 +96,50 @@ static void test_non_xml(void **state)
 	/* truncated XML */
 	cg_ec2_parse_error(400, "<Response><Errors><Err", 22, &e);
 	assert_string_equal(e.code, "NonXml");
+	/* an empty code is no code (found by tests/fuzz/fuzz_ec2_xml.c) */
+	const char *nocode = "<Error><Code></Code><Message>The rxists</Message></Error>";
+	cg_ec2_parse_error(400, nocode, strlen(nocode), &e);
+	assert_string_equal(e.code, "NonXml");
+	assert_non_null(strstr(e.message, "HTTP 400: <Error>"));
+	/* code and request id are printed too: no line breaks or tabs */
+	const char *nl = "<Response><Errors><Error><Code>Bad\nCode\t</Code></Error></Errors>"
+			 "<RequestID>r\r1</RequestID></Response>";
+	cg_ec2_parse_error(400, nl, strlen(nl), &e);
+	assert_string_equal(e.code, "Bad Code ");
+	assert_string_equal(e.request_id, "r 1");
+}
+
+/* Bodies that libxml2's encoding layer complains about print nothing (found
+ * by tests/fuzz/fuzz_ec2_xml.c: "encoding error : input conversion failed"
+ * on stderr, past XML_PARSE_NOERROR). */
+static void test_quiet(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+		"<?xml version=\"1.0\" encoding=\"EUC-JP\"?><a>\xff\xff</a>",
+		"<?xml version=\"1.0\" encoding=\"SHIFT_JIS\"?><Error><Code>\x81</Code></Error>",
+	};
+	FILE *cap = tmpfile();
+	assert_non_null(cap);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(cap), 2), 2);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
+		xmlDocPtr d = cg_xml_parse(bodies[i], strlen(bodies[i]));
+		if (d)
+			xmlFreeDoc(d);
+		struct cg_ec2_error e;
+		cg_ec2_parse_error(400, bodies[i], strlen(bodies[i]), &e);
+		assert_string_equal(e.code, "NonXml");
+	}
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	struct stat st;
+	assert_int_equal(fstat(fileno(cap), &st), 0);
+	fclose(cap);
+	assert_int_equal(st.st_size, 0);
 }
 
 static void test_describe(void **state)
@@ -170,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_response_errors),
 		cmocka_unit_test(test_non_xml),
+		cmocka_unit_test(test_quiet),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_body_encoding),
 		cmocka_unit_test(test_endpoint),
