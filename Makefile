@@ -91,5 +91,6 @@ help:
 	@echo "make asan       unit and CLI tests under ASan+UBSan (clang)"
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      benchmarks"
+	@echo "make fuzz       libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=N runs each"
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(REG_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
