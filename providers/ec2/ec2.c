@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "client.h"
+#include "rules.h"
 #include "../ssh/ssh.h"
 
 #define TAG_CLUSTER "cassandgo:cluster"
@@ -89,6 +90,7 @@ struct cg_provider {
 	long poll_ms;
 	long wait_s;
 	long page_size;			/* DescribeInstances MaxResults (5..1000) */
+	struct cg_ec2_sg_limits lim;	/* the account's security group quotas */
 	bool refreshed;			/* refresh() ran: creates need no tag look-up first */
 };
 
@@ -219,7 +221,7 @@ static char *key_path(struct cg_provider *p, const char *region)
 
 static char *sg_name(struct cg_provider *p, const char *region)
 {
-	return cg_xasprintf("cassandgo-%s-%s", p->c->name, region);
+	return cg_ec2_sg_name(p->c->name, region, 0);
 }
 
 static void lookup_res(struct cg_ctx *ctx, const char *addr, struct cg_resource *out, bool *found)
@@ -304,8 +306,19 @@ static bool rules_has(const struct rules *r, const struct rule *x)
 	return false;
 }
 
-/* Cross-region (peers) rules are the CIDR-sourced internode ones; every
- * other rule on the group belongs to network.<region>. */
+static int describe_cluster(struct cg_provider *p, const char *region, const char *dc, int node,
+			    bool include_stopped, xmlDocPtr **docs, int *ndocs, struct cg_err *err);
+static void free_docs(xmlDocPtr *docs, int n);
+static void list_add_unique(char ***v, int *n, const char *s);
+static int cmp_str(const void *a, const void *b);
+static int rule_cmp(const void *a, const void *b);
+
+/*
+ * Cross-region (peers) rules are the CIDR-sourced internode ones, including
+ * the 2014 layout's (7000-7001, 7001, 7199, ICMP per address) so that they
+ * are revoked; every other rule of the main group belongs to
+ * network.<region>. Overflow groups hold peers rules only.
+ */
 static bool is_peer_rule(const struct rule *x)
 {
 	if (!strncmp(x->src, "sg-", 3))
@@ -315,6 +328,27 @@ static bool is_peer_rule(const struct rule *x)
 	return !strcmp(x->proto, "tcp") && (x->from == 7000 || x->from == 7001 || x->from == 7199 ||
 					    x->from == CG_MON_JMX_EXPORTER_PORT ||
 					    x->from == CG_MON_NODE_EXPORTER_PORT);
+}
+
+/* The one rule a remote node needs: storage (TLS) on 7000 from its /32. */
+static bool is_storage_rule(const struct rule *x)
+{
+	return !strcmp(x->proto, "tcp") && x->from == 7000 && x->to == 7000 &&
+	       strncmp(x->src, "sg-", 3);
+}
+
+/* A CIDR that reaches 7000 by any rule (the old ranges too): who must keep
+ * access while rules change form or move between groups. */
+static bool reaches_storage(const struct rule *x)
+{
+	return !strcmp(x->proto, "tcp") && x->from <= 7000 && x->to >= 7000 &&
+	       strncmp(x->src, "sg-", 3);
+}
+
+static bool is_scrape_rule(const struct rule *x)
+{
+	return !strcmp(x->proto, "tcp") && x->from == x->to &&
+	       (x->from == CG_MON_JMX_EXPORTER_PORT || x->from == CG_MON_NODE_EXPORTER_PORT);
 }
 
 /* Scrape ports (JMX exporter, node exporter) from src: only clusters with
@@ -347,21 +381,60 @@ static char *monitor_cidr(struct cg_provider *p, struct cg_ctx *ctx, const char 
 }
 
 /*
- * Internode access from src: storage 7000 and 7001 (TLS), JMX 7199, ICMP
- * (latency checks). From another region's node the two storage ports go
- * as one 7000-7001 range: each /32 costs rules against the group's quota
- * (60 by default), so three per address, not four.
+ * Internode access from the group itself: storage on 7000 (TLS; the legacy
+ * SSL port 7001 is disabled) and ICMP (latency checks). JMX (7199) listens
+ * on loopback only: nothing opens it. Nodes of other regions get 7000 alone
+ * (one rule per /32, see peers_layout).
  */
-static void internode_rules(struct rules *r, const char *src, bool peer)
+static void self_rules(struct rules *r, const char *sg)
 {
-	if (peer) {
-		rules_add(r, "tcp", 7000, 7001, src);
-	} else {
-		rules_add(r, "tcp", 7000, 7000, src);
-		rules_add(r, "tcp", 7001, 7001, src);
+	rules_add(r, "tcp", 7000, 7000, sg);
+	rules_add(r, "icmp", -1, -1, sg);
+}
+
+/* Nodes the configuration puts in other regions than region. */
+static int remote_nodes(const struct cg_cluster *c, const char *region)
+{
+	int n = 0;
+	for (int d = 0; d < c->ndcs; d++)
+		if (strcmp(c->dcs[d].region, region))
+			n += c->dcs[d].nodes;
+	return n;
+}
+
+/* Is the monitoring node in another region than region? */
+static bool monitor_remote(const struct cg_cluster *c, const char *region)
+{
+	int d = cg_monitoring_dc(c);
+	return d >= 0 && strcmp(c->dcs[d].region, region);
+}
+
+/* "icmp x3, tcp 7199 x3": what a set of rules opens, for plan reasons
+ * (sorted in place: the same world reads the same). */
+static void rules_summary(struct rules *r, struct cg_buf *b)
+{
+	if (r->n > 1)
+		qsort(r->v, (size_t)r->n, sizeof(*r->v), rule_cmp);
+	bool *seen = cg_xcalloc((size_t)r->n + 1, sizeof(bool));
+	for (int i = 0; i < r->n; i++) {
+		if (seen[i])
+			continue;
+		int count = 0;
+		for (int k = i; k < r->n; k++)
+			if (!strcmp(r->v[k].proto, r->v[i].proto) && r->v[k].from == r->v[i].from &&
+			    r->v[k].to == r->v[i].to) {
+				seen[k] = true;
+				count++;
+			}
+		cg_buf_addf(b, "%s%s", b->len ? ", " : "", r->v[i].proto);
+		if (r->v[i].from >= 0)
+			cg_buf_addf(b, " %d", r->v[i].from);
+		if (r->v[i].to != r->v[i].from)
+			cg_buf_addf(b, "-%d", r->v[i].to);
+		if (count > 1)
+			cg_buf_addf(b, " x%d", count);
 	}
-	rules_add(r, "tcp", 7199, 7199, src);
-	rules_add(r, "icmp", -1, -1, src);
+	free(seen);
 }
 
 /* Comma list -> array of trimmed items (caller frees each and the array). */
@@ -431,21 +504,251 @@ static void parse_rules(xmlNodePtr sg, struct rules *out)
 	}
 }
 
-/* Find the cluster's group in region; *doc keeps the answer alive for *item. */
-static int find_sg(struct cg_provider *p, const char *region, xmlDocPtr *doc, xmlNodePtr *item,
-		   struct cg_err *err)
+/* A region's groups, found by name: [0] the main group, [i] overflow group i. */
+struct sgset {
+	char *id[CG_EC2_GROUPS_MAX];
+	struct rules rules[CG_EC2_GROUPS_MAX];
+	char *vpc;			/* the main group's */
+};
+
+static void sgset_free(struct sgset *s)
 {
-	char *name = sg_name(p, region);
+	for (int i = 0; i < CG_EC2_GROUPS_MAX; i++) {
+		free(s->id[i]);
+		free(s->rules[i].v);
+	}
+	free(s->vpc);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One DescribeSecurityGroups for every name the region's groups can have
+ * (all CG_EC2_GROUPS_MAX: a group left by a lowered limit is found too). */
+static int sgset_find(struct cg_provider *p, const char *region, struct sgset *s,
+		      struct cg_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	char *names[CG_EC2_GROUPS_MAX];
+	for (int i = 0; i < CG_EC2_GROUPS_MAX; i++)
+		names[i] = cg_ec2_sg_name(p->c->name, region, i);
 	struct cg_ec2_params pa = { 0 };
 	int nf = 0;
-	add_filter1(&pa, &nf, "group-name", name);
-	free(name);
-	int rc = call(p, region, "DescribeSecurityGroups", &pa, 0, doc, NULL, err);
+	add_filter(&pa, &nf, "group-name", (const char *const *)names, CG_EC2_GROUPS_MAX);
+	for (int i = 0; i < CG_EC2_GROUPS_MAX; i++)
+		free(names[i]);
+	xmlDocPtr d = NULL;
+	int rc = call(p, region, "DescribeSecurityGroups", &pa, 0, &d, NULL, err);
 	cg_ec2_params_free(&pa);
 	if (rc < 0)
 		return -1;
-	*item = cg_xml_path(root_of(*doc), "securityGroupInfo/item");
+	char buf[300];
+	for (xmlNodePtr it = cg_xml_path(root_of(d), "securityGroupInfo/item"); it;
+	     it = cg_xml_next(it, "item")) {
+		int i = cg_ec2_sg_index(p->c->name, region,
+					cg_xml_textb(it, "groupName", buf, sizeof(buf)));
+		if (i < 0 || s->id[i])
+			continue;	/* a namesake in another VPC: the first one wins */
+		s->id[i] = cg_xml_text(it, "groupId");
+		parse_rules(it, &s->rules[i]);
+		if (i == 0)
+			s->vpc = cg_xml_text(it, "vpcId");
+	}
+	xmlFreeDoc(d);
 	return 0;
+}
+
+/*
+ * The region's group ids (index order, groups below upto) that new
+ * instances launch with, as this run last saw or changed them. A launch
+ * compares it before and after RunInstances (machine_create): a group
+ * added meanwhile is then attached by one side or the other.
+ */
+static void sgs_publish(struct cg_provider *p, const char *region, const struct sgset *s, int upto)
+{
+	struct cg_buf b = { 0 };
+	cg_buf_adds(&b, "");
+	for (int i = 0; s->id[0] && i < upto && i < CG_EC2_GROUPS_MAX; i++)
+		if (s->id[i])
+			cg_buf_addf(&b, "%s%s", b.len ? "," : "", s->id[i]);
+	char key[160];
+	snprintf(key, sizeof(key), "sgs:%s", region);
+	cache_put(p, key, b.data);
+	cg_buf_free(&b);
+}
+
+static const char *sgs_published(struct cg_provider *p, const char *region)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "sgs:%s", region);
+	return cache_get(p, key);
+}
+
+/* Groups to launch an instance of region with (caller frees the list). */
+static int sgs_for_launch(struct cg_provider *p, const char *region, bool fresh, char **out,
+			  struct cg_err *err)
+{
+	const char *v = fresh ? NULL : sgs_published(p, region);
+	if (!v || !*v) {
+		struct sgset s;
+		if (sgset_find(p, region, &s, err) < 0)
+			return -1;
+		sgs_publish(p, region, &s, CG_EC2_GROUPS_MAX);
+		sgset_free(&s);
+		v = sgs_published(p, region);
+	}
+	if (!v || !*v)
+		return cg_error(err, CG_EXIT_ERROR, "the security group of %s does not exist", region);
+	*out = cg_xstrdup(v);
+	return 0;
+}
+
+/* Set an instance's groups (the whole list: that is what the API takes). */
+static int set_instance_groups(struct cg_provider *p, const char *region, const char *id,
+			       char *const *groups, int n, struct cg_err *err)
+{
+	struct cg_ec2_params pa = { 0 };
+	char k[32];
+	cg_ec2_params_add(&pa, "InstanceId", id);
+	for (int i = 0; i < n; i++) {
+		snprintf(k, sizeof(k), "GroupId.%d", i + 1);
+		cg_ec2_params_add(&pa, k, groups[i]);
+	}
+	struct cg_ec2_error e;
+	/* a group created a moment ago may not be visible everywhere yet */
+	int rc = call(p, region, "ModifyInstanceAttribute", &pa, CG_EC2_RETRY_NOTFOUND, NULL, &e, err);
+	cg_ec2_params_free(&pa);
+	if (rc < 0 && (!strcmp(e.code, "IncorrectInstanceState") ||
+		       !strcmp(e.code, "InvalidInstanceID.NotFound")))
+		rc = 0;		/* terminated meanwhile: nothing to protect */
+	return rc;
+}
+
+static bool in_list(char *const *v, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] && !strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+/*
+ * Make every live instance of the cluster in region carry the groups add
+ * and none of drop; groups of anyone else stay. One DescribeInstances, then
+ * one ModifyInstanceAttribute per instance that differs.
+ */
+static int sgs_attach(struct cg_provider *p, struct cg_ctx *ctx, const char *addr,
+		      const char *region, char *const *add, int nadd, char *const *drop, int ndrop,
+		      struct cg_err *err)
+{
+	xmlDocPtr *docs;
+	int nd, rc = 0, changed = 0;
+	if (describe_cluster(p, region, NULL, 0, true, &docs, &nd, err) < 0)
+		return -1;
+	for (int i = 0; i < nd && rc == 0; i++)
+		for (xmlNodePtr res = cg_xml_path(root_of(docs[i]), "reservationSet/item");
+		     res && rc == 0; res = cg_xml_next(res, "item"))
+			for (xmlNodePtr it = cg_xml_path(res, "instancesSet/item"); it && rc == 0;
+			     it = cg_xml_next(it, "item")) {
+				char **want = NULL, **have = NULL;
+				int nw = 0, nh = 0;
+				for (xmlNodePtr g = cg_xml_path(it, "groupSet/item"); g;
+				     g = cg_xml_next(g, "item")) {
+					have = cg_xrealloc(have, (size_t)(nh + 1) * sizeof(char *));
+					have[nh++] = cg_xml_text(g, "groupId");
+				}
+				for (int k = 0; k < nadd; k++)
+					if (add[k]) {
+						want = cg_xrealloc(want, (size_t)(nw + 1) * sizeof(char *));
+						want[nw++] = cg_xstrdup(add[k]);
+					}
+				for (int k = 0; k < nh; k++)
+					if (have[k] && !in_list(add, nadd, have[k]) &&
+					    !in_list(drop, ndrop, have[k])) {
+						want = cg_xrealloc(want, (size_t)(nw + 1) * sizeof(char *));
+						want[nw++] = cg_xstrdup(have[k]);
+					}
+				bool same = nw == nh;
+				for (int k = 0; same && k < nw; k++)
+					same = in_list(have, nh, want[k]);
+				if (!same) {
+					char *id = cg_xml_text(it, "instanceId");
+					if (id) {
+						if (!changed++)
+							progress(ctx, addr, "attaching security groups to instances");
+						rc = set_instance_groups(p, region, id, want, nw, err);
+					}
+					free(id);
+				}
+				free_list(want, nw);
+				free_list(have, nh);
+			}
+	free_docs(docs, nd);
+	return rc;
+}
+
+/* Create group `index` of region (adopting one a retried call or a crashed
+ * run created: names are unique per VPC). */
+static int sg_create(struct cg_provider *p, struct cg_ctx *ctx, const char *addr,
+		     const char *region, const char *vpc, int index, char **id, struct cg_err *err)
+{
+	if (!vpc && default_vpc(p, region, &vpc, err) < 0)
+		return -1;
+	char *name = cg_ec2_sg_name(p->c->name, region, index);
+	progress(ctx, addr, index ? "creating overflow security group" : "creating security group");
+	struct cg_ec2_params pa = { 0 };
+	cg_ec2_params_add(&pa, "GroupName", name);
+	if (index)
+		cg_ec2_params_addf(&pa, "GroupDescription",
+				   "cassandgo cluster %s in %s: other regions' nodes, part %d",
+				   p->c->name, region, index + 1);
+	else
+		cg_ec2_params_addf(&pa, "GroupDescription", "cassandgo cluster %s in %s",
+				   p->c->name, region);
+	cg_ec2_params_add(&pa, "VpcId", vpc);
+	const char *tags[] = { TAG_CLUSTER, p->c->name, "Name", name, TAG_ROLE, "peers" };
+	add_tags(&pa, 1, "security-group", tags, index ? 3 : 2);
+	xmlDocPtr d = NULL;
+	struct cg_ec2_error e;
+	int rc = call(p, region, "CreateSecurityGroup", &pa, 0, &d, &e, err);
+	cg_ec2_params_free(&pa);
+	*id = NULL;
+	if (rc == 0) {
+		*id = cg_xml_text(root_of(d), "groupId");
+		xmlFreeDoc(d);
+	} else if (cg_ec2_error_duplicate(&e)) {
+		struct sgset s;
+		if (sgset_find(p, region, &s, err) < 0) {
+			free(name);
+			return -1;
+		}
+		*id = cg_xstrdup(s.id[index]);
+		sgset_free(&s);
+	} else {
+		free(name);
+		return -1;
+	}
+	if (!*id)
+		rc = cg_error(err, CG_EXIT_ERROR, "%s: security group %s not found after create", addr,
+			      name);
+	free(name);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Delete a group; instances just terminated or detached may hold it a while. */
+static int sg_delete(struct cg_provider *p, const char *region, const char *id, struct cg_err *err)
+{
+	int64_t until = cg_now_ms() + 1000 * p->wait_s;
+	for (;;) {
+		struct cg_ec2_params pa = { 0 };
+		cg_ec2_params_add(&pa, "GroupId", id);
+		struct cg_ec2_error e;
+		int rc = call(p, region, "DeleteSecurityGroup", &pa, 0, NULL, &e, err);
+		cg_ec2_params_free(&pa);
+		if (rc == 0 || cg_ec2_error_notfound(&e))
+			return 0;
+		if (strcmp(e.code, "DependencyViolation") || cg_now_ms() > until || interrupted_hard(p))
+			return -1;
+		sleep_ms(p->poll_ms * 2);
+	}
 }
 
 /*
@@ -499,7 +802,7 @@ static int rule_cmp(const void *a, const void *b)
  * redone one at a time, ignoring those codes.
  */
 static int change_rules(struct cg_provider *p, const char *region, const char *sg, bool add,
-			struct rules *rs, int quota_hint, struct cg_err *err)
+			struct rules *rs, int count_hint, struct cg_err *err)
 {
 	const char *action = add ? "AuthorizeSecurityGroupIngress" : "RevokeSecurityGroupIngress";
 	if (rs->n == 0)
@@ -521,13 +824,14 @@ static int change_rules(struct cg_provider *p, const char *region, const char *s
 					continue;
 				if (!strcmp(e.code, "RulesPerSecurityGroupLimitExceeded"))
 					return cg_error(err, CG_EXIT_ERROR,
-							"security group %s in %s would need about %d inbound "
-							"rules (3 per node of the other regions, 2 or 3 per "
-							"allowed CIDR): more than "
-							"the account allows. Raise the quota 'Inbound or "
-							"outbound rules per security group' (Service Quotas "
-							"L-0EA8095F, default 60, up to 1000) or use fewer "
-							"nodes", sg, region, quota_hint);
+							"security group %s in %s refused more inbound "
+							"rules (it would hold about %d): the account's "
+							"quota 'Inbound or outbound rules per security "
+							"group' (Service Quotas L-0EA8095F) is below the "
+							"%d cassandgo plans with. Set "
+							"CASSANDGO_EC2_RULES_PER_GROUP to the quota, or "
+							"raise the quota", sg, region, count_hint,
+							p->lim.rules_per_group);
 				bool benign = add ? cg_ec2_error_duplicate(&e)
 						  : !strcmp(e.code, "InvalidPermission.NotFound");
 				if (!benign)
@@ -544,8 +848,13 @@ static int change_rules(struct cg_provider *p, const char *region, const char *s
 	return 0;
 }
 
-/* Make the group's rules of one owner (network or peers) equal to want. */
-static int reconcile(struct cg_provider *p, const char *region, const char *sg, bool peers,
+/*
+ * Make the main group's own (network) rules equal to want; peers rules are
+ * left alone. Authorize first (a node never loses access it should keep)
+ * unless the group has no room for that: then revoke first, which costs
+ * nothing, as no revoked rule is wanted.
+ */
+static int reconcile(struct cg_provider *p, const char *region, const char *sg,
 		     const struct rules *want, struct cg_err *err)
 {
 	xmlDocPtr d = NULL;
@@ -559,16 +868,21 @@ static int reconcile(struct cg_provider *p, const char *region, const char *sg, 
 	parse_rules(cg_xml_path(root_of(d), "securityGroupInfo/item"), &have);
 	xmlFreeDoc(d);
 	for (int i = 0; i < have.n; i++)
-		if (is_peer_rule(&have.v[i]) == peers && !rules_has(want, &have.v[i]))
+		if (!is_peer_rule(&have.v[i]) && !rules_has(want, &have.v[i]))
 			rules_add(&del, have.v[i].proto, have.v[i].from, have.v[i].to, have.v[i].src);
 	for (int i = 0; i < want->n; i++)
 		if (!rules_has(&have, &want->v[i]))
 			rules_add(&add, want->v[i].proto, want->v[i].from, want->v[i].to, want->v[i].src);
-	/* authorize first: a node never loses access it should keep */
 	int total = have.n + add.n - del.n;
-	rc = change_rules(p, region, sg, true, &add, total, err);
-	if (rc == 0)
+	if (have.n + add.n > p->lim.rules_per_group) {
 		rc = change_rules(p, region, sg, false, &del, total, err);
+		if (rc == 0)
+			rc = change_rules(p, region, sg, true, &add, total, err);
+	} else {
+		rc = change_rules(p, region, sg, true, &add, total, err);
+		if (rc == 0)
+			rc = change_rules(p, region, sg, false, &del, total, err);
+	}
 	free(have.v);
 	free(add.v);
 	free(del.v);
@@ -578,7 +892,7 @@ static int reconcile(struct cg_provider *p, const char *region, const char *sg, 
 static int network_rules(const struct cg_resource *desired, const char *sg, struct rules *want,
 			 struct cg_err *err)
 {
-	internode_rules(want, sg, false);
+	self_rules(want, sg);
 	if (cg_res_get(desired, "monitoring_port"))
 		scrape_rules(want, sg);
 	char **cidrs;
@@ -608,101 +922,321 @@ static int network_rules(const struct cg_resource *desired, const char *sg, stru
 	return 0;
 }
 
+static bool sorted_has(char *const *v, int n, const char *s)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = strcmp(v[mid], s);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
+}
+
+static bool add_pending(const struct rules *add, int ng, const char *src)
+{
+	for (int g = 0; g < ng; g++)
+		for (int i = 0; i < add[g].n; i++)
+			if (!strcmp(add[g].v[i].src, src))
+				return true;
+	return false;
+}
+
+/* Revoke the rules of del that may go now: those whose address has no
+ * new rule waiting (only == NULL), or all of one address's (only). */
+static int revoke_ready(struct cg_provider *p, const char *region, char *const *ids, int ng,
+			const struct rules *add, struct rules *del, int *count, const char *only,
+			bool *moved, struct cg_err *err)
+{
+	for (int g = 0; g < ng; g++) {
+		struct rules now = { 0 };
+		int keep = 0;
+		for (int i = 0; i < del[g].n; i++) {
+			const struct rule *x = &del[g].v[i];
+			if (only ? strcmp(x->src, only) != 0 : add_pending(add, ng, x->src))
+				del[g].v[keep++] = *x;
+			else
+				rules_add(&now, x->proto, x->from, x->to, x->src);
+		}
+		del[g].n = keep;
+		count[g] -= now.n;
+		*moved |= now.n > 0;
+		int rc = change_rules(p, region, ids[g], false, &now, count[g], err);
+		free(now.v);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make each group g gain add[g] and lose del[g] (count[g]: the rules it
+ * holds) without a node losing access and without passing the quota: a
+ * rule is added where its group has room, an old rule goes once its
+ * address's new rule is in. Groups full of old rules whose replacements
+ * wait for that room (the 2014 layout at the quota) free one address's old
+ * rules at a time: that address alone is without access for a moment.
+ */
+static int shuffle_rules(struct cg_provider *p, const char *region, char *const *ids, int ng,
+			 struct rules *add, struct rules *del, int *count, struct cg_err *err)
+{
+	int quota = p->lim.rules_per_group;
+	for (;;) {
+		bool moved = false, left = false;
+		for (int g = 0; g < ng; g++) {
+			int k = quota - count[g] < add[g].n ? quota - count[g] : add[g].n;
+			if (k <= 0)
+				continue;
+			struct rules now = { 0 };
+			for (int i = 0; i < k; i++)
+				rules_add(&now, add[g].v[i].proto, add[g].v[i].from, add[g].v[i].to,
+					  add[g].v[i].src);
+			memmove(add[g].v, add[g].v + k, (size_t)(add[g].n - k) * sizeof(*add[g].v));
+			add[g].n -= k;
+			count[g] += k;
+			moved = true;
+			int rc = change_rules(p, region, ids[g], true, &now, count[g], err);
+			free(now.v);
+			if (rc < 0)
+				return -1;
+		}
+		if (revoke_ready(p, region, ids, ng, add, del, count, NULL, &moved, err) < 0)
+			return -1;
+		for (int g = 0; g < ng; g++)
+			left |= add[g].n || del[g].n;
+		if (!left)
+			return 0;
+		if (moved)
+			continue;
+		char only[64] = "";
+		for (int g = 0; g < ng && !only[0]; g++)
+			if (del[g].n)
+				snprintf(only, sizeof(only), "%s", del[g].v[0].src);
+		if (!only[0])
+			return cg_error(err, CG_EXIT_ERROR, "security groups of %s: no room left for "
+					"the rules to add (more own rules than CASSANDGO_EC2_RULES_PER_GROUP "
+					"= %d?)", region, quota);
+		if (revoke_ready(p, region, ids, ng, add, del, count, only, &moved, err) < 0)
+			return -1;
+	}
+}
+
+/*
+ * Lay a region's cross-region rules out over its groups: one tcp 7000 rule
+ * per address of cidrs (sorted, unique), and the monitoring node's scrape
+ * rules (mon, may be NULL) in the main group. fixed_net: the main group's
+ * own rules, or -1 to count those it holds now. nplan: how many addresses
+ * to size the groups for (the configured remote nodes, so that the number
+ * of groups follows the configuration and not moto's repeated fake
+ * addresses). Addresses stay in their group while it has room; groups are
+ * created and attached before rules move into them, and detached and
+ * deleted only after their rules are elsewhere. Returns 1 when the region
+ * has no main group.
+ */
+static int peers_layout(struct cg_provider *p, struct cg_ctx *ctx, const char *addr,
+			const char *region, char **cidrs, int n, const char *mon, int fixed_net,
+			int nplan, struct cg_err *err)
+{
+	struct sgset s;
+	if (sgset_find(p, region, &s, err) < 0)
+		return -1;
+	if (!s.id[0]) {
+		sgset_free(&s);
+		return 1;
+	}
+	int rc = -1;
+	int *cur = cg_xcalloc((size_t)n + 1, sizeof(int)), *out = cg_xcalloc((size_t)n + 1, sizeof(int));
+	struct rules want[CG_EC2_GROUPS_MAX], add[CG_EC2_GROUPS_MAX], del[CG_EC2_GROUPS_MAX];
+	memset(want, 0, sizeof(want));
+	memset(add, 0, sizeof(add));
+	memset(del, 0, sizeof(del));
+	if (fixed_net < 0) {
+		fixed_net = 0;
+		for (int k = 0; k < s.rules[0].n; k++)
+			fixed_net += !is_peer_rule(&s.rules[0].v[k]);
+	}
+	int fixed = fixed_net + (mon ? 2 : 0);
+	int ng = cg_ec2_rules_groups(&p->lim, fixed, nplan > n ? nplan : n, addr, err);
+	if (ng < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		cur[i] = -1;
+		for (int g = 0; g < CG_EC2_GROUPS_MAX && cur[i] < 0; g++)
+			for (int k = 0; s.id[g] && k < s.rules[g].n; k++)
+				if (is_storage_rule(&s.rules[g].v[k]) && !strcmp(s.rules[g].v[k].src, cidrs[i])) {
+					cur[i] = g;
+					break;
+				}
+	}
+	if (cg_ec2_rules_place(&p->lim, fixed, ng, n, cur, out) < 0) {
+		cg_error(err, CG_EXIT_ERROR, "%s: %d addresses do not fit in %d groups", addr, n, ng);
+		goto out;
+	}
+
+	/* the groups first: created, then on every instance of the region */
+	for (int g = 1; g < ng; g++)
+		if (!s.id[g] && sg_create(p, ctx, addr, region, s.vpc, g, &s.id[g], err) < 0)
+			goto out;
+	sgs_publish(p, region, &s, ng);
+	if (sgs_attach(p, ctx, addr, region, s.id, ng, NULL, 0, err) < 0)
+		goto out;
+
+	for (int i = 0; i < n; i++)
+		rules_add(&want[out[i]], "tcp", 7000, 7000, cidrs[i]);
+	if (mon)
+		scrape_rules(&want[0], mon);
+	progress(ctx, addr, ng > 1 ? "reconciling cross-region rules over several groups"
+				   : "reconciling cross-region rules");
+	int count[CG_EC2_GROUPS_MAX];
+	for (int g = 0; g < ng; g++) {
+		const struct rules *h = &s.rules[g];
+		struct rules gone = { 0 };
+		for (int k = 0; k < h->n; k++) {
+			const struct rule *x = &h->v[k];
+			if ((g == 0 && !is_peer_rule(x)) || rules_has(&want[g], x))
+				continue;
+			/* an address wanted nowhere goes at once (room for the
+			 * others); one that moves or changes form goes after its
+			 * new rule is in */
+			bool wanted = sorted_has(cidrs, n, x->src) || (mon && !strcmp(mon, x->src));
+			rules_add(wanted ? &del[g] : &gone, x->proto, x->from, x->to, x->src);
+		}
+		for (int k = 0; k < want[g].n; k++)
+			if (!rules_has(h, &want[g].v[k]))
+				rules_add(&add[g], want[g].v[k].proto, want[g].v[k].from, want[g].v[k].to,
+					  want[g].v[k].src);
+		count[g] = h->n - gone.n;
+		int crc = change_rules(p, region, s.id[g], false, &gone, count[g], err);
+		free(gone.v);
+		if (crc < 0)
+			goto out;
+	}
+	if (shuffle_rules(p, region, s.id, ng, add, del, count, err) < 0)
+		goto out;
+
+	/* groups no longer needed: off every instance, then deleted */
+	bool surplus = false;
+	for (int g = ng; g < CG_EC2_GROUPS_MAX; g++)
+		surplus |= s.id[g] != NULL;
+	if (surplus) {
+		if (sgs_attach(p, ctx, addr, region, s.id, ng, s.id + ng, CG_EC2_GROUPS_MAX - ng, err) < 0)
+			goto out;
+		progress(ctx, addr, "deleting overflow security groups no longer needed");
+		for (int g = ng; g < CG_EC2_GROUPS_MAX; g++)
+			if (s.id[g] && sg_delete(p, region, s.id[g], err) < 0)
+				goto out;
+	}
+	rc = 0;
+out:
+	for (int g = 0; g < CG_EC2_GROUPS_MAX; g++) {
+		free(want[g].v);
+		free(add[g].v);
+		free(del[g].v);
+	}
+	free(cur);
+	free(out);
+	sgset_free(&s);
+	return rc;
+}
+
 static int network_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			 const struct cg_resource *desired, const struct cg_resource *current,
 			 struct cg_resource *result, struct cg_err *err)
 {
 	const struct cg_resource *r = desired ? desired : current;
 	const char *region = r->region;
-	xmlDocPtr d = NULL;
-	xmlNodePtr it = NULL;
+	struct sgset s;
 	if (op == CG_OP_DELETE) {
-		char *id = cg_xstrdup(current ? current->id : NULL);
-		if (!id) {
-			if (find_sg(p, region, &d, &it, err) < 0)
-				return -1;
-			id = cg_xml_text(it, "groupId");
-			xmlFreeDoc(d);
-			if (!id)
-				return 0;	/* already gone */
-		}
-		progress(ctx, r->addr, "deleting security group");
-		/* Instances just terminated may hold the group for a while. */
-		int64_t until = cg_now_ms() + 1000 * p->wait_s;
-		for (;;) {
-			struct cg_ec2_params pa = { 0 };
-			cg_ec2_params_add(&pa, "GroupId", id);
-			struct cg_ec2_error e;
-			int rc = call(p, region, "DeleteSecurityGroup", &pa, 0, NULL, &e, err);
-			cg_ec2_params_free(&pa);
-			if (rc == 0 || cg_ec2_error_notfound(&e))
-				break;
-			if (strcmp(e.code, "DependencyViolation") || cg_now_ms() > until ||
-			    interrupted_hard(p)) {
-				free(id);
-				return -1;
-			}
-			sleep_ms(p->poll_ms * 2);
-		}
-		free(id);
-		return 0;
+		if (sgset_find(p, region, &s, err) < 0)
+			return -1;
+		if (!s.id[0] && current && current->id)
+			s.id[0] = cg_xstrdup(current->id);
+		int rc = 0;
+		progress(ctx, r->addr, "deleting security groups");
+		for (int g = CG_EC2_GROUPS_MAX - 1; g >= 0 && rc == 0; g--)
+			if (s.id[g])
+				rc = sg_delete(p, region, s.id[g], err);
+		sgset_free(&s);
+		return rc;
 	}
 
 	const char *vpc;
 	if (default_vpc(p, region, &vpc, err) < 0)
 		return -1;
-	const char *name = cg_res_get(desired, "name");
-	if (find_sg(p, region, &d, &it, err) < 0)
+	if (sgset_find(p, region, &s, err) < 0)
 		return -1;
-	char *sg = cg_xml_text(it, "groupId");
-	xmlFreeDoc(d);
-	if (!sg) {
-		progress(ctx, r->addr, "creating security group");
-		struct cg_ec2_params pa = { 0 };
-		cg_ec2_params_add(&pa, "GroupName", name);
-		cg_ec2_params_addf(&pa, "GroupDescription", "cassandgo cluster %s in %s",
-				   p->c->name, region);
-		cg_ec2_params_add(&pa, "VpcId", vpc);
-		const char *tags[] = { TAG_CLUSTER, p->c->name, "Name", name };
-		add_tags(&pa, 1, "security-group", tags, 2);
-		struct cg_ec2_error e;
-		int rc = call(p, region, "CreateSecurityGroup", &pa, 0, &d, &e, err);
-		cg_ec2_params_free(&pa);
-		if (rc == 0) {
-			sg = cg_xml_text(root_of(d), "groupId");
-			xmlFreeDoc(d);
-		} else if (cg_ec2_error_duplicate(&e)) {
-			/* created by a retried call or a concurrent run: adopt */
-			if (find_sg(p, region, &d, &it, err) < 0)
-				return -1;
-			sg = cg_xml_text(it, "groupId");
-			xmlFreeDoc(d);
-		} else {
-			return -1;
-		}
-		if (!sg)
-			return cg_error(err, CG_EXIT_ERROR, "%s: security group %s not found after create",
-					r->addr, name);
-	}
 	struct rules want = { 0 };
-	int rc = network_rules(desired, sg, &want, err);
-	if (rc == 0) {
-		progress(ctx, r->addr, "reconciling ingress rules");
-		rc = reconcile(p, region, sg, false, &want, err);
+	int rc = -1;
+	if (!s.id[0]) {
+		free(s.vpc);
+		s.vpc = cg_xstrdup(vpc);
+		if (sg_create(p, ctx, r->addr, region, vpc, 0, &s.id[0], err) < 0)
+			goto out;
 	}
+	if (network_rules(desired, s.id[0], &want, err) < 0)
+		goto out;
+	/* Overflow groups exist before the region's instances launch (they
+	 * launch with every group): as many as the configured remote nodes
+	 * need. Fewer are deleted by peers.<region>, which knows the addresses. */
+	int nremote = remote_nodes(p->c, region);
+	int ng = cg_ec2_rules_groups(&p->lim, want.n + (monitor_remote(p->c, region) ? 2 : 0),
+				     nremote, r->addr, err);
+	if (ng < 0)
+		goto out;
+	bool created = false;
+	for (int g = 1; g < ng; g++)
+		if (!s.id[g]) {
+			if (sg_create(p, ctx, r->addr, region, s.vpc ? s.vpc : vpc, g, &s.id[g], err) < 0)
+				goto out;
+			created = true;
+		}
+	sgs_publish(p, region, &s, CG_EC2_GROUPS_MAX);
+	if (created && sgs_attach(p, ctx, r->addr, region, s.id, CG_EC2_GROUPS_MAX, NULL, 0, err) < 0)
+		goto out;
+	/* More own rules than the main group has room for beside its remote
+	 * addresses (an allowed CIDR added): move addresses out first. */
+	int npeer = 0;
+	for (int k = 0; k < s.rules[0].n; k++)
+		npeer += is_peer_rule(&s.rules[0].v[k]);
+	if (want.n + npeer > p->lim.rules_per_group) {
+		char **obs = NULL;
+		int nobs = 0;
+		char *mon = NULL;
+		for (int g = 0; g < CG_EC2_GROUPS_MAX; g++)
+			for (int k = 0; s.id[g] && k < s.rules[g].n; k++) {
+				const struct rule *x = &s.rules[g].v[k];
+				if (reaches_storage(x))
+					list_add_unique(&obs, &nobs, x->src);
+				else if (g == 0 && is_scrape_rule(x) && strncmp(x->src, "sg-", 3) && !mon)
+					mon = cg_xstrdup(x->src);
+			}
+		if (nobs > 1)
+			qsort(obs, (size_t)nobs, sizeof(char *), cmp_str);
+		int lrc = peers_layout(p, ctx, r->addr, region, obs, nobs, mon, want.n, nremote, err);
+		free_list(obs, nobs);
+		free(mon);
+		if (lrc < 0)
+			goto out;
+	}
+	progress(ctx, r->addr, "reconciling ingress rules");
+	if (reconcile(p, region, s.id[0], &want, err) < 0)
+		goto out;
+	cg_res_copy(result, desired);
+	cg_res_set_id(result, s.id[0]);
+	cg_res_set(result, "vpc_id", vpc, CG_ATTR_INFO);
+	rc = 0;
+out:
 	free(want.v);
-	if (rc == 0) {
-		cg_res_copy(result, desired);
-		cg_res_set_id(result, sg);
-		cg_res_set(result, "vpc_id", vpc, CG_ATTR_INFO);
-	}
-	free(sg);
+	sgset_free(&s);
 	return rc;
 }
 
-/* The other regions' machines' public /32s, sorted, from what is recorded. */
-/* The other regions' configured machines' public /32s, as the model lists
- * them; a machine being removed loses its rules in the same apply. */
+/* The other regions' configured machines' public /32s, sorted, as the model
+ * lists them; a machine being removed loses its rules in the same apply. */
 static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *region)
 {
 	struct cg_rset ms;
@@ -716,8 +1250,6 @@ static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *r
 		if (!ms.v[i].region || !strcmp(ms.v[i].region, region) || !ip || !*ip ||
 		    !cg_model_wants_machine(p->c, &ms.v[i]))
 			continue;
-		/* duplicates kept, as the model lists them (moto can hand two
-		 * regions the same fake address); the rules are deduplicated */
 		char *c = cg_xasprintf("%s/32", ip);
 		v = cg_xrealloc(v, (size_t)(n + 1) * sizeof(char *));
 		v[n++] = c;
@@ -729,10 +1261,13 @@ static char *peer_cidrs(struct cg_provider *p, struct cg_ctx *ctx, const char *r
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
+	/* each address once, as the model lists them (moto can hand two
+	 * regions the same fake address) */
 	struct cg_buf b = { 0 };
 	cg_buf_adds(&b, "");
 	for (int i = 0; i < n; i++)
-		cg_buf_addf(&b, "%s%s", i ? "," : "", v[i]);
+		if (!i || strcmp(v[i], v[i - 1]))
+			cg_buf_addf(&b, "%s%s", b.len ? "," : "", v[i]);
 	free_list(v, n);
 	return cg_buf_detach(&b);
 }
@@ -743,51 +1278,43 @@ static int peers_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 {
 	const struct cg_resource *r = desired ? desired : current;
 	const char *region = r->region;
-	char *net = cg_addr_region(CG_KIND_NETWORK, region);
-	struct cg_resource nr;
-	bool found;
-	lookup_res(ctx, net, &nr, &found);
-	free(net);
-	char *sg = cg_xstrdup(found ? nr.id : NULL);
-	if (found)
-		cg_res_clear(&nr);
-	if (!sg) {
-		xmlDocPtr d = NULL;
-		xmlNodePtr it = NULL;
-		if (find_sg(p, region, &d, &it, err) < 0)
-			return -1;
-		sg = cg_xml_text(it, "groupId");
-		xmlFreeDoc(d);
-	}
-	if (!sg) {
-		if (op == CG_OP_DELETE)
-			return 0;	/* the group and its rules are gone */
-		return cg_error(err, CG_EXIT_ERROR, "%s: the security group of %s does not exist",
-				r->addr, region);
-	}
-	char *cidrs = op == CG_OP_DELETE ? cg_xstrdup("") : peer_cidrs(p, ctx, region);
-	struct rules want = { 0 };
+	bool del = op == CG_OP_DELETE;
+	char *cidrs = del ? cg_xstrdup("") : peer_cidrs(p, ctx, region);
 	char **v;
-	int n = split_list(cidrs, &v);
-	for (int i = 0; i < n; i++)
-		if (i == 0 || strcmp(v[i], v[i - 1]))	/* sorted: duplicates are adjacent */
-			internode_rules(&want, v[i], true);
-	free_list(v, n);
-	char *mon = op == CG_OP_DELETE ? NULL : monitor_cidr(p, ctx, region);
-	if (mon)
-		scrape_rules(&want, mon);
+	int n = split_list(cidrs, &v), u = 0;
+	for (int i = 0; i < n; i++) {	/* sorted: duplicates are adjacent */
+		if (u && !strcmp(v[i], v[u - 1])) {
+			free(v[i]);
+			continue;
+		}
+		v[u++] = v[i];
+	}
+	char *mon = del ? NULL : monitor_cidr(p, ctx, region);
+	if (del)
+		progress(ctx, r->addr, "revoking cross-region rules");
+	/* deleted: every address goes, and with them the overflow groups */
+	int rc = peers_layout(p, ctx, r->addr, region, v, u, mon, -1,
+			      del ? 0 : remote_nodes(p->c, region), err);
+	free_list(v, u);
 	free(mon);
-	progress(ctx, r->addr, op == CG_OP_DELETE ? "revoking cross-region rules"
-						  : "reconciling cross-region rules");
-	int rc = reconcile(p, region, sg, true, &want, err);
-	free(want.v);
-	if (rc == 0 && op != CG_OP_DELETE) {
+	if (rc == 1) {
+		rc = del ? 0 : cg_error(err, CG_EXIT_ERROR, "%s: the security group of %s does not exist",
+					r->addr, region);
+	} else if (rc == 0 && !del) {
+		char *sg = NULL;
+		const char *pub = sgs_published(p, region);
+		if (pub) {
+			const char *comma = strchr(pub, ',');
+			sg = comma ? cg_xstrndup(pub, (size_t)(comma - pub)) : cg_xstrdup(pub);
+		}
 		cg_res_copy(result, desired);
 		cg_res_set_id(result, sg);
 		cg_res_set(result, "cidrs", cidrs, 0);
+		/* for the operator (state show): where the rules are */
+		cg_res_set(result, "groups", pub, CG_ATTR_INFO);
+		free(sg);
 	}
 	free(cidrs);
-	free(sg);
 	return rc;
 }
 
@@ -1365,34 +1892,19 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 	}
 
 	if (!id) {
-		char *net = cg_addr_region(CG_KIND_NETWORK, region);
 		char *kpa = cg_addr_region(CG_KIND_KEYPAIR, region);
 		struct cg_resource r;
 		bool f;
-		lookup_res(ctx, net, &r, &f);
-		if (f) {
-			sg = cg_xstrdup(r.id);
-			cg_res_clear(&r);
-		}
 		lookup_res(ctx, kpa, &r, &f);
 		if (f) {
 			keyname = cg_xstrdup(cg_res_get(&r, "name"));
 			cg_res_clear(&r);
 		}
-		free(net);
 		free(kpa);
-		if (!sg) {
-			xmlDocPtr d;
-			xmlNodePtr it;
-			if (find_sg(p, region, &d, &it, err) < 0)
-				goto out;
-			sg = cg_xml_text(it, "groupId");
-			xmlFreeDoc(d);
-			if (!sg) {
-				cg_error(err, CG_EXIT_ERROR, "%s: the security group of %s does not exist",
-					 desired->addr, region);
-				goto out;
-			}
+		/* every group of the region (main + overflow), comma-separated */
+		if (sgs_for_launch(p, region, false, &sg, err) < 0) {
+			cg_error_wrap(err, "%s", desired->addr);
+			goto out;
 		}
 		if (!keyname)
 			keyname = sg_name(p, region);
@@ -1442,7 +1954,14 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 			cg_ec2_params_add(&pa, "MinCount", "1");
 			cg_ec2_params_add(&pa, "MaxCount", "1");
 			cg_ec2_params_add(&pa, "KeyName", keyname);
-			cg_ec2_params_add(&pa, "SecurityGroupId.1", sg);
+			char **gids;
+			int ngids = split_list(sg, &gids);
+			for (int k = 0; k < ngids; k++) {
+				char key[40];
+				snprintf(key, sizeof(key), "SecurityGroupId.%d", k + 1);
+				cg_ec2_params_add(&pa, key, gids[k]);
+			}
+			free_list(gids, ngids);
 			if (zone)
 				cg_ec2_params_add(&pa, "Placement.AvailabilityZone", zone);
 			cg_ec2_params_add(&pa, "UserData", ud64);
@@ -1460,6 +1979,14 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 				found_zone = cg_xml_text(root_of(d), "instancesSet/item/placement/availabilityZone");
 				xmlFreeDoc(d);
 				break;
+			}
+			if (!strcmp(e.code, "InvalidGroup.NotFound") && attempt < 3) {
+				/* an overflow group deleted meanwhile (peers shrank): look again */
+				free(sg);
+				sg = NULL;
+				if (sgs_for_launch(p, region, true, &sg, err) < 0)
+					goto out;
+				continue;
 			}
 			if (!strcmp(e.code, "InsufficientInstanceCapacity") ||
 			    !strcmp(e.code, "Unsupported")) {
@@ -1490,6 +2017,22 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 	progress(ctx, desired->addr, "waiting for instance to run");
 	if (wait_instance(p, region, id, "running", &o, err) < 0)
 		goto out;
+	if (sg) {
+		/* peers.<region> may have added or removed a group while this
+		 * instance launched: it attaches groups to the instances it sees
+		 * after publishing them, this one compares after its launch, so
+		 * one of the two covers the instance */
+		const char *now = sgs_published(p, region);
+		if (now && *now && strcmp(now, sg)) {
+			char **gids;
+			int ngids = split_list(now, &gids);
+			progress(ctx, desired->addr, "updating the instance's security groups");
+			int src = set_instance_groups(p, region, id, gids, ngids, err);
+			free_list(gids, ngids);
+			if (src < 0)
+				goto out;
+		}
+	}
 	if (!host_pub) {
 		cg_error(err, CG_EXIT_ERROR,
 			 "%s: adopted instance %s carries no %s tag: its SSH host key is unknown; "
@@ -1710,6 +2253,11 @@ static int ec2_open(struct cg_provider **out, const struct cg_cluster *c,
 	p->page_size = env_num("CASSANDGO_EC2_PAGE_SIZE", 1000);
 	if (p->page_size < 1 || p->page_size > 1000)
 		p->page_size = 1000;
+	/* an account with raised quotas says so: fewer groups are needed */
+	long rpg = env_num("CASSANDGO_EC2_RULES_PER_GROUP", CG_EC2_RULES_PER_GROUP);
+	long gpe = env_num("CASSANDGO_EC2_GROUPS_PER_ENI", CG_EC2_GROUPS_PER_ENI);
+	p->lim.rules_per_group = rpg < 1 || rpg > 1000 ? CG_EC2_RULES_PER_GROUP : (int)rpg;
+	p->lim.groups_per_eni = gpe < 1 || gpe > CG_EC2_GROUPS_MAX ? CG_EC2_GROUPS_PER_ENI : (int)gpe;
 	*out = p;
 	return 0;
 }
@@ -1789,6 +2337,12 @@ struct region_job {
 	const struct cg_rset *known;
 	struct cg_rset live;
 	int ninstances;
+	struct sgset sgs;		/* the region's groups (refresh_sg) */
+	struct inst_sgs {		/* each node instance's groups */
+		char **groups;
+		int n;
+	} *inst;
+	int ninst;
 	int rc;
 	struct cg_err err;
 };
@@ -1817,6 +2371,14 @@ static void refresh_instances(struct region_job *j, xmlDocPtr *docs, int nd)
 					continue;	/* tagged for the cluster but not a node */
 				}
 				j->ninstances++;
+				j->inst = cg_xrealloc(j->inst, (size_t)(j->ninst + 1) * sizeof(*j->inst));
+				struct inst_sgs *is = &j->inst[j->ninst++];
+				memset(is, 0, sizeof(*is));
+				for (xmlNodePtr g = cg_xml_path(it, "groupSet/item"); g;
+				     g = cg_xml_next(g, "item")) {
+					is->groups = cg_xrealloc(is->groups, (size_t)(is->n + 1) * sizeof(char *));
+					is->groups[is->n++] = cg_xml_text(g, "groupId");
+				}
 				struct obs o;
 				obs_from_item(it, &o);
 				char *addr = cg_addr_node(CG_KIND_MACHINE, dc, n);
@@ -1918,36 +2480,37 @@ static void list_add_unique(char ***v, int *n, const char *s)
 static int refresh_sg(struct region_job *j)
 {
 	struct cg_provider *p = j->p;
-	xmlDocPtr d = NULL;
-	xmlNodePtr it = NULL;
-	if (find_sg(p, j->region, &d, &it, &j->err) < 0)
+	struct sgset *s = &j->sgs;
+	if (sgset_find(p, j->region, s, &j->err) < 0)
 		return -1;
-	char *sg = cg_xml_text(it, "groupId");
-	if (!sg) {
-		xmlFreeDoc(d);
+	sgs_publish(p, j->region, s, CG_EC2_GROUPS_MAX);
+	const char *sg = s->id[0];
+	if (!sg)
 		return 0;
-	}
-	struct rules have = { 0 };
-	parse_rules(it, &have);
-	char *vpc = cg_xml_text(it, "vpcId");
-	char *gname = cg_xml_text(it, "groupName");
-	xmlFreeDoc(d);
-
-	char **cidrs = NULL, **peers = NULL;
-	int nc = 0, np = 0, mon = 0;
-	for (int i = 0; i < have.n; i++) {
-		struct rule *x = &have.v[i];
-		if (!strncmp(x->src, "sg-", 3))
-			continue;
-		if (is_peer_rule(x)) {
-			list_add_unique(&peers, &np, x->src);
+	const struct rules *have = &s->rules[0];
+	char **cidrs = NULL;
+	int nc = 0, mon = 0;
+	/* rules from groups: exactly the group itself on the internode ports */
+	struct rules self = { 0 }, extra = { 0 }, missing = { 0 };
+	self_rules(&self, sg);
+	if (cg_monitoring_dc(p->c) >= 0)
+		scrape_rules(&self, sg);
+	for (int i = 0; i < have->n; i++) {
+		const struct rule *x = &have->v[i];
+		if (!strncmp(x->src, "sg-", 3)) {
+			if (!rules_has(&self, x))
+				rules_add(&extra, x->proto, x->from, x->to, x->src);
 			continue;
 		}
+		if (is_peer_rule(x))
+			continue;
 		list_add_unique(&cidrs, &nc, x->src);
 		if (!strcmp(x->proto, "tcp") && x->from == x->to && x->from != 22 && x->from != 9042)
 			mon = x->from;
 	}
-	free(have.v);
+	for (int i = 0; i < self.n; i++)
+		if (!rules_has(have, &self.v[i]))
+			rules_add(&missing, self.v[i].proto, self.v[i].from, self.v[i].to, self.v[i].src);
 
 	char *addr = cg_addr_region(CG_KIND_NETWORK, j->region);
 	const struct cg_resource *k = cg_rset_find(j->known, addr);
@@ -1955,32 +2518,155 @@ static int refresh_sg(struct region_job *j)
 	free(addr);
 	r->region = cg_xstrdup(j->region);
 	cg_res_set_id(r, sg);
+	char *gname = cg_ec2_sg_name(p->c->name, j->region, 0);
 	cg_res_set(r, "name", gname, CG_ATTR_FORCENEW);
+	free(gname);
 	char *list = same_set_or(k ? cg_res_get(k, "allowed_cidrs") : NULL, cidrs, nc);
 	cg_res_set(r, "allowed_cidrs", list, 0);
 	free(list);
 	if (mon)
 		cg_res_setf(r, "monitoring_port", 0, "%d", mon);
-	cg_res_set(r, "vpc_id", vpc, CG_ATTR_INFO);
-	if (np) {
-		addr = cg_addr_region(CG_KIND_PEERS, j->region);
-		r = cg_rset_new(&j->live, CG_KIND_PEERS, addr);
-		free(addr);
-		r->region = cg_xstrdup(j->region);
-		cg_res_set_id(r, sg);
-		qsort(peers, (size_t)np, sizeof(char *), cmp_str);
+	cg_res_set(r, "vpc_id", s->vpc, CG_ATTR_INFO);
+	/* what the diff shows when only group-sourced rules differ (the 2014
+	 * layout's 7001 and 7199 among them) */
+	if (extra.n || missing.n) {
+		struct cg_buf h = { 0 }, b = { 0 };
+		if (extra.n) {
+			rules_summary(&extra, &b);
+			cg_buf_addf(&h, "rules to revoke: %s from security groups", b.data);
+			cg_buf_free(&b);
+		}
+		if (missing.n) {
+			rules_summary(&missing, &b);
+			cg_buf_addf(&h, "%srules to add: %s from the group itself", h.len ? "; " : "",
+				    b.data);
+			cg_buf_free(&b);
+		}
+		cg_res_set(r, "health", h.data, CG_ATTR_COMPUTED);
+		cg_buf_free(&h);
+	}
+	free(self.v);
+	free(extra.v);
+	free(missing.v);
+	free_list(cidrs, nc);
+	return 0;
+}
+
+/* The monitoring node's public /32 as refreshed, when it is in another
+ * region than jobs[me]'s; NULL otherwise. */
+static char *observed_monitor(struct cg_provider *p, struct region_job *jobs, int nr, int me)
+{
+	int d = cg_monitoring_dc(p->c);
+	if (d < 0 || !strcmp(p->c->dcs[d].region, jobs[me].region))
+		return NULL;
+	char *maddr = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[d].name, 1);
+	char *cidr = NULL;
+	for (int i = 0; i < nr && !cidr; i++) {
+		const struct cg_resource *m = cg_rset_find(&jobs[i].live, maddr);
+		const char *ip = m ? cg_res_get(m, "public_ip") : NULL;
+		if (ip && *ip)
+			cidr = cg_xasprintf("%s/32", ip);
+	}
+	free(maddr);
+	return cidr;
+}
+
+/*
+ * peers.<region> as observed: cidrs = the addresses admitted on 7000 by a
+ * group that every instance of the region carries; health names what else
+ * differs from the layout peers_layout makes (rules of the 2014 layout,
+ * a group missing on instances, a group over the quota, scrape rules).
+ */
+static void peers_observe(struct cg_provider *p, struct region_job *jobs, int nr, int me)
+{
+	struct region_job *j = &jobs[me];
+	struct sgset *s = &j->sgs;
+	if (!s->id[0])
+		return;
+	bool any = false;
+	for (int g = 1; g < CG_EC2_GROUPS_MAX; g++)
+		any |= s->id[g] != NULL;
+	for (int k = 0; k < s->rules[0].n; k++)
+		any |= is_peer_rule(&s->rules[0].v[k]);
+	if (!any)
+		return;
+	char *mon = observed_monitor(p, jobs, nr, me);
+	struct cg_buf h = { 0 };
+	struct rules extra = { 0 };
+	char **peers = NULL;
+	int np = 0;
+	bool mon_seen[2] = { false, false };
+	for (int g = 0; g < CG_EC2_GROUPS_MAX; g++) {
+		if (!s->id[g])
+			continue;
+		int on = 0;
+		for (int i = 0; i < j->ninst; i++)
+			on += in_list(j->inst[i].groups, j->inst[i].n, s->id[g]);
+		char *gname = cg_ec2_sg_name(p->c->name, j->region, g);
+		if (on < j->ninst)
+			cg_buf_addf(&h, "%sgroup %s is missing on %d of %d instances", h.len ? "; " : "",
+				    gname, j->ninst - on, j->ninst);
+		if (s->rules[g].n > p->lim.rules_per_group)
+			cg_buf_addf(&h, "%sgroup %s holds %d inbound rules, more than %d", h.len ? "; " : "",
+				    gname, s->rules[g].n, p->lim.rules_per_group);
+		free(gname);
+		for (int k = 0; k < s->rules[g].n; k++) {
+			const struct rule *x = &s->rules[g].v[k];
+			if (g == 0 && !is_peer_rule(x))
+				continue;
+			if (reaches_storage(x) && on == j->ninst)
+				list_add_unique(&peers, &np, x->src);
+			if (is_storage_rule(x))
+				continue;
+			if (g == 0 && mon && is_scrape_rule(x) && !strcmp(x->src, mon)) {
+				mon_seen[x->from == CG_MON_NODE_EXPORTER_PORT] = true;
+				continue;
+			}
+			rules_add(&extra, x->proto, x->from, x->to, x->src);
+		}
+	}
+	if (extra.n) {
 		struct cg_buf b = { 0 };
-		for (int i = 0; i < np; i++)
-			cg_buf_addf(&b, "%s%s", i ? "," : "", peers[i]);
-		cg_res_set(r, "cidrs", b.data, 0);
+		rules_summary(&extra, &b);
+		cg_buf_addf(&h, "%srules to revoke: %s from other regions' addresses (each node needs "
+			    "tcp 7000 only)", h.len ? "; " : "", b.data);
 		cg_buf_free(&b);
 	}
-	free_list(cidrs, nc);
+	if (mon && (!mon_seen[0] || !mon_seen[1]))
+		cg_buf_addf(&h, "%sscrape rules from the monitoring node %s missing", h.len ? "; " : "",
+			    mon);
+	/* groups beyond what peers_layout would keep (a raised limit, fewer
+	 * nodes, a killed run): the same arithmetic as there */
+	int fixed = mon ? 2 : 0, nplan = remote_nodes(p->c, j->region);
+	for (int k = 0; k < s->rules[0].n; k++)
+		fixed += !is_peer_rule(&s->rules[0].v[k]);
+	struct cg_err ignored = { 0 };
+	int ng = cg_ec2_rules_groups(&p->lim, fixed, np > nplan ? np : nplan, "", &ignored);
+	for (int g = ng > 0 ? ng : CG_EC2_GROUPS_MAX; g < CG_EC2_GROUPS_MAX; g++)
+		if (s->id[g]) {
+			char *gname = cg_ec2_sg_name(p->c->name, j->region, g);
+			cg_buf_addf(&h, "%sgroup %s is no longer needed", h.len ? "; " : "", gname);
+			free(gname);
+		}
+	char *addr = cg_addr_region(CG_KIND_PEERS, j->region);
+	struct cg_resource *r = cg_rset_new(&j->live, CG_KIND_PEERS, addr);
+	free(addr);
+	r->region = cg_xstrdup(j->region);
+	cg_res_set_id(r, s->id[0]);
+	if (np > 1)
+		qsort(peers, (size_t)np, sizeof(char *), cmp_str);
+	struct cg_buf b = { 0 };
+	cg_buf_adds(&b, "");
+	for (int i = 0; i < np; i++)
+		cg_buf_addf(&b, "%s%s", i ? "," : "", peers[i]);
+	cg_res_set(r, "cidrs", b.data, 0);
+	cg_buf_free(&b);
+	if (h.len)
+		cg_res_set(r, "health", h.data, CG_ATTR_COMPUTED);
+	cg_buf_free(&h);
+	free(extra.v);
 	free_list(peers, np);
-	free(sg);
-	free(vpc);
-	free(gname);
-	return 0;
+	free(mon);
 }
 
 static int refresh_keypair(struct region_job *j)
@@ -2052,63 +2738,33 @@ static void *refresh_region(void *arg)
 }
 
 /*
- * peers.<region> as observed lists each address once; the model lists the
- * other regions' machines' addresses, duplicates included. When the rules
- * admit exactly those machines, report the model's spelling so that an
- * unchanged world plans no change.
+ * Before anything is created: can each region's groups admit every node of
+ * the other regions (one rule each) within the quotas? Said at plan time,
+ * not after 150 instances were launched.
  */
-static void peers_as_model(struct region_job *jobs, int nr, int me)
+static int check_quota(struct cg_provider *p, struct cg_err *err)
 {
-	char *addr = cg_addr_region(CG_KIND_PEERS, jobs[me].region);
-	struct cg_resource *r = cg_rset_find(&jobs[me].live, addr);
-	free(addr);
-	if (!r)
-		return;
-	char **v = NULL;
-	int n = 0;
-	for (int i = 0; i < nr; i++) {
-		if (i == me)
+	for (int d = 0; d < p->c->ndcs; d++) {
+		const char *region = p->c->dcs[d].region;
+		int nremote = remote_nodes(p->c, region);
+		if (!nremote)
 			continue;
-		for (int k = 0; k < jobs[i].live.n; k++) {
-			const struct cg_resource *m = &jobs[i].live.v[k];
-			const char *ip = cg_res_get(m, "public_ip");
-			if (m->kind != CG_KIND_MACHINE || !ip || !*ip)
-				continue;
-			v = cg_xrealloc(v, (size_t)(n + 1) * sizeof(char *));
-			v[n++] = cg_xasprintf("%s/32", ip);
-		}
+		int fixed = cg_ec2_rules_fixed(p->c->nallowed_cidrs, cg_monitoring_dc(p->c) >= 0,
+					       monitor_remote(p->c, region));
+		char *where = cg_addr_region(CG_KIND_PEERS, region);
+		int rc = cg_ec2_rules_groups(&p->lim, fixed, nremote, where, err);
+		free(where);
+		if (rc < 0)
+			return -1;
 	}
-	if (n > 1)
-		qsort(v, (size_t)n, sizeof(char *), cmp_str);
-	char **have;
-	int nh = split_list(cg_res_get(r, "cidrs"), &have);
-	bool same = true;
-	for (int i = 0; same && i < n; i++) {
-		bool f = false;
-		for (int k = 0; k < nh && !f; k++)
-			f = !strcmp(have[k], v[i]);
-		same = f;
-	}
-	for (int k = 0; same && k < nh; k++) {
-		bool f = false;
-		for (int i = 0; i < n && !f; i++)
-			f = !strcmp(have[k], v[i]);
-		same = f;
-	}
-	if (same && n) {
-		struct cg_buf b = { 0 };
-		for (int i = 0; i < n; i++)
-			cg_buf_addf(&b, "%s%s", i ? "," : "", v[i]);
-		cg_res_set(r, "cidrs", b.data, 0);
-		cg_buf_free(&b);
-	}
-	free_list(have, nh);
-	free_list(v, n);
+	return 0;
 }
 
 static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 		       struct cg_err *err)
 {
+	if (!(p->env && p->env->destroying) && check_quota(p, err) < 0)
+		return -1;
 	/* regions of the config, and those where the state still holds things */
 	const char **regions = NULL;
 	int nr = 0;
@@ -2181,14 +2837,20 @@ static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struc
 		}
 	}
 	if (rc == 0)
-		for (int i = 0; i < nr; i++)
-			peers_as_model(jobs, nr, i);
+		for (int i = 0; i < nr; i++) {
+			peers_observe(p, jobs, nr, i);
+		}
 	if (rc == 0)
 		for (int i = 0; i < nr; i++)
 			for (int k = 0; k < jobs[i].live.n; k++)
 				cg_rset_add(live, &jobs[i].live.v[k]);
-	for (int i = 0; i < nr; i++)
+	for (int i = 0; i < nr; i++) {
 		cg_rset_free(&jobs[i].live);
+		sgset_free(&jobs[i].sgs);
+		for (int k = 0; k < jobs[i].ninst; k++)
+			free_list(jobs[i].inst[k].groups, jobs[i].inst[k].n);
+		free(jobs[i].inst);
+	}
 	free(jobs);
 	free(th);
 	free(regions);

@@ -19,8 +19,8 @@ Bench:
     - {datacenter: DC2, region: us-east-1, nodes: $N, seeds: 3, node_type: m7g.large}
     - {datacenter: DC3, region: us-west-1, nodes: $N, seeds: 3, node_type: m7g.large}
 EOF
-# a quota-raised account (see moto_launch.py): ~600 cross-region rules per group
-export CG_MOTO_MAX_SG_RULES=1000
+# a default account (60 rules per group, moto enforces it): 200 remote nodes per region
+# take one tcp 7000 rule each, over 4 groups
 start_moto
 start_proxy
 use_endpoint "$PROXY_URL"

@@ -8,8 +8,12 @@ region, so the second region to load would choke on an already-parsed
 datetime: let datetimes through. Binds 127.0.0.1 only.
 
 CG_MOTO_MAX_SG_RULES=N models an account whose "rules per security group"
-quota was raised (moto hard-codes AWS's default, 60): the 3 x 100 node
-benchmark needs ~600 cross-region rules per group, as it would on AWS.
+quota was raised (moto hard-codes AWS's default, 60 for VPC groups, and
+enforces it on AuthorizeSecurityGroupIngress).
+
+CG_MOTO_PUBLIC_IPS=N draws public addresses from N only (54.214.0.1..N), so
+that instances of two regions share one, which moto's random 54.214.x.y
+does now and then: tests make it certain.
 """
 import datetime
 import os
@@ -41,6 +45,12 @@ def main():
                 raise RulesPerSecurityGroupLimitExceededError
 
         SecurityGroupBackend._verify_group_will_respect_rule_count_limit = verify
+    pool = os.environ.get("CG_MOTO_PUBLIC_IPS")
+    if pool:
+        import random
+        import moto.ec2.models.elastic_network_interfaces as enis
+
+        enis.random_public_ip = lambda: "54.214.0.%d" % random.randint(1, int(pool))
     from moto.server import main as moto_main
     moto_main(["-H", "127.0.0.1", "-p", port])
 

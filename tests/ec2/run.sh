@@ -15,6 +15,11 @@ isolate_env
 cp "$REPO/cassandgo.yaml" "$WORK/cassandgo.yaml"
 REGIONS=eu-west-1:5,us-east-1:5,us-west-1:5
 CHECK="python3 $EC2_DIR/check_world.py"
+# no_changes WHY: a plan of MultiDC's infrastructure shows nothing to do (else its output, WHY)
+no_changes() {
+	cg plan --stage infra MultiDC >"$WORK/nochange.txt" 2>&1 || true
+	grep -q "No changes." "$WORK/nochange.txt" || { cat "$WORK/nochange.txt"; die "$1"; }
+}
 
 start_moto
 use_endpoint "$MOTO_URL"
@@ -62,23 +67,105 @@ imgs = {i["ImageId"] for r in ec2.describe_instances()["Reservations"] for i in 
 assert imgs == {"ami-0a24a0000000000a2"}, imgs   # m3.large: x86_64, 2025-10-20
 EOF
 
-step "cross-region rules: each region admits the others' nodes on 7000"
+step "cross-region rules: each region admits the others' nodes on tcp 7000 only, one rule each"
+# (check_world: 7001 and 7199 closed, no ICMP from addresses, the group admits itself on 7000 + ICMP)
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
 python3 - "$MOTO_URL" <<'EOF'
 import sys, boto3
-url = sys.argv[1]
-regions = ["eu-west-1", "us-east-1", "us-west-1"]
-def c(r): return boto3.client("ec2", region_name=r, endpoint_url=url, aws_access_key_id="t", aws_secret_access_key="t")
-ips = {r: {i["PublicIpAddress"] + "/32" for res in c(r).describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in res["Instances"]} for r in regions}
-for r in regions:
-    sg = c(r).describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-" + r]}])["SecurityGroups"][0]
-    got = {x["CidrIp"] for p in sg["IpPermissions"] if p.get("FromPort") == 7000 for x in p.get("IpRanges", [])}
-    want = set().union(*(ips[o] for o in regions if o != r))
-    assert got == want, (r, sorted(got ^ want))
+ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-us-east-1"]}])["SecurityGroups"][0]
+n = sum(len(p.get("IpRanges", [])) + len(p.get("UserIdGroupPairs", [])) for p in sg["IpPermissions"])
+# the group itself: 7000, ICMP, 2 scrape ports; the allowed CIDR: 22, 9042, 9090; the
+# monitoring node (eu-west-1): 2 scrape ports; 10 remote nodes x 1 rule (before: 3 each, 39 in all)
+assert n == 4 + 3 + 2 + 10, n
 EOF
 
 step "a second apply changes nothing"
 cg apply --auto-approve --stage infra MultiDC >"$WORK/apply2.txt" 2>&1 || { cat "$WORK/apply2.txt"; die "second apply failed"; }
 grep -q "No changes." "$WORK/apply2.txt" || { cat "$WORK/apply2.txt"; die "second apply was not a no-op"; }
+
+step "the 2014 layout (7001, 7199; per remote node 7000-7001, 7199, ICMP) is shown and converted"
+# us-east-1 as the 2014 layout left it: 41 rules; converted with the quota at exactly 41,
+# so each new rule needs room that only revoking old ones makes
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-us-east-1"]}])["SecurityGroups"][0]
+remote = sorted(r["CidrIp"] for p in sg["IpPermissions"] if p.get("FromPort") == 7000 for r in p.get("IpRanges", []))
+assert len(remote) == 10, remote
+me = [{"GroupId": sg["GroupId"]}]
+ec2.revoke_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+    {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7000, "IpRanges": [{"CidrIp": c} for c in remote]}])
+ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[
+    {"IpProtocol": "tcp", "FromPort": 7001, "ToPort": 7001, "UserIdGroupPairs": me},
+    {"IpProtocol": "tcp", "FromPort": 7199, "ToPort": 7199, "UserIdGroupPairs": me},
+    {"IpProtocol": "tcp", "FromPort": 7000, "ToPort": 7001, "IpRanges": [{"CidrIp": c} for c in remote]},
+    {"IpProtocol": "tcp", "FromPort": 7199, "ToPort": 7199, "IpRanges": [{"CidrIp": c} for c in remote]},
+    {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": c} for c in remote]}])
+sg = ec2.describe_security_groups(GroupIds=[sg["GroupId"]])["SecurityGroups"][0]
+n = sum(len(p.get("IpRanges", [])) + len(p.get("UserIdGroupPairs", [])) for p in sg["IpPermissions"])
+assert n == 41, n
+EOF
+export CASSANDGO_EC2_RULES_PER_GROUP=41
+cg plan --stage infra MultiDC >"$WORK/plan-legacy.txt" 2>&1 || true
+grep -qF "~ network.us-east-1  (rules to revoke: tcp 7001, tcp 7199 from security groups)" "$WORK/plan-legacy.txt" &&
+	grep -qF "~ peers.us-east-1  (rules to revoke: icmp x10, tcp 7000-7001 x10, tcp 7199 x10 from other regions' addresses" "$WORK/plan-legacy.txt" ||
+	{ cat "$WORK/plan-legacy.txt"; die "plan does not show the 2014 layout's rules"; }
+grep -q "Plan: 0 to add, 2 to change, 0 to destroy." "$WORK/plan-legacy.txt" || { cat "$WORK/plan-legacy.txt"; die "plan changes more than the two rule sets"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-legacy.txt" 2>&1 || { cat "$WORK/apply-legacy.txt"; die "apply converting the 2014 layout failed"; }
+unset CASSANDGO_EC2_RULES_PER_GROUP
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
+cg plan --stage infra MultiDC >"$WORK/plan-legacy2.txt" 2>&1 || true
+grep -q "No changes." "$WORK/plan-legacy2.txt" || { cat "$WORK/plan-legacy2.txt"; die "not converged after converting the 2014 layout"; }
+
+step "a lower rules quota: remote nodes spread over overflow groups, attached to running instances"
+export CASSANDGO_EC2_RULES_PER_GROUP=12
+cg plan --stage infra MultiDC >"$WORK/plan-q12.txt" 2>&1 || true
+grep -q "~ peers.us-east-1 .*holds 19 inbound rules, more than 12" "$WORK/plan-q12.txt" ||
+	{ cat "$WORK/plan-q12.txt"; die "plan does not show the group over the quota"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-q12.txt" 2>&1 || { cat "$WORK/apply-q12.txt"; die "apply spreading the rules failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers --rules-per-group 12 --min-groups 2
+cg plan --stage infra MultiDC >"$WORK/plan-q12b.txt" 2>&1 || true
+grep -q "No changes." "$WORK/plan-q12b.txt" || { cat "$WORK/plan-q12b.txt"; die "not converged at 12 rules per group"; }
+# what a run killed between creating an overflow group and attaching it everywhere leaves
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+main = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-MultiDC-eu-west-1"]}])["SecurityGroups"][0]
+inst = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in r["Instances"]][0]
+ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[main["GroupId"]])
+EOF
+cg plan --stage infra MultiDC >"$WORK/plan-detached.txt" 2>&1 || true
+grep -q "~ peers.eu-west-1 .*group cassandgo-MultiDC-eu-west-1-peers-2 is missing on 1 of 5 instances" "$WORK/plan-detached.txt" ||
+	{ cat "$WORK/plan-detached.txt"; die "plan does not show the detached group"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-detached.txt" 2>&1 || { cat "$WORK/apply-detached.txt"; die "apply re-attaching failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers --rules-per-group 12 --min-groups 2
+no_changes "not converged after re-attaching"
+# one more allowed CIDR (3 rules): no room left in the main group, its remote /32s move out first
+export CASSANDGO_ALLOWED_CIDRS=203.0.113.7/32,198.51.100.0/24
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-cidr.txt" 2>&1 || { cat "$WORK/apply-cidr.txt"; die "apply adding a CIDR to full groups failed"; }
+grep -q "^cloud .*reconciling cross-region rules over several groups" "$WORK/apply-cidr.txt" ||
+	{ cat "$WORK/apply-cidr.txt"; die "the network did not move remote /32s out of its full group"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32,198.51.100.0/24 --peers --rules-per-group 12 --min-groups 2
+no_changes "not converged after adding a CIDR"
+export CASSANDGO_ALLOWED_CIDRS=203.0.113.7/32
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-cidr2.txt" 2>&1 || { cat "$WORK/apply-cidr2.txt"; die "apply removing the CIDR failed"; }
+no_changes "not converged after removing the CIDR"
+unset CASSANDGO_EC2_RULES_PER_GROUP
+# back to the default 60: the overflow groups are detached and deleted
+cg plan --stage infra MultiDC >"$WORK/plan-q60.txt" 2>&1 || true
+grep -q "~ peers.us-east-1 .*group cassandgo-MultiDC-us-east-1-peers-2 is no longer needed" "$WORK/plan-q60.txt" ||
+	{ cat "$WORK/plan-q60.txt"; die "plan does not show the surplus group"; }
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-q60.txt" 2>&1 || { cat "$WORK/apply-q60.txt"; die "apply removing the overflow groups failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    ec2 = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    names = [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if "MultiDC" in g["GroupName"]]
+    assert names == ["cassandgo-MultiDC-" + r], names
+EOF
+no_changes "not converged after removing the overflow groups"
 
 step "drift: a rule opened to the world is revoked, a lost instance is replaced"
 python3 - "$MOTO_URL" <<'EOF'
@@ -211,13 +298,15 @@ export CASSANDGO_EC2_MAX_ATTEMPTS=10
 # slow answers (2.5 s) arrive after the client gave up (1.5 s): the call
 # happened but the client cannot know, as after a dropped connection
 export CASSANDGO_EC2_TIMEOUT_MS=1500
+# overflow groups too: their creation, rules and attachment under the same faults
+export CASSANDGO_EC2_RULES_PER_GROUP=12
 ok=0
 for i in 1 2 3; do
 	if cg apply --auto-approve --stage infra MultiDC >"$WORK/fapply$i.txt" 2>&1; then ok=1; break; fi
 	echo "   apply $i did not finish: $(grep -m1 -i error "$WORK/fapply$i.txt" || true)"
 done
 [ $ok = 1 ] || { cat "$WORK/fapply3.txt"; die "apply never converged behind the fault proxy"; }
-$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers --rules-per-group 12 --min-groups 2
 cg apply --auto-approve --stage infra MultiDC >"$WORK/fapply-again.txt" 2>&1 || true
 grep -q "No changes." "$WORK/fapply-again.txt" || { cat "$WORK/fapply-again.txt"; die "not converged behind the proxy"; }
 ok=0
@@ -233,4 +322,88 @@ done
 $CHECK "$MOTO_URL" MultiDC eu-west-1,us-east-1,us-west-1 --empty
 echo "   faults injected: $(proxy_counts | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"])')"
 stop_proxy
+unset CASSANDGO_EC2_RULES_PER_GROUP
+
+step "3 regions x 50 nodes on a default account (moto: 60 inbound rules per group, enforced)"
+# one tcp 7000 rule per remote node: 100 remote /32s + 4 own rules per region, over
+# 2 groups (before: 3 rules per remote node, 306 in one group, refused past 60)
+use_endpoint "$MOTO_URL"
+reset_moto
+unset CASSANDGO_EC2_MAX_ATTEMPTS CASSANDGO_EC2_TIMEOUT_MS
+big() { "$CG" -c "$WORK/big.yaml" --state "$WORK/big/state.db" "$@"; }
+write_big() {	# NODES_PER_REGION
+	cat >"$WORK/big.yaml" <<EOF
+Big:
+  provider: aws
+  allowed_cidrs: [203.0.113.7/32]
+  datacenters:
+    - {datacenter: DC1, region: eu-west-1, nodes: $1, seeds: 3, node_type: m3.large}
+    - {datacenter: DC2, region: us-east-1, nodes: $1, seeds: 3, node_type: m3.large}
+    - {datacenter: DC3, region: us-west-1, nodes: $1, seeds: 3, node_type: m3.large}
+EOF
+}
+BIG_REGIONS=eu-west-1:50,us-east-1:50,us-west-1:50
+write_big 50
+if CASSANDGO_EC2_GROUPS_PER_ENI=1 big plan --stage infra Big >"$WORK/big-quota.txt" 2>&1; then
+	die "plan accepted 104 rules in one group of 60"
+fi
+grep -qF "peers.eu-west-1: 104 inbound rules needed (4 of the region's own" "$WORK/big-quota.txt" &&
+	grep -qF "1 security groups per instance of 60 rules hold 60" "$WORK/big-quota.txt" &&
+	grep -qF "L-0EA8095F" "$WORK/big-quota.txt" ||
+	{ cat "$WORK/big-quota.txt"; die "the quota error does not say what is needed"; }
+t0=$(date +%s)
+big apply --auto-approve --stage infra --parallelism 32 Big >"$WORK/big-apply.txt" 2>&1 ||
+	{ tail -30 "$WORK/big-apply.txt"; die "apply of 150 nodes failed"; }
+echo "   150 nodes applied in $(( $(date +%s) - t0 )) s"
+$CHECK "$MOTO_URL" Big "$BIG_REGIONS" --seeds 3 --allowed 203.0.113.7/32 --peers --min-groups 2
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+regions = ("eu-west-1", "us-east-1", "us-west-1")
+def c(r): return boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+ips = {r: {i["PublicIpAddress"] for res in c(r).describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in res["Instances"]} for r in regions}
+for r in regions:
+    ec2 = c(r)
+    # moto may hand two regions one fake address: 100 nodes, maybe 99 distinct /32s
+    want = len(set().union(*(ips[o] for o in regions if o != r)))
+    base = "cassandgo-Big-" + r
+    names = [base] + ["%s-peers-%d" % (base, k) for k in range(2, 17)]
+    sgs = sorted(ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])["SecurityGroups"],
+                 key=lambda g: names.index(g["GroupName"]))
+    counts = [sum(len(p.get("IpRanges", [])) + len(p.get("UserIdGroupPairs", [])) for p in g["IpPermissions"]) for g in sgs]
+    remote = sum(len(p.get("IpRanges", [])) for g in sgs for p in g["IpPermissions"] if p.get("FromPort") == 7000)
+    assert max(counts) <= 60 and len(sgs) == 2 and remote == want >= 98, (r, counts, remote, want)
+    print("   %s: %s inbound rules, %d remote /32s on tcp 7000" % (
+        r, ", ".join("%s %d" % (g["GroupName"], n) for g, n in zip(sgs, counts)), remote))
+EOF
+big plan --stage infra Big >"$WORK/big-plan2.txt" 2>&1 || true
+grep -q "No changes." "$WORK/big-plan2.txt" || { grep -v "^ *$" "$WORK/big-plan2.txt" | head -30; die "plan after the 150-node apply is not empty"; }
+
+step "growing 3 x 20 to 3 x 50: a group added while instances run and others launch"
+big destroy --auto-approve --refresh=false --parallelism 32 Big >"$WORK/big-destroy.txt" 2>&1 ||
+	{ tail -20 "$WORK/big-destroy.txt"; die "destroy of 150 nodes failed"; }
+$CHECK "$MOTO_URL" Big eu-west-1,us-east-1,us-west-1 --empty
+write_big 20
+big apply --auto-approve --stage infra --parallelism 32 Big >"$WORK/big-apply20.txt" 2>&1 ||
+	{ tail -30 "$WORK/big-apply20.txt"; die "apply of 60 nodes failed"; }
+$CHECK "$MOTO_URL" Big eu-west-1:20,us-east-1:20,us-west-1:20 --seeds 3 --allowed 203.0.113.7/32 --peers
+write_big 50
+big apply --auto-approve --stage infra --parallelism 32 Big >"$WORK/big-apply50.txt" 2>&1 ||
+	{ tail -30 "$WORK/big-apply50.txt"; die "growing to 150 nodes failed"; }
+grep -q "attaching security groups to instances" "$WORK/big-apply50.txt" || { grep -i "peers" "$WORK/big-apply50.txt" | head; die "the new groups were not attached to running instances"; }
+$CHECK "$MOTO_URL" Big "$BIG_REGIONS" --seeds 3 --allowed 203.0.113.7/32 --peers --min-groups 2
+big plan --stage infra Big >"$WORK/big-plan3.txt" 2>&1 || true
+grep -q "No changes." "$WORK/big-plan3.txt" || { grep -v "^ *$" "$WORK/big-plan3.txt" | head -30; die "plan after growing is not empty"; }
+big destroy --auto-approve --refresh=false --parallelism 32 Big >"$WORK/big-destroy2.txt" 2>&1 ||
+	{ tail -20 "$WORK/big-destroy2.txt"; die "destroy of 150 nodes failed"; }
+$CHECK "$MOTO_URL" Big eu-west-1,us-east-1,us-west-1 --empty
+
+step "two regions' nodes on one public address (moto's fake ones): one rule, and no change after"
+CG_MOTO_PUBLIC_IPS=3 start_moto
+use_endpoint "$MOTO_URL"
+rm -rf "$WORK/state"
+cg apply --auto-approve --stage infra MultiDC >"$WORK/dup-apply.txt" 2>&1 || { cat "$WORK/dup-apply.txt"; die "apply with shared addresses failed"; }
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
+no_changes "a shared address makes the plan change"
+cg plan --stage infra --refresh=false MultiDC >"$WORK/dup-plan.txt" 2>&1 || true
+grep -q "No changes." "$WORK/dup-plan.txt" || { cat "$WORK/dup-plan.txt"; die "a shared address makes the plan from the state change"; }
 echo "check-ec2: all passed"
