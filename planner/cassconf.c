@@ -411,6 +411,11 @@ static char *render_yaml(const struct cg_node_spec *s)
 		yset_add(&v, &n, "authenticator", cg_xstrdup(" PasswordAuthenticator"));
 		yset_add(&v, &n, "authorizer", cg_xstrdup(" CassandraAuthorizer"));
 		yset_add(&v, &n, "role_manager", cg_xstrdup(" CassandraRoleManager"));
+		/* Logins read roles at LOCAL_QUORUM by default: with two nodes
+		 * in a DC (RF 2) one node down would stop every login there.
+		 * Role changes are written at EACH_QUORUM, so one replica is
+		 * enough to read them back. */
+		yset_add(&v, &n, "auth_read_consistency_level", cg_xstrdup(" LOCAL_ONE"));
 		yset_add(&v, &n, "server_encryption_options", cg_xasprintf(
 			"\n  internode_encryption: all"
 			"\n  optional: false"

@@ -79,9 +79,16 @@ public class CgCql {
         return ctx;
     }
 
+    // Refused credentials, not a server that cannot read its roles right
+    // now ("Unable to perform authentication": replicas down).
+    static boolean refused(Throwable t) {
+        return t instanceof AuthenticationException && t.getMessage() != null
+                && !t.getMessage().contains("Unable to perform authentication");
+    }
+
     static boolean authFailure(NoHostAvailableException e) {
         for (Throwable t : e.getErrors().values())
-            if (t instanceof AuthenticationException) return true;
+            if (refused(t)) return true;
         return false;
     }
 
@@ -145,7 +152,7 @@ public class CgCql {
                 .withSocketOptions(new SocketOptions().setConnectTimeoutMillis(10000).setReadTimeoutMillis(60000));
         if (!user.isEmpty()) b.withCredentials(user, pass);
         if (ctx != null) b.withSSL(new Verifying(ctx));
-        int refused = again ? 6 : 3;
+        int refusedCode = again ? 6 : 3;
         ConsistencyLevel cl = ConsistencyLevel.LOCAL_ONE;
         // a role created a moment ago may not be seen by every replica yet;
         // a first login may wait (waitLogin) for the default role
@@ -178,11 +185,12 @@ public class CgCql {
                 }
                 return;
             } catch (AuthenticationException e) {
-                if (System.currentTimeMillis() >= until) die(refused, "authentication refused", e);
+                if (!refused(e)) die(4, "the node cannot check credentials now", e);
+                if (System.currentTimeMillis() >= until) die(refusedCode, "authentication refused", e);
             } catch (NoHostAvailableException e) {
                 boolean auth = authFailure(e);
                 if (!auth || System.currentTimeMillis() >= until)
-                    die(auth ? refused : 4, auth ? "authentication refused" : "no node reachable", e);
+                    die(auth ? refusedCode : 4, auth ? "authentication refused" : "no node reachable", e);
             } catch (DriverException e) {
                 die(5, "CQL failed", e);
             }
