@@ -4,12 +4,13 @@
  *
  * Resources (attributes as produced by planner/model.c):
  *   network.<region>  security group cassandgo-<cluster>-<region> in the
- *                     default VPC: 7000,7001,7199/tcp + ICMP from the group
- *                     itself; 22, 9042 (and monitoring_port) from
- *                     allowed_cidrs; nothing else. id = sg-...
- *   peers.<region>    7000,7001,7199/tcp + ICMP on that group from the other
- *                     regions' machines' public_ip/32 (computed from the
- *                     recorded machines at apply time).
+ *                     default VPC: 7000/tcp + ICMP from the group itself;
+ *                     22, 9042 (and monitoring_port) from allowed_cidrs;
+ *                     nothing else (JMX listens on loopback). id = sg-...
+ *   peers.<region>    one 7000/tcp rule per other region's machine
+ *                     (public_ip/32), spread over overflow groups
+ *                     cassandgo-<cluster>-<region>-peers-N when one group's
+ *                     quota is not enough (providers/ec2/rules.h).
  *   keypair.<region>  ed25519 key <state_dir>/keys/<cluster>-<region> (0600,
  *                     OpenSSH format), imported as cassandgo-<cluster>-<region>.
  *                     Deleting the key pair also deletes the local file (the
