@@ -246,6 +246,29 @@ next:;
 	}
 }
 
+/* Does "DC1:3,DC2:2" -> to lower some DC's replication (or drop a DC)? */
+static bool rf_lowered(const char *from, const char *to)
+{
+	for (const char *p = from; p && *p;) {
+		size_t dl = strcspn(p, ":,");
+		if (p[dl] != ':')
+			return false;
+		int was = atoi(p + dl + 1), now = 0;
+		for (const char *q = to; q && *q;) {
+			size_t ql = strcspn(q, ":,");
+			if (q[ql] == ':' && ql == dl && !strncmp(q, p, dl))
+				now = atoi(q + ql + 1);
+			q += strcspn(q, ",");
+			q += *q == ',';
+		}
+		if (now < was)
+			return true;
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	return false;
+}
+
 static int index_find(const struct builder *b, const char *addr)
 {
 	uint64_t h = cg_hash64(addr, strlen(addr));
@@ -515,6 +538,29 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				for (int j = 0; j < first_delete; j++)
 					if (plan->v[j].kind == CG_KIND_SERVICE)
 						add_dep(a, j);
+		}
+	}
+
+	/* system_auth's RF lowered (a node or DC removed) comes before the
+	 * decommissions: Cassandra refuses one while a keyspace's RF in the
+	 * DC exceeds the nodes left. It then cannot wait for the ring check,
+	 * which waits for them. */
+	{
+		int ai = index_find(&b, "auth");
+		struct cg_action *au = ai >= 0 ? &plan->v[ai] : NULL;
+		if (au && au->op == CG_OP_UPDATE && au->has_current &&
+		    rf_lowered(cg_res_get(&au->current, "system_auth"),
+			       cg_res_get(&au->desired, "system_auth"))) {
+			for (int k = au->ndeps - 1; k >= 0; k--)
+				if (plan->v[au->deps[k]].kind == CG_KIND_RING)
+					au->deps[k] = au->deps[--au->ndeps];
+			for (int j = 0; j < plan->n; j++)
+				if (plan->v[j].kind == CG_KIND_SERVICE && plan->v[j].op == CG_OP_DELETE &&
+				    !plan->v[j].forget)
+					add_dep(&plan->v[j], ai);
+			free(au->reason);
+			au->reason = cg_xstrdup("system_auth's replication goes down before the "
+						"decommissions");
 		}
 	}
 

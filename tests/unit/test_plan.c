@@ -128,6 +128,57 @@ static void materialise(const struct cg_rset *desired, struct cg_rset *out)
 	}
 }
 
+/* DC1 goes from 3 nodes to 2: system_auth's RF there drops 3 -> 2 before
+ * the decommission (Cassandra refuses to leave fewer nodes than an RF),
+ * so the auth update waits for no ring check and the decommission waits
+ * for it. */
+static void test_auth_rf_before_decommission(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/small.yaml");
+	struct cg_zonemap zm = {0};
+	struct cg_rset d0, world, d1;
+	struct cg_plan plan;
+	struct cg_err err = {0};
+
+	zones_for(&zm);
+	cg_rset_init(&d0);
+	cg_rset_init(&world);
+	cg_rset_init(&d1);
+	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, NULL, ~0u, &d0, &err), 0);
+	assert_string_equal(cg_res_get(cg_rset_find(&d0, "auth"), "system_auth"), "DC1:3,DC2:2");
+	materialise(&d0, &world);
+	for (int i = 0; i < world.n; i++)
+		if (world.v[i].kind == CG_KIND_CONFIG && !cg_res_get(&world.v[i], "hash"))
+			cg_res_set(&world.v[i], "hash", "0123456789abcdef", 0);
+	cfg->clusters[0].dcs[0].nodes = 2;
+	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, &world, ~0u, &d1, &err), 0);
+	assert_string_equal(cg_res_get(cg_rset_find(&d1, "auth"), "system_auth"), "DC1:2,DC2:2");
+	if (cg_plan_diff("Small", &d1, &world, &world, ~0u, &plan, &err))
+		fail_msg("%s", err.msg);
+	int auth = -1, svc = -1;
+	for (int i = 0; i < plan.n; i++) {
+		if (!strcmp(plan.v[i].addr, "auth"))
+			auth = i;
+		if (!strcmp(plan.v[i].addr, "service.DC1.n3") && plan.v[i].op == CG_OP_DELETE)
+			svc = i;
+	}
+	assert_true(auth >= 0 && svc >= 0);
+	assert_int_equal(plan.v[auth].op, CG_OP_UPDATE);
+	bool waits = false;
+	for (int k = 0; k < plan.v[svc].ndeps; k++)
+		waits |= plan.v[svc].deps[k] == auth;
+	assert_true(waits);
+	for (int k = 0; k < plan.v[auth].ndeps; k++)
+		assert_int_not_equal(plan.v[plan.v[auth].deps[k]].kind, CG_KIND_RING);
+	cg_plan_free(&plan);
+	cg_rset_free(&d0);
+	cg_rset_free(&d1);
+	cg_rset_free(&world);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 /* A converged cluster, then changes: a zone (replace), Cassandra down
  * (update), a machine gone (create), an extra node (delete), a duplicate. */
 static void test_golden_changes(void **state)
@@ -431,6 +482,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_create),
 		cmocka_unit_test(test_golden_changes),
+		cmocka_unit_test(test_auth_rf_before_decommission),
 		cmocka_unit_test(test_join_mode),
 		cmocka_unit_test(test_destroy_order),
 		cmocka_unit_test(test_exec_failure_propagation),
