@@ -51,11 +51,17 @@ public class CgCql {
 
     // The server must hold a certificate of the cluster's CA for the very
     // address dialled (the driver alone checks neither).
+    // The engine is made here from the peer's address as a literal: the
+    // driver's own asks for its host name, a reverse DNS lookup that takes
+    // 10 s where no resolver answers (a node's network namespace).
     static class Verifying extends RemoteEndpointAwareJdkSSLOptions {
-        Verifying(SSLContext c) { super(c, null); }
+        final SSLContext ctx;
+        Verifying(SSLContext c) { super(c, null); ctx = c; }
         @Override
         protected SSLEngine newSSLEngine(SocketChannel ch, InetSocketAddress peer) {
-            SSLEngine e = super.newSSLEngine(ch, peer);
+            SSLEngine e = peer == null || peer.getAddress() == null ? ctx.createSSLEngine()
+                    : ctx.createSSLEngine(peer.getAddress().getHostAddress(), peer.getPort());
+            e.setUseClientMode(true);
             SSLParameters p = e.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");
             e.setSSLParameters(p);
