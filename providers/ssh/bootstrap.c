@@ -464,6 +464,20 @@ static char *tls_id(const struct cg_tls_ca *ca, const struct cg_resource *m)
 			    n > 1 ? "," : "", n > 1 ? ips[1] : "");
 }
 
+static const char *cluster_dir(const struct cg_provider *p)
+{
+	return p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
+}
+
+/* The errors for security material a cluster set up before cannot do
+ * without (refresh and apply say the same). */
+static int ca_missing(const struct cg_provider *p, struct cg_err *err);
+static int password_missing(const char *path, struct cg_err *err)
+{
+	return cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
+			"restore it from a backup (the cluster accepts no other password)", path);
+}
+
 /*
  * The cluster's CA, loaded once. An apply (ctx) makes it when it does not
  * exist yet, unless nodes already hold certificates it issued: a new CA
@@ -472,7 +486,7 @@ static char *tls_id(const struct cg_tls_ca *ca, const struct cg_resource *m)
  */
 static int cluster_ca(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err)
 {
-	const char *dir = p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
+	const char *dir = cluster_dir(p);
 	int rc = 0;
 	pthread_mutex_lock(&p->mu);
 	if (!p->ca) {
@@ -487,17 +501,23 @@ static int cluster_ca(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *
 		}
 		rc = cg_tls_ca_load(dir, ctx && !issued, p->c->name, &p->ca, NULL, err);
 		if (rc == 1 && ctx) {
-			char *cp = cg_tls_ca_cert_path(dir), *kp = cg_tls_ca_key_path(dir);
-			rc = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
-				      "nodes hold certificates it issued: restore both files from a "
-				      "backup (a new CA would split the cluster)", cp, kp);
-			free(cp);
-			free(kp);
+			rc = ca_missing(p, err);
 		} else if (rc == 1) {
 			rc = 0;
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+static int ca_missing(const struct cg_provider *p, struct cg_err *err)
+{
+	char *cp = cg_tls_ca_cert_path(cluster_dir(p)), *kp = cg_tls_ca_key_path(cluster_dir(p));
+	int rc = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
+			  "nodes hold certificates it issued: restore both files from a backup "
+			  "(a new CA would split the cluster)", cp, kp);
+	free(cp);
+	free(kp);
 	return rc;
 }
 
@@ -1304,11 +1324,6 @@ out:
 
 /* --- auth ------------------------------------------------------------------ */
 
-static const char *cluster_dir(const struct cg_provider *p)
-{
-	return p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
-}
-
 /* `ALTER KEYSPACE system_auth` to NetworkTopologyStrategy with the RFs of
  * "DC1:3,DC2:2"; NULL when rf is not of that form. Caller frees. */
 static char *system_auth_cql(const char *rf)
@@ -1399,8 +1414,7 @@ static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 	/* A cluster whose superuser exists accepts no new password. */
 	rc = cg_tls_password_load(pwpath, cur == NULL, &pw, err);
 	if (rc == 1)
-		rc = cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
-			      "restore it from a backup (the cluster accepts no other password)", pwpath);
+		rc = password_missing(pwpath, err);
 	if (rc || (rc = any_node(p, ctx, &n, err)))
 		goto out;
 	int64_t deadline = cg_now_ms() + env_secs("CASSANDGO_AUTH_TIMEOUT", 180) * 1000LL;
@@ -1887,20 +1901,11 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 		for (int i = 0; i < known->n; i++)
 			issued |= known->v[i].kind == CG_KIND_CONFIG &&
 				  cg_res_get(&known->v[i], "certificate") != NULL;
-		if (r == 0 && !p->ca && issued) {
-			char *cp = cg_tls_ca_cert_path(cluster_dir(p)), *kp = cg_tls_ca_key_path(cluster_dir(p));
-			r = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
-				     "nodes hold certificates it issued: restore both files from a backup "
-				     "(a new CA would split the cluster)", cp, kp);
-			free(cp);
-			free(kp);
-		}
+		if (r == 0 && !p->ca && issued)
+			r = ca_missing(p, err);
 		/* a cluster set up before needs its password file */
-		char *pwp = cg_tls_password_path(cluster_dir(p));
-		if (r == 0 && cg_rset_find(known, "auth") && access(pwp, F_OK) != 0)
-			r = cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
-				     "restore it from a backup (the cluster accepts no other password)", pwp);
-		free(pwp);
+		if (r == 0 && cg_rset_find(known, "auth") && access(pwpath, F_OK) != 0)
+			r = password_missing(pwpath, err);
 		if (r == 0 && cg_tls_password_load(pwpath, false, &pw, err) < 0)
 			r = -1;
 		if (pw)
