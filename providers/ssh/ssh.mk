@@ -13,40 +13,28 @@ check: check-ssh
 check-ssh: $(SSH_INTEG)
 	tests/ssh/run.sh $(SSH_INTEG)
 
-# The node control script, compiled into the library (uploaded by the
-# bootstrap provider to <base_dir>/bin/cgnode when its hash differs).
-CGNODE_GEN := $(BUILD)/gen/cgnode_script.c
-$(CGNODE_GEN): providers/ssh/cgnode providers/ssh/ssh.mk
-	@mkdir -p $(dir $@)
-	@{ echo '/* generated from providers/ssh/cgnode by providers/ssh/ssh.mk */'; \
+# Files shipped to the nodes, compiled into the library as byte arrays
+# (uploaded by the bootstrap provider when their hash differs):
+# $(call embed,SOURCE,SYMBOL) defines SYMBOL[] and SYMBOL_len.
+define embed
+$(BUILD)/gen/$(2).c: $(1) providers/ssh/ssh.mk
+	@mkdir -p $$(dir $$@)
+	@{ echo '/* generated from $(1) by providers/ssh/ssh.mk */'; \
 	  echo '#include <stddef.h>'; \
-	  echo 'extern const unsigned char cg_cgnode_script[];'; \
-	  echo 'extern const size_t cg_cgnode_script_len;'; \
-	  echo 'const unsigned char cg_cgnode_script[] = {'; \
-	  od -An -v -tx1 providers/ssh/cgnode | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo 'extern const unsigned char $(2)[];'; \
+	  echo 'extern const size_t $(2)_len;'; \
+	  echo 'const unsigned char $(2)[] = {'; \
+	  od -An -v -tx1 $(1) | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '};'; \
-	  echo 'const size_t cg_cgnode_script_len = sizeof(cg_cgnode_script);'; } > $@.tmp
-	@mv -f $@.tmp $@
-$(BUILD)/gen/cgnode_script.o: $(CGNODE_GEN)
-	$(CC) $(CFLAGS) -c -o $@ $<
-$(LIB_A): $(BUILD)/gen/cgnode_script.o
-
-# The CQL client cgnode runs (uploaded beside it, same hash).
-CGCQL_GEN := $(BUILD)/gen/cgcql_source.c
-$(CGCQL_GEN): providers/ssh/CgCql.java providers/ssh/ssh.mk
-	@mkdir -p $(dir $@)
-	@{ echo '/* generated from providers/ssh/CgCql.java by providers/ssh/ssh.mk */'; \
-	  echo '#include <stddef.h>'; \
-	  echo 'extern const unsigned char cg_cgcql_source[];'; \
-	  echo 'extern const size_t cg_cgcql_source_len;'; \
-	  echo 'const unsigned char cg_cgcql_source[] = {'; \
-	  od -An -v -tx1 providers/ssh/CgCql.java | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
-	  echo '};'; \
-	  echo 'const size_t cg_cgcql_source_len = sizeof(cg_cgcql_source);'; } > $@.tmp
-	@mv -f $@.tmp $@
-$(BUILD)/gen/cgcql_source.o: $(CGCQL_GEN)
-	$(CC) $(CFLAGS) -c -o $@ $<
-$(LIB_A): $(BUILD)/gen/cgcql_source.o
+	  echo 'const size_t $(2)_len = sizeof($(2));'; } > $$@.tmp
+	@mv -f $$@.tmp $$@
+$(BUILD)/gen/$(2).o: $(BUILD)/gen/$(2).c
+	$$(CC) $$(CFLAGS) -c -o $$@ $$<
+$(LIB_A): $(BUILD)/gen/$(2).o
+endef
+# the node control script (<base_dir>/bin/cgnode) and the CQL client it runs
+$(eval $(call embed,providers/ssh/cgnode,cg_cgnode_script))
+$(eval $(call embed,providers/ssh/CgCql.java,cg_cgcql_source))
 
 # The bootstrap provider on a real 2-node Cassandra ring (slow: ~2 min).
 BOOT_INTEG := $(BUILD)/tests/ssh/boot_integ
