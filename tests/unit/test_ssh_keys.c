@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "../../providers/ssh/bootstrap.h"
 #include "../../providers/ssh/ssh.h"
 
@@ -23,17 +25,7 @@
 
 static char *tmpdir(void)
 {
-	char tmpl[] = "/tmp/cg-test-ssh.XXXXXX";
-	char *d = mkdtemp(tmpl);
-	assert_non_null(d);
-	return cg_xstrdup(d);
-}
-
-static void rm_rf(const char *d)
-{
-	char *cmd = cg_xasprintf("rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	return tmpdir_for("ssh");
 }
 
 static void test_fingerprint(void **st)

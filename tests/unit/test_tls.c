@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -24,17 +26,7 @@
 
 static char *tmpdir(void)
 {
-	char tmpl[] = "/tmp/cg-test-tls.XXXXXX";
-	char *d = mkdtemp(tmpl);
-	assert_non_null(d);
-	return cg_xstrdup(d);
-}
-
-static void rm_rf(const char *d)
-{
-	char *cmd = cg_xasprintf("rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	return tmpdir_for("tls");
 }
 
 static int mode_of(const char *path)
