@@ -128,6 +128,17 @@ static void materialise(const struct cg_rset *desired, struct cg_rset *out)
 	}
 }
 
+/* The world after a successful apply of cluster c from nothing. */
+static void applied(const struct cg_cluster *c, const struct cg_zonemap *zm, struct cg_rset *world)
+{
+	struct cg_rset d0;
+	struct cg_err err = {0};
+	cg_rset_init(&d0);
+	assert_int_equal(cg_model_build(c, zm, NULL, ~0u, &d0, &err), 0);
+	materialise(&d0, world);
+	cg_rset_free(&d0);
+}
+
 /* DC1 goes from 3 nodes to 2: system_auth's RF there drops 3 -> 2 before
  * the decommission (Cassandra refuses to leave fewer nodes than an RF),
  * so the auth update waits for no ring check and the decommission waits
@@ -137,17 +148,15 @@ static void test_auth_rf_before_decommission(void **state)
 	(void)state;
 	struct cg_config *cfg = load("plan/small.yaml");
 	struct cg_zonemap zm = {0};
-	struct cg_rset d0, world, d1;
+	struct cg_rset world, d1;
 	struct cg_plan plan;
 	struct cg_err err = {0};
 
 	zones_for(&zm);
-	cg_rset_init(&d0);
 	cg_rset_init(&world);
 	cg_rset_init(&d1);
-	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, NULL, ~0u, &d0, &err), 0);
-	assert_string_equal(cg_res_get(cg_rset_find(&d0, "auth"), "system_auth"), "DC1:3,DC2:2");
-	materialise(&d0, &world);
+	applied(&cfg->clusters[0], &zm, &world);
+	assert_string_equal(cg_res_get(cg_rset_find(&world, "auth"), "system_auth"), "DC1:3,DC2:2");
 	for (int i = 0; i < world.n; i++)
 		if (world.v[i].kind == CG_KIND_CONFIG && !cg_res_get(&world.v[i], "hash"))
 			cg_res_set(&world.v[i], "hash", "0123456789abcdef", 0);
@@ -172,7 +181,6 @@ static void test_auth_rf_before_decommission(void **state)
 	for (int k = 0; k < plan.v[auth].ndeps; k++)
 		assert_int_not_equal(plan.v[plan.v[auth].deps[k]].kind, CG_KIND_RING);
 	cg_plan_free(&plan);
-	cg_rset_free(&d0);
 	cg_rset_free(&d1);
 	cg_rset_free(&world);
 	cg_zonemap_free(&zm);
@@ -280,14 +288,11 @@ static void test_join_mode(void **state)
 	struct cg_config *cfg = load("plan/small.yaml");
 	const struct cg_cluster *c = &cfg->clusters[0];
 	struct cg_zonemap zm = {0};
-	struct cg_rset d0, world;
-	struct cg_err err = {0};
+	struct cg_rset world;
 
 	zones_for(&zm);
-	cg_rset_init(&d0);
 	cg_rset_init(&world);
-	assert_int_equal(cg_model_build(c, &zm, NULL, ~0u, &d0, &err), 0);
-	materialise(&d0, &world);
+	applied(c, &zm, &world);
 	for (int i = 0; i < world.n; i++)
 		if (world.v[i].kind == CG_KIND_SERVICE)
 			cg_res_set(&world.v[i], "running", "true", 0);
@@ -311,7 +316,6 @@ static void test_join_mode(void **state)
 			cg_res_set(&world.v[i], "running", "false", 0);
 	assert_string_equal(mode_of(c, &zm, &world, "config.DC1.n2"), "initial");
 
-	cg_rset_free(&d0);
 	cg_rset_free(&world);
 	cg_zonemap_free(&zm);
 	cg_config_free(cfg);
