@@ -386,7 +386,7 @@ static int stub_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	strcat(p->order, addr);
 	strcat(p->order, " ");
 	pthread_mutex_unlock(&p->mu);
-	struct timespec ts = {0, 2000000};
+	struct timespec ts = {0, 20000000};	/* 20 ms: long enough to overlap under valgrind */
 	nanosleep(&ts, NULL);
 	pthread_mutex_lock(&p->mu);
 	p->running--;
