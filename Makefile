@@ -10,7 +10,7 @@ BUILD   ?= build
 
 # Library: everything but the command layer and the provider registry, so
 # that the test build can link its own registry (with the test provider).
-LIB_SRC  := $(sort $(wildcard planner/*.c state/*.c providers/*/*.c))
+LIB_SRC  := $(sort $(wildcard util/*.c planner/*.c state/*.c providers/*/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 FAKE_SRC := $(sort $(wildcard tests/fake/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -25,16 +25,40 @@ LIB_A    := $(BUILD)/libcassandgo.a
 # Checks that `make check` runs; included .mk files append to it.
 CHECKS := check-unit check-cli
 
-.PHONY: all check check-unit check-cli asan valgrind bench deps clean help clang
+.PHONY: all check check-tiers check-unit check-cli asan valgrind bench deps clean help clang
 all: cassandgo
+
+# Files compiled into the library as byte arrays (what cgnode ships to the
+# nodes, the EC2 price table):
+# $(call embed,SOURCE,SYMBOL) defines SYMBOL[] and SYMBOL_len.
+define embed
+$(BUILD)/gen/$(2).c: $(1) Makefile
+	@mkdir -p $$(dir $$@)
+	@{ echo '/* generated from $(1) by the Makefile */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char $(2)[];'; \
+	  echo 'extern const size_t $(2)_len;'; \
+	  echo 'const unsigned char $(2)[] = {'; \
+	  od -An -v -tx1 $(1) | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t $(2)_len = sizeof($(2));'; } > $$@.tmp
+	@mv -f $$@.tmp $$@
+$(BUILD)/gen/$(2).o: $(BUILD)/gen/$(2).c
+	$$(CC) $$(CFLAGS) -c -o $$@ $$<
+$(LIB_A): $(BUILD)/gen/$(2).o
+endef
 
 # Module fragments (providers/*/*.mk, tests/*/*.mk) add their targets and
 # append to CHECKS and BENCHES; read them before `check` and `bench` expand.
 BENCHES := bench-plan
-check: check-unit check-cli
 include $(sort $(wildcard providers/*/*.mk tests/*/*.mk))
 
 cassandgo: $(CMD_OBJ) $(REG_OBJ) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The tool inside a build directory: the sanitizer and clang builds make
+# theirs there, never over ./cassandgo (CI runs them beside `make check`).
+$(BUILD)/cassandgo: $(CMD_OBJ) $(REG_OBJ) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 # The same tool with the test provider linked in (tests only, never installed).
@@ -53,13 +77,35 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FAKE_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
-check: $(CHECKS)
+# make check: every tier of CHECKS, on two lanes at once (two cores; most
+# of a tier's time is nodes waiting for gossip, ring delays and timeouts).
+# The tiers that run a local Lab of Cassandra nodes (LAB_CHECKS, named by
+# their .mk) go one after another on one lane, all the others on the other,
+# so that two Labs never start at once; every tier has an address range of
+# its own. A tier's output is printed whole when it ends (-Otarget); -k lets
+# the other lane finish when one fails. CHECK_JOBS=1: one tier at a time.
+CHECK_JOBS ?= 2
+check:
+	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-tiers
+check-tiers: $(CHECKS)
+# $(call lane,T1 T2 T3...): T2 waits for T1, T3 for T2... (order-only, and
+# only inside `make check`: `make T2` alone does not run T1)
+lane = $(if $(word 2,$(1)),$(eval $(word 2,$(1)): | $(word 1,$(1)))$(call lane,$(wordlist 2,$(words $(1)),$(1))))
+# SOLO_CHECKS (timing-sensitive: a rate to reach) run last, alone, once
+# both lanes are done.
+LANED := $(filter-out $(SOLO_CHECKS),$(CHECKS))
+ifneq ($(filter check-tiers,$(MAKECMDGOALS)),)
+$(call lane,$(filter $(LAB_CHECKS),$(LANED)))
+$(call lane,$(filter-out $(LAB_CHECKS),$(LANED)))
+$(foreach t,$(SOLO_CHECKS),$(eval $(t): | $(LANED)))
+$(call lane,$(SOLO_CHECKS))
+endif
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; (cd tests && ../$$t); done
 
 # CLI tests: the real command line against the test provider (tests/cli/*.sh).
-check-cli: cassandgo $(BUILD)/cassandgo-test
+check-cli: $(BUILD)/cassandgo $(BUILD)/cassandgo-test
 	@tests/cli/run.sh $(BUILD)/cassandgo-test
 
 asan:
@@ -68,7 +114,7 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined" check-unit check-cli
 
 clang:
-	$(MAKE) BUILD=build-clang CC=clang cassandgo $(UNIT_BIN:$(BUILD)/%=build-clang/%)
+	$(MAKE) BUILD=build-clang CC=clang build-clang/cassandgo $(UNIT_BIN:$(BUILD)/%=build-clang/%)
 
 valgrind: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -87,7 +133,10 @@ clean:
 help:
 	@echo "make            build ./cassandgo"
 	@echo "make deps       install everything the project needs (Debian 12, root)"
-	@echo "make check      run every test tier"
+	@echo "make check      run every test tier, on two lanes (CHECK_JOBS=1: one at a time)"
+	@echo "  Lab lane:     $(filter $(LAB_CHECKS),$(filter-out $(SOLO_CHECKS),$(CHECKS)))"
+	@echo "  other lane:   $(filter-out $(LAB_CHECKS) $(SOLO_CHECKS),$(CHECKS))"
+	@echo "  then alone:   $(SOLO_CHECKS)"
 	@echo "make asan       unit and CLI tests under ASan+UBSan (clang)"
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      benchmarks"

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include "../planner/engine.h"
+#include "../providers/registry.h"
 
 struct cg_cli {
 	const char *config_path;	/* -c / --config / CASSANDGO_CONFIG */
@@ -56,9 +57,12 @@ int cmd_plan(struct cg_cli *cli, int argc, char **argv);
 int cmd_apply(struct cg_cli *cli, int argc, char **argv);
 int cmd_create(struct cg_cli *cli, int argc, char **argv);
 int cmd_destroy(struct cg_cli *cli, int argc, char **argv);
+int cmd_gc(struct cg_cli *cli, int argc, char **argv);
 int cmd_init_sg(struct cg_cli *cli, int argc, char **argv);
 int cmd_init_kp(struct cg_cli *cli, int argc, char **argv);
 int cmd_validate(struct cg_cli *cli, int argc, char **argv);
 int cmd_state(struct cg_cli *cli, int argc, char **argv);
+int cmd_stop(struct cg_cli *cli, int argc, char **argv);
+int cmd_start(struct cg_cli *cli, int argc, char **argv);
 
 #endif

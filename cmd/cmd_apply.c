@@ -19,7 +19,25 @@ struct run_opts {
 	int parallelism;
 	unsigned kinds;
 	const char *planfile;
+	double max_cost;		/* USD per hour; < 0: no limit */
 };
+
+/* --max-cost-per-hour: the cluster as planned must cost at most that while
+ * it runs; a machine without a price cannot be checked, so it refuses too. */
+static int check_budget(const struct run_opts *o, const struct cg_plan *plan, struct cg_err *err)
+{
+	const struct cg_cost *c = &plan->cost;
+	if (o->max_cost < 0 || o->destroy || !c->known)
+		return 0;	/* no limit, or nothing to pay (local) */
+	if (c->nmissing)
+		return cg_error(err, CG_EXIT_BUDGET, "cannot check --max-cost-per-hour %.4f: no price "
+				"for %s; nothing was changed", o->max_cost, c->missing[0]);
+	if (c->per_hour > o->max_cost + 1e-9)
+		return cg_error(err, CG_EXIT_BUDGET, "the planned cluster costs %.4f USD per hour "
+				"(%.2f per day) while it runs, more than --max-cost-per-hour %.4f; "
+				"nothing was changed", c->per_hour, c->per_hour * 24, o->max_cost);
+	return 0;
+}
 
 static int check_planfile(const struct run_opts *o, const char *name, const struct cg_cli *cli,
 			  struct cg_state *st, const struct cg_planfile *pf, struct cg_err *err)
@@ -85,7 +103,8 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 	if (o->planfile && check_planfile(o, name, cli, st, &pf, &err) < 0)
 		goto fail;
 	cli_env(cli, name, o->auto_approve, &env);
-	if (cg_engine_open(&eng, cl, st, &env, o->kinds, &err) < 0 ||
+	struct cg_providers pv = cg_registry_providers(cl);
+	if (cg_engine_open(&eng, cl, &pv, st, &env, o->kinds, &err) < 0 ||
 	    cg_engine_plan(&eng, o->refresh, o->destroy, &err) < 0)
 		goto fail;
 	if (o->creates_only)
@@ -104,10 +123,19 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 	cg_plan_render_text(&eng.plan, cli->color, &b);
 	cli_print(b.data);
 	cg_buf_free(&b);
-	if (cg_engine_record_refresh(&eng, &err) < 0)
+	if (eng.plan.parked && !o->creates_only) {
+		/* a parked cluster's stopped machines are not drift */
+		cg_error(&err, CG_EXIT_ERROR, "cluster %s is parked (cassandgo stop, %s): %s changes "
+			 "nothing until 'cassandgo start %s' has started it", name, eng.plan.parked,
+			 o->cmd, name);
+		goto fail;
+	}
+	if (check_budget(o, &eng.plan, &err) < 0 || cg_engine_record_refresh(&eng, &err) < 0)
 		goto fail;
 	if (!eng.plan.n) {
 		/* "No changes." was printed by the renderer */
+		if (o->destroy && cg_state_set_parked(st, name, NULL, &err) < 0)
+			goto fail;
 		goto out;
 	}
 	if (!o->auto_approve) {
@@ -141,13 +169,16 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 		rc = err.code ? err.code : CG_EXIT_ERROR;
 		goto out;
 	}
+	/* nothing of the cluster is left to be parked */
+	if (o->destroy && cg_state_set_parked(st, name, NULL, &err) < 0)
+		goto fail;
 	if (o->destroy)
 		printf("\nDestroy complete! Resources: %d destroyed.\n", res.destroyed);
 	else
 		printf("\nApply complete! Resources: %d added, %d changed, %d destroyed.\n",
 		       res.added, res.changed, res.destroyed);
 	if (!o->destroy && !o->creates_only && o->kinds == ~0u)
-		ops_after_apply(cli, cl, st);	/* latencies, how to connect, ring (cmd_output.c) */
+		ops_after_apply(cli, cl, st);	/* latencies, how to connect, ring (cmd/ops.c) */
 	goto out;
 fail:
 	rc = cli_fail(&err);
@@ -171,12 +202,14 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
 		{"parallelism", required_argument, NULL, 'p'},
 		{"refresh", required_argument, NULL, 'r'},
 		{"stage", required_argument, NULL, 's'},
+		{"max-cost-per-hour", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 	o->cmd = cmd;
 	o->refresh = true;
 	o->parallelism = 10;
+	o->max_cost = -1;
 	if (!o->kinds)
 		o->kinds = ~0u;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -196,12 +229,25 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
 			else if (!strcmp(optarg, "true")) o->refresh = true;
 			else return cli_usage(cmd, "--refresh takes true or false, not '%s'", optarg);
 			break;
+		case 'm': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (o->destroy || o->creates_only)
+				return cli_usage(cmd, "--max-cost-per-hour applies to apply only");
+			if (end == optarg || *end || !(v >= 0 && v < 1e6))
+				return cli_usage(cmd, "--max-cost-per-hour takes USD per hour such as 2.50, "
+						 "not '%s'", optarg);
+			o->max_cost = v;
+			break;
+		}
 		case 's':
 			if (o->destroy || o->creates_only)
 				return cli_usage(cmd, "--stage applies to apply only");
 			if (!strcmp(optarg, "infra")) o->kinds = CG_KINDS_INFRA;
+			else if (!strcmp(optarg, "install")) o->kinds = CG_KINDS_INSTALL;
 			else if (!strcmp(optarg, "all")) o->kinds = ~0u;
-			else return cli_usage(cmd, "--stage takes infra or all, not '%s'", optarg);
+			else return cli_usage(cmd, "--stage takes infra, install or all, not '%s'",
+					      optarg);
 			break;
 		default:
 			return cli_usage(cmd, "unknown option");

@@ -37,8 +37,10 @@ int cmd_plan(struct cg_cli *cli, int argc, char **argv)
 			break;
 		case 's':
 			if (!strcmp(optarg, "infra")) kinds = CG_KINDS_INFRA;
+			else if (!strcmp(optarg, "install")) kinds = CG_KINDS_INSTALL;
 			else if (!strcmp(optarg, "all")) kinds = ~0u;
-			else return cli_usage("plan", "--stage takes infra or all, not '%s'", optarg);
+			else return cli_usage("plan", "--stage takes infra, install or all, not '%s'",
+					      optarg);
 			break;
 		default: return cli_usage("plan", "unknown option");
 		}
@@ -62,7 +64,8 @@ int cmd_plan(struct cg_cli *cli, int argc, char **argv)
 	if (cli_open_state(cli, false, &st, &err) < 0)
 		return cli_fail(&err);
 	cli_env(cli, name, false, &env);
-	if (cg_engine_open(&eng, cl, st, &env, kinds, &err) < 0 ||
+	struct cg_providers pv = cg_registry_providers(cl);
+	if (cg_engine_open(&eng, cl, &pv, st, &env, kinds, &err) < 0 ||
 	    cg_engine_plan(&eng, refresh, destroy, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;

@@ -1,5 +1,8 @@
 /* cmd_state.c - `cassandgo state show|list|rm|unlock`. */
 #include "cli.h"
+#include "../planner/engine.h"
+#include "../providers/registry.h"
+#include "../providers/ssh/ssh.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -219,10 +222,104 @@ static int state_unlock(struct cg_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * state import CLUSTER [--pin-host-keys]: rebuild a lost or damaged state
+ * from what the infrastructure provider's tags show (security groups, key
+ * pairs, instances), so that destroy (and apply, with the key files) works
+ * again. Host keys come from the instances' tags: they are pinned into
+ * known_hosts only when asked (--pin-host-keys) or confirmed on a terminal,
+ * since they were not seen by this machine when it made them.
+ */
+static int state_import(struct cg_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"pin-host-keys", no_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	bool pin = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'p')
+			return cli_usage("state", "state import CLUSTER [--pin-host-keys]");
+		pin = true;
+	}
+	if (optind + 1 != argc)
+		return cli_usage("state", "state import takes exactly one CLUSTER");
+	const char *name = argv[optind];
+	struct cg_err err = {0};
+	if (cli_load_config(cli, &err) < 0)
+		return cli_fail(&err);
+	const struct cg_cluster *cl = cg_config_cluster(cli->cfg, name, &err);
+	if (!cl)
+		return cli_fail(&err);
+	struct cg_state *st = NULL;
+	if (cli_open_state(cli, true, &st, &err) < 0)
+		return cli_fail(&err);
+	struct cg_lock_info lock;
+	if (cg_state_lock(st, "state import", &lock, &err) < 0) {
+		cg_state_close(st);
+		return cli_fail(&err);
+	}
+	struct cg_env env;
+	cli_env(cli, name, true, &env);
+	env.importing = true;
+	struct cg_providers pv = cg_registry_providers(cl);
+	struct cg_engine eng;
+	int rc = CG_EXIT_OK;
+	/* the refresh adopts what the tags say and the state lacks */
+	if (cg_engine_open(&eng, cl, &pv, st, &env, CG_KINDS_INFRA, &err) < 0) {
+		rc = cli_fail(&err);
+		goto unlock;
+	}
+	if (cg_engine_plan(&eng, true, false, &err) < 0 || cg_engine_record_refresh(&eng, &err) < 0) {
+		rc = cli_fail(&err);
+		goto close;
+	}
+	int machines = 0, others = 0, pinned = 0;
+	for (int i = 0; i < eng.known.n; i++)
+		if (eng.known.v[i].id)
+			eng.known.v[i].kind == CG_KIND_MACHINE ? machines++ : others++;
+	printf("Imported %s: %d machine%s and %d other resource%s found by their tags.\n", name,
+	       machines, machines == 1 ? "" : "s", others, others == 1 ? "" : "s");
+	if (machines && !pin && cli->stdin_tty)
+		pin = cli_confirm(cli, "Pin the SSH host keys the instances' tags name (this machine "
+				  "did not see them made)?");
+	char *kh = cg_xasprintf("%s/known_hosts", cli->cluster_dir);
+	for (int i = 0; pin && i < eng.known.n; i++) {
+		const struct cg_resource *m = &eng.known.v[i];
+		const char *hk = m->kind == CG_KIND_MACHINE ? cg_res_get(m, "host_key") : NULL;
+		if (!hk || !m->id)
+			continue;
+		if (cg_mkdir_p(cli->cluster_dir, 0700, &err) < 0 ||
+		    cg_ssh_knownhosts_pin(kh, m->id, hk, &err) < 0) {
+			rc = cli_fail(&err);
+			break;
+		}
+		pinned++;
+	}
+	free(kh);
+	if (rc == CG_EXIT_OK && pinned)
+		printf("Pinned %d host key%s in %s/known_hosts.\n", pinned, pinned == 1 ? "" : "s",
+		       cli->cluster_dir);
+	else if (rc == CG_EXIT_OK && machines)
+		printf("Host keys not pinned (state import --pin-host-keys pins them).\n");
+	if (rc == CG_EXIT_OK && others)
+		printf("Without this cluster's key files, 'cassandgo destroy %s --refresh=false' "
+		       "removes all of it (a refresh sees only key pairs whose private key is here).\n",
+		       name);
+close:
+	cg_engine_close(&eng);
+unlock:;
+	struct cg_err uerr = {0};
+	cg_state_unlock(st, lock.id, &uerr);
+	cg_state_close(st);
+	return rc;
+}
+
 int cmd_state(struct cg_cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage("state", "expected a subcommand: show, list, rm, unlock");
+		return cli_usage("state", "expected a subcommand: show, list, rm, unlock, import");
 	const char *sub = argv[1];
 	optind = 0;
 	if (!strcmp(sub, "show"))
@@ -233,5 +330,7 @@ int cmd_state(struct cg_cli *cli, int argc, char **argv)
 		return state_rm(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "unlock"))
 		return state_unlock(cli, argc - 1, argv + 1);
-	return cli_usage("state", "unknown subcommand '%s' (show, list, rm, unlock)", sub);
+	if (!strcmp(sub, "import"))
+		return state_import(cli, argc - 1, argv + 1);
+	return cli_usage("state", "unknown subcommand '%s' (show, list, rm, unlock, import)", sub);
 }

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "ops.h"
+#include "../planner/stress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ static const char usage_main[] =
 	"  plan CLUSTER        show what apply would create, change or destroy\n"
 	"  apply CLUSTER       converge the world to the configuration\n"
 	"  destroy CLUSTER     tear the cluster down, leaving nothing behind\n"
+	"  stop CLUSTER        park it: drain and stop every node, power machines off\n"
+	"  start CLUSTER       start a parked cluster; wait until the ring is healthy\n"
 	"  state SUBCOMMAND    show, list, rm, unlock: what cassandgo believes exists\n"
 	"  validate [CLUSTER]  check the configuration offline\n"
 	"  create CLUSTER      apply --auto-approve (the 2014 tool's command)\n"
@@ -32,6 +35,8 @@ static const char usage_main[] =
 	"  latency CLUSTER     zone-to-zone and DC-to-DC round trips, measured on the nodes\n"
 	"  ssh CLUSTER NODE    log into a node (NODE: DC1.n2 or DC1/2)\n"
 	"  cqlsh CLUSTER [NODE] open a CQL shell on the cluster\n"
+	"  stress CLUSTER      load every DC with latte; a table, a report page\n"
+	"  run CLUSTER FILE    a scenario: load and faults on one timeline, healed at the end\n"
 	"\n"
 	"Global options (before the command):\n"
 	"  -c, --config FILE   configuration (default ./cassandgo.yaml, or $CASSANDGO_CONFIG)\n"
@@ -45,7 +50,7 @@ static const char usage_main[] =
 
 static const char usage_plan[] =
 	"usage: cassandgo plan CLUSTER [--json] [--detailed-exitcode] [--out FILE]\n"
-	"                      [--refresh=false] [--destroy] [--stage infra|all]\n"
+	"                      [--refresh=false] [--destroy] [--stage infra|install|all]\n"
 	"\n"
 	"Refresh what exists, compare it with the configuration and the state, and show\n"
 	"the actions apply would take: + create, ~ update in place, -/+ replace,\n"
@@ -56,11 +61,12 @@ static const char usage_plan[] =
 	"  --out FILE           save the plan; 'apply CLUSTER FILE' applies exactly it\n"
 	"  --refresh=false      plan from the state alone (no provider calls)\n"
 	"  --destroy            plan a destroy\n"
-	"  --stage infra        only the cloud resources (network, key pairs, machines)\n";
+	"  --stage infra        only the cloud resources (network, key pairs, machines)\n"
+	"  --stage install      those and Cassandra installed on every machine\n";
 
 static const char usage_apply[] =
 	"usage: cassandgo apply CLUSTER [PLANFILE] [--auto-approve] [--parallelism N]\n"
-	"                       [--refresh=false] [--stage infra|all]\n"
+	"                       [--refresh=false] [--stage infra|install|all]\n"
 	"\n"
 	"Show the plan, ask for 'yes' (on a terminal), then converge. Nothing to do:\n"
 	"prints 'No changes.' and touches nothing. With PLANFILE (from plan --out),\n"
@@ -70,6 +76,7 @@ static const char usage_apply[] =
 	"  --parallelism N      at most N actions at once (default 10)\n"
 	"  --refresh=false      trust the state, do not refresh\n"
 	"  --stage infra        stop after the cloud resources\n"
+	"  --stage install      stop once Cassandra is installed (nothing started)\n"
 	"\n"
 	"Ctrl-C once: running actions finish and are recorded, nothing new starts.\n"
 	"Twice: stop at once (the state stays consistent; the journal says what was\n"
@@ -81,6 +88,33 @@ static const char usage_destroy[] =
 	"Destroy everything of the cluster, in reverse dependency order: instances\n"
 	"(waiting until they are gone), then security groups and key pairs. Same\n"
 	"confirmation rules as apply. Afterwards nothing of the cluster is in the state.\n";
+
+static const char usage_stop[] =
+	"usage: cassandgo stop CLUSTER [--auto-approve] [--parallelism N]\n"
+	"\n"
+	"Park the cluster: drain every node (nodetool drain) and stop Cassandra, then\n"
+	"power its machines off: EC2 instances stopped (their EBS volumes keep the\n"
+	"data; only the volumes are billed), local nodes' processes ended (their\n"
+	"namespaces and files stay). The state records the cluster as parked before\n"
+	"anything changes; plan and apply leave it alone until 'cassandgo start'.\n"
+	"A node that cannot be drained stops the stop before any machine is powered\n"
+	"off. Killed half-way: run stop (or start) again. Same confirmation rules\n"
+	"as apply. destroy works on a parked cluster.\n";
+
+static const char usage_start[] =
+	"usage: cassandgo start CLUSTER [--auto-approve] [--parallelism N]\n"
+	"                       [--stage infra|all]\n"
+	"\n"
+	"Start a parked cluster: its machines are started and their addresses read\n"
+	"again; what depends on a changed address is rendered again (broadcast\n"
+	"addresses, seeds, cross-region rules, the certificates' IP addresses);\n"
+	"Cassandra starts on the seeds, then on every other node, and start waits\n"
+	"until every node is Up/Normal in the ring. The parked mark goes only when\n"
+	"all of it succeeded; a failed start names the node and why, and the next\n"
+	"start goes on from there. Same confirmation rules as apply.\n"
+	"\n"
+	"  --stage infra   only the machines and what they carry (a cluster applied\n"
+	"                  with apply --stage infra)\n";
 
 static const char usage_create[] =
 	"usage: cassandgo create CLUSTER [apply options]\n"
@@ -111,11 +145,15 @@ static const char usage_state[] =
 	"       cassandgo state list\n"
 	"       cassandgo state rm [--cluster CLUSTER] ADDRESS...\n"
 	"       cassandgo state unlock LOCK_ID\n"
+	"       cassandgo state import CLUSTER [--pin-host-keys]\n"
 	"\n"
 	"  show    what cassandgo believes exists (all clusters, or one)\n"
 	"  list    one line per resource: cluster, address, id\n"
 	"  rm      forget resources without destroying them\n"
-	"  unlock  remove a lock left by a crashed run (the ID is in the lock error)\n";
+	"  unlock  remove a lock left by a crashed run (the ID is in the lock error)\n"
+	"  import  rebuild a lost state from the cloud's tags (groups, key pairs,\n"
+	"          instances), so that destroy works; --pin-host-keys (or yes on a\n"
+	"          terminal) pins the host keys the instances' tags name\n";
 
 static const char usage_status[] =
 	"usage: cassandgo status CLUSTER [--json]\n"
@@ -123,7 +161,8 @@ static const char usage_status[] =
 	"The ring as the nodes see it: 'nodetool status' from the first node that\n"
 	"answers over SSH, per datacenter and rack: state, load, tokens, ownership.\n"
 	"Every node not Up/Normal is marked. Exit 0 when every configured node is Up\n"
-	"and Normal, 1 otherwise (also when no node answers).\n"
+	"and Normal, 1 otherwise (also when no node answers). A parked cluster\n"
+	"(cassandgo stop) is said to be parked, with what it costs parked; exit 1.\n"
 	"\n"
 	"  --json   machine-readable (healthy, nodes_expected, nodes[...])\n";
 
@@ -146,6 +185,40 @@ static const char usage_latency[] =
 	"\n"
 	"  --json   machine-readable\n";
 
+static const char usage_gc[] =
+	"usage: cassandgo gc [--destroy-expired [--auto-approve]] [--json]\n"
+	"\n"
+	"Every cluster cassandgo made on AWS in the regions of the config, found by the tags\n"
+	"on its instances (the state file may be gone): nodes, age, expiry (`expires:`),\n"
+	"what it costs per hour and has cost so far, whether the state records it.\n"
+	"\n"
+	"  --destroy-expired  destroy the clusters past their expiry: instances, then\n"
+	"                     security groups and key pairs in every region of the config;\n"
+	"                     the state forgets them. Asks first on a terminal\n"
+	"  --auto-approve     do not ask\n"
+	"  --json             machine-readable\n";
+
+static const char usage_chaos[] =
+	"usage: cassandgo chaos CLUSTER kill NODE | stop NODE | pause NODE SECONDS\n"
+	"                              | partition DC|ZONE | delay DC MS | heal [NODE|all]\n"
+	"\n"
+	"Faults, to see how the cluster behaves (NODE as ssh takes it: DC1.n2):\n"
+	"  kill       SIGKILL Cassandra          stop   a clean stop\n"
+	"  pause      SIGSTOP, SIGCONT after SECONDS\n"
+	"  partition  the DC's or zone's nodes lose all traffic with every other node\n"
+	"             (firewall rules on those nodes)\n"
+	"  delay      netem delay on the DC's nodes (needs the kernel's sch_netem)\n"
+	"  heal       undo all of it on NODE or every node; start Cassandra where it is\n"
+	"             down\n";
+
+static const char usage_nodetool[] =
+	"usage: cassandgo nodetool CLUSTER NODE|DC|ZONE|all ARGS...\n"
+	"\n"
+	"Run nodetool ARGS on one node (DC1.n2), the nodes of a DC or zone, or every\n"
+	"node, several at once, over the pinned sessions (the node's own jars, its\n"
+	"local JMX). Each line of output starts with its node's name; the exit code is\n"
+	"1 when any node failed, and the error names them.\n";
+
 static const char usage_ssh[] =
 	"usage: cassandgo ssh CLUSTER NODE [COMMAND...]\n"
 	"\n"
@@ -159,10 +232,51 @@ static const char usage_cqlsh[] =
 	"Open cqlsh on NODE (default the first node), with the command 'cassandgo\n"
 	"output' prints: local clusters from this machine, others on the node via ssh.\n";
 
+static const char usage_stress[] =
+	"usage: cassandgo stress CLUSTER [--dc DC]... [--workload write|read|mixed]\n"
+	"                        [--rate OPS_PER_S] [--duration SECONDS]\n"
+	"                        [--consistency CL] [--json]\n"
+	"\n"
+	"Load a running cluster with latte (" CG_STRESS_LATTE_VERSION ", built by 'make deps'): one client per DC\n"
+	"against its own DC (local provider: in a client namespace of that DC, removed\n"
+	"after the run), with the cluster's TLS and superuser credentials, writing to\n"
+	"keyspace " CG_STRESS_KEYSPACE " (NetworkTopologyStrategy over every DC, RF min(3, nodes)).\n"
+	"A live line per DC while it runs (latte reports failed requests only at the\n"
+	"end: the live error count is its failed cycles), then a table per DC and\n"
+	"results/CLUSTER/TIMESTAMP/ beside the state directory (kept after destroy):\n"
+	"report.html, summary.json, latte's reports and output (password removed).\n"
+	"latte does not verify the nodes' certificates: stress says so.\n"
+	"\n"
+	"  --dc DC            only this DC (repeat for several; default every DC)\n"
+	"  --workload W       write (default), read, or mixed (half each)\n"
+	"  --rate N           operations per second per DC (default 1000)\n"
+	"  --duration S       seconds of measured load (default 30)\n"
+	"  --consistency CL   default LOCAL_QUORUM\n"
+	"  --json             {\"report\": DIR, \"dcs\": {DC: {ops_per_s, p50_ms, p99_ms, errors}}}\n";
+
+static const char usage_run[] =
+	"usage: cassandgo run CLUSTER SCENARIO.yaml [--check] [--json]\n"
+	"\n"
+	"Load and faults on one timeline: the load of 'stress' (latte per DC) with\n"
+	"each fault of the scenario fired at its time after the load began (kill,\n"
+	"stop, pause NODE; partition, delay DC|ZONE; heal NODE|all, as 'chaos' does).\n"
+	"At the end, whatever happened (an error, Ctrl-C), every node is healed and\n"
+	"the ring waited for (every node UN). The results folder is stress's; its\n"
+	"report marks each fault on the charts, summary.json lists the faults (planned\n"
+	"and fired times) and the figures per DC between faults (phases).\n"
+	"The file is validated first (FILE:LINE:COL, exit 65): see\n"
+	"examples/scenario-node-loss.yaml and examples/scenario-dc-partition.yaml.\n"
+	"\n"
+	"  --check   validate the file against the cluster's config and print the\n"
+	"            timeline; run nothing\n"
+	"  --json    at the end, what 'stress --json' prints\n";
+
 const struct cg_command cg_commands[] = {
 	{"plan", cmd_plan, "show what apply would do", usage_plan},
 	{"apply", cmd_apply, "converge the world to the configuration", usage_apply},
 	{"destroy", cmd_destroy, "tear the cluster down", usage_destroy},
+	{"stop", cmd_stop, "park the cluster: drain, stop, power off", usage_stop},
+	{"start", cmd_start, "start a parked cluster", usage_start},
 	{"state", cmd_state, "inspect and edit the state", usage_state},
 	{"validate", cmd_validate, "check the configuration offline", usage_validate},
 	{"create", cmd_create, "apply --auto-approve", usage_create},
@@ -171,8 +285,13 @@ const struct cg_command cg_commands[] = {
 	{"status", cmd_status, "the ring as the nodes see it", usage_status},
 	{"output", cmd_output, "how to connect to the nodes", usage_output},
 	{"latency", cmd_latency, "latencies between zones and datacenters", usage_latency},
+	{"gc", cmd_gc, "list clusters by their tags; destroy the expired ones", usage_gc},
+	{"chaos", cmd_chaos, "kill, pause, partition or delay nodes; heal them", usage_chaos},
+	{"nodetool", cmd_nodetool, "nodetool on one node, a DC or all, output per node", usage_nodetool},
 	{"ssh", cmd_ssh, "log into a node", usage_ssh},
 	{"cqlsh", cmd_cqlsh, "open a CQL shell", usage_cqlsh},
+	{"stress", cmd_stress, "load every DC with latte", usage_stress},
+	{"run", cmd_run, "a scenario: load and faults on one timeline", usage_run},
 	{NULL, NULL, NULL, NULL},
 };
 

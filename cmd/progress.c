@@ -17,7 +17,8 @@ static int stage_of(enum cg_kind k)
 	case CG_KIND_INSTALL: return 1;
 	case CG_KIND_CONFIG: return 2;
 	case CG_KIND_SERVICE: return 3;
-	case CG_KIND_RING: case CG_KIND_MONITORING: case CG_KIND_AUTH: case CG_KIND__COUNT: break;
+	case CG_KIND_RING: case CG_KIND_MONITORING: case CG_KIND_AUTH: case CG_KIND_KEYSPACE:
+	case CG_KIND__COUNT: break;
 	}
 	return 4;
 }
@@ -84,6 +85,8 @@ const char *cg_progress_label(const struct cg_action *a, const struct cg_rset *k
 		snprintf(buf, n, "%-9s %-12s", node, z ? z : "");
 	} else if (r->region) {
 		snprintf(buf, n, "%-22s", r->region);
+	} else if (r->kind == CG_KIND_KEYSPACE) {
+		snprintf(buf, n, "%-22s", r->addr);
 	} else {
 		snprintf(buf, n, "%-22s", "cluster");
 	}
@@ -103,23 +106,47 @@ static const char *noun(enum cg_kind k)
 	case CG_KIND_RING: return "ring";
 	case CG_KIND_MONITORING: return "monitoring";
 	case CG_KIND_AUTH: return "authentication";
+	case CG_KIND_KEYSPACE: return "keyspace";
 	case CG_KIND__COUNT: break;
 	}
 	return "resource";
 }
 
+/* Parking (cassandgo stop/start): the desired key is value; with key NULL,
+ * a machine powered off before (its start). */
+static bool parking(const struct cg_action *a, const char *key, const char *value)
+{
+	if (!key) {
+		const char *pw = a->has_current ? cg_res_get(&a->current, "power") : NULL;
+		return pw && !strcmp(pw, "off");
+	}
+	const char *v = a->op == CG_OP_UPDATE && a->has_desired ? cg_res_get(&a->desired, key) : NULL;
+	return v && !strcmp(v, value);
+}
+
 const char *cg_progress_done_text(const struct cg_action *a)
 {
+	if (a->forget && a->kind == CG_KIND_KEYSPACE)
+		return "forgotten (the keyspace and its data stay)";
 	if (a->forget)
 		return "forgotten (went with its machine)";
 	switch (a->kind) {
 	case CG_KIND_MACHINE:
+		if (parking(a, "power", "off"))
+			return "machine powered off, disk kept";
+		if (a->op == CG_OP_UPDATE && a->has_current && parking(a, NULL, NULL))
+			return "machine started";
 		return a->op == CG_OP_DELETE ? "machine destroyed" :
 		       a->op == CG_OP_UPDATE ? "machine repaired" :
 		       a->op == CG_OP_REPLACE ? "machine replaced, running" : "machine running";
 	case CG_KIND_INSTALL: return a->op == CG_OP_DELETE ? "Cassandra removed" : "Cassandra installed";
 	case CG_KIND_CONFIG: return a->op == CG_OP_DELETE ? "config removed" : "config rendered";
 	case CG_KIND_SERVICE:
+		if (parking(a, "running", "false"))
+			return "drained, Cassandra stopped";
+		if (a->op == CG_OP_UPDATE && a->has_current && cg_res_get(&a->current, "running") &&
+		    !strcmp(cg_res_get(&a->current, "running"), "false"))
+			return "Cassandra started";
 		return a->op == CG_OP_DELETE ? "decommissioned, stopped" :
 		       a->op == CG_OP_UPDATE ? "Cassandra restarted" : "Cassandra started";
 	case CG_KIND_RING: return a->op == CG_OP_DELETE ? "ring forgotten" : "ring verified";
@@ -135,6 +162,10 @@ const char *cg_progress_done_text(const struct cg_action *a)
 	case CG_KIND_AUTH:
 		return a->op == CG_OP_DELETE ? "authentication forgotten" :
 		       "superuser set, default role gone, system_auth in every DC";
+	case CG_KIND_KEYSPACE:
+		return a->op == CG_OP_CREATE ? "keyspace created, replication as declared" :
+		       a->reason && strstr(a->reason, "full repair") ? "replication converged, repaired"
+								     : "replication converged";
 	default:
 		break;
 	}
@@ -153,7 +184,17 @@ static const char *doing_text(const struct cg_action *a)
 	switch (a->op) {
 	case CG_OP_CREATE: return a->kind == CG_KIND_SERVICE ? "starting" :
 				  a->kind == CG_KIND_RING ? "verifying" : "creating";
-	case CG_OP_UPDATE: return a->kind == CG_KIND_SERVICE ? "restarting" : "updating";
+	case CG_OP_UPDATE:
+		if (parking(a, "running", "false"))
+			return "draining";
+		if (parking(a, "power", "off"))
+			return "powering off";
+		if (parking(a, NULL, NULL))
+			return "starting";
+		if (a->kind == CG_KIND_SERVICE && a->has_current && cg_res_get(&a->current, "running") &&
+		    !strcmp(cg_res_get(&a->current, "running"), "false"))
+			return "starting";
+		return a->kind == CG_KIND_SERVICE ? "restarting" : "updating";
 	case CG_OP_REPLACE: return "replacing";
 	case CG_OP_DELETE: return a->forget ? "forgetting" : "destroying";
 	case CG_OP_NOOP: break;

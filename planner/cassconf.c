@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "../util/util.h"
 #include "cassconf.h"
 #include "monitoring.h"
 
@@ -146,6 +146,7 @@ void cg_cassconf_spec_clear(struct cg_node_spec *s)
 	free((char *)s->rack);
 	free((char *)s->base_dir);
 	free((char *)s->lib_dir);
+	free((char *)s->run_user);
 	for (i = 0; i < s->nseeds; i++)
 		free(s->seeds[i]);
 	free(s->seeds);
@@ -156,6 +157,21 @@ static void add_seed(struct cg_node_spec *s, const char *b)
 {
 	s->seeds = cg_xrealloc(s->seeds, (size_t)(s->nseeds + 1) * sizeof(*s->seeds));
 	s->seeds[s->nseeds++] = cg_xstrdup(b);
+}
+
+static const char *const security_names[] = { "off", "accept", "send", "on" };
+
+const char *cg_cassconf_security_name(enum cg_security s)
+{
+	return (unsigned)s < 4 ? security_names[s] : "on";
+}
+
+int cg_cassconf_security_parse(const char *name)
+{
+	for (int i = 0; name && i < 4; i++)
+		if (!strcmp(name, security_names[i]))
+			return i;
+	return -1;
 }
 
 int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
@@ -169,6 +185,7 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 	char *addr;
 
 	memset(s, 0, sizeof(*s));
+	s->security = c->security_off ? CG_SEC_OFF : CG_SEC_ON;
 	if (dc_index < 0 || dc_index >= c->ndcs)
 		return cg_error(err, CG_EXIT_ERROR, "cluster %s has no datacenter #%d",
 				c->name, dc_index);
@@ -198,6 +215,8 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 			s->base_dir = cg_xstrdup(cg_res_get(m, "base_dir"));
 		if (nonempty(cg_res_get(m, "lib_dir")))
 			s->lib_dir = cg_xstrdup(cg_res_get(m, "lib_dir"));
+		if (nonempty(cg_res_get(m, "run_user")))
+			s->run_user = cg_xstrdup(cg_res_get(m, "run_user"));
 	}
 	if (!s->address || !s->rack || !s->base_dir || !s->lib_dir)
 		complete = 0;
@@ -248,6 +267,18 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 
 /* ---- rendering --------------------------------------------------------- */
 
+static bool valid_account(const char *u)
+{
+	size_t n = strlen(u);
+	if (n == 0 || n > 32 || !(islower((unsigned char)u[0]) || u[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!islower((unsigned char)u[i]) && !isdigit((unsigned char)u[i]) &&
+		    u[i] != '_' && u[i] != '-')
+			return false;
+	return true;
+}
+
 /*
  * Strings that end up in YAML, XML, a shell file and JVM flags: rather than
  * quote for four languages, accept only what paths, addresses and names
@@ -286,6 +317,10 @@ static int check_spec(const struct cg_node_spec *s, struct cg_err *err)
 		return cg_error(err, CG_EXIT_ERROR,
 				"node base_dir '%s' must be an absolute path of letters, digits and ._-/",
 				s->base_dir ? s->base_dir : "");
+	if (s->run_user && !valid_account(s->run_user))
+		return cg_error(err, CG_EXIT_ERROR,
+				"node run_user '%s' must be a system account name ([a-z_][a-z0-9_-]*, "
+				"at most 32 characters)", s->run_user);
 	if (!safe_word(s->lib_dir, NULL) || s->lib_dir[0] != '/')
 		return cg_error(err, CG_EXIT_ERROR,
 				"node lib_dir '%s' must be an absolute path of letters, digits and ._-/",
@@ -400,14 +435,9 @@ static char *render_yaml(const struct cg_node_spec *s)
 	yset_add(&v, &n, "commitlog_segment_size", cg_xstrdup(" 32MiB"));
 	yset_add(&v, &n, "commitlog_total_space", cg_xstrdup(" 1024MiB"));
 	yset_add(&v, &n, "trickle_fsync", cg_xstrdup(" false"));
-	if (!c->security_off) {
+	if (s->security == CG_SEC_ON) {
 		/* Secure by default (FACTS.md, verified on 5.0.9): passwords and
-		 * roles; mutual TLS on all internode traffic with endpoint
-		 * verification (IP SANs), TLS required on 9042; PEM files, no
-		 * keystores. `optional: false` must be written out: a keystore
-		 * alone makes encryption optional. */
-		const char *tls = "\n  ssl_context_factory:"
-				  "\n    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory";
+		 * roles. */
 		yset_add(&v, &n, "authenticator", cg_xstrdup(" PasswordAuthenticator"));
 		yset_add(&v, &n, "authorizer", cg_xstrdup(" CassandraAuthorizer"));
 		yset_add(&v, &n, "role_manager", cg_xstrdup(" CassandraRoleManager"));
@@ -416,18 +446,29 @@ static char *render_yaml(const struct cg_node_spec *s)
 		 * Role changes are written at EACH_QUORUM, so one replica is
 		 * enough to read them back. */
 		yset_add(&v, &n, "auth_read_consistency_level", cg_xstrdup(" LOCAL_ONE"));
+	}
+	if (s->security != CG_SEC_OFF) {
+		/* Mutual TLS on all internode traffic with endpoint verification
+		 * (IP SANs), TLS on 9042; PEM files, no keystores. `optional`
+		 * must be written out: a keystore alone makes encryption
+		 * optional. Before ON it is optional on both ports (plaintext
+		 * peers and clients still served), and nodes send TLS from SEND. */
+		const char *tls = "\n  ssl_context_factory:"
+				  "\n    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory";
+		const char *opt = s->security == CG_SEC_ON ? "false" : "true";
 		yset_add(&v, &n, "server_encryption_options", cg_xasprintf(
-			"\n  internode_encryption: all"
-			"\n  optional: false"
+			"\n  internode_encryption: %s"
+			"\n  optional: %s"
 			"\n  legacy_ssl_storage_port_enabled: false"
 			"\n  require_client_auth: true"
 			"\n  require_endpoint_verification: true%s"
 			"\n  keystore: %s/" CG_TLS_NODE_PEM
-			"\n  truststore: %s/" CG_TLS_CA_PEM, tls, bd, bd));
+			"\n  truststore: %s/" CG_TLS_CA_PEM,
+			s->security >= CG_SEC_SEND ? "all" : "none", opt, tls, bd, bd));
 		yset_add(&v, &n, "client_encryption_options", cg_xasprintf(
 			"\n  enabled: true"
-			"\n  optional: false%s"
-			"\n  keystore: %s/" CG_TLS_NODE_PEM, tls, bd));
+			"\n  optional: %s%s"
+			"\n  keystore: %s/" CG_TLS_NODE_PEM, opt, tls, bd));
 	}
 
 	/* The cluster's extra settings override ours or are appended, in
@@ -527,8 +568,12 @@ static char *render_env(const struct cg_node_spec *s)
 	cg_buf_addf(&b, "JMX_PORT=%d\n", JMX_PORT);
 	cg_buf_addf(&b, "CQL_ADDRESS='%s'\n", s->address);
 	cg_buf_addf(&b, "CQL_PORT=%d\n", CQL_PORT);
-	if (!s->cluster->security_off)
+	/* the tool's CQL client uses TLS as soon as the node accepts it */
+	if (s->security != CG_SEC_OFF)
 		cg_buf_adds(&b, "CQL_TLS=1\n");
+	cg_buf_addf(&b, "SECURITY=%s\n", cg_cassconf_security_name(s->security));
+	/* the account Cassandra runs as: never root, never the login user */
+	cg_buf_addf(&b, "RUN_USER='%s'\n", s->run_user ? s->run_user : "cassandra");
 	cg_buf_adds(&b, "JVM_OPTS='");
 	cg_buf_addf(&b, "-Xms%s -Xmx%s", heap, heap);
 	for (i = 0; i < sizeof(jvm_flags) / sizeof(jvm_flags[0]); i++)
@@ -544,7 +589,7 @@ static char *render_env(const struct cg_node_spec *s)
 	cg_buf_addf(&b, " -Dcassandra.ring_delay_ms=%d", RING_DELAY_MS);
 	/* The default role appears 1 s after start, not 10: the auth step
 	 * waits for it to replace it. */
-	if (!s->cluster->security_off)
+	if (s->security == CG_SEC_ON)
 		cg_buf_adds(&b, " -Dcassandra.superuser_setup_delay_ms=1000");
 	cg_buf_addf(&b, " -Dcassandra.jmx.local.port=%d", JMX_PORT);
 	cg_buf_addf(&b, " -XX:HeapDumpPath=%s/logs", bd);
@@ -770,4 +815,46 @@ int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_er
 				"nodetool status: no node in the output (%.200s)",
 				text ? text : "");
 	return 0;
+}
+
+int cg_nodetool_schema_parse(const char *text, int *unreachable)
+{
+	/* nodetool 5.0 prints each entry followed by an empty line:
+	 *	Schema versions:
+	 *		86afa796-d883-3932-aa73-6b017cef0d19: [10.0.1.1, 10.0.1.2]
+	 *
+	 *		UNREACHABLE: [10.0.1.3]
+	 *
+	 * Stats for all nodes:
+	 * The section holds the lines indented deeper than its title. */
+	const char *s = text ? strstr(text, "Schema versions:") : NULL;
+	int versions = 0;
+	*unreachable = 0;
+	if (!s)
+		return -1;
+	size_t title = 0;
+	while (s - title > text && (s[-(long)title - 1] == '\t' || s[-(long)title - 1] == ' '))
+		title++;
+	s = strchr(s, '\n');
+	while (s && *s == '\n') {
+		const char *l = s + 1, *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
+		size_t sp = strspn(l, " \t");
+		if (sp > len)
+			sp = len;
+		s = eol;
+		if (sp == len)
+			continue;	/* the empty line after each entry */
+		const char *colon = memchr(l, ':', len);
+		if (sp <= title || !colon)
+			break;
+		if ((size_t)(colon - l) - sp == 11 && !strncmp(l + sp, "UNREACHABLE", 11)) {
+			/* one address per comma, inside the brackets */
+			for (const char *c = colon; c < l + len; c++)
+				*unreachable += *c == ',' || (*c == '[' && c + 1 < l + len && c[1] != ']');
+		} else {
+			versions++;
+		}
+	}
+	return versions;
 }

@@ -25,6 +25,24 @@
 #define CG_TLS_NODE_PEM "conf/tls/node.pem"
 #define CG_TLS_CA_PEM   "conf/tls/ca.crt"
 
+/*
+ * How far a node's security is on. A running cluster changes it one step at
+ * a time, every node restarted at one step before any moves to the next, so
+ * that any two nodes of the ring always understand each other: TLS is
+ * accepted beside plaintext before anyone sends it, and required only once
+ * everyone sends it (FACTS.md: `optional`).
+ *   OFF     no TLS, no authentication
+ *   ACCEPT  certificates in place; 7000 and 9042 accept TLS and plaintext;
+ *           nodes still send plaintext; no authentication
+ *   SEND    as ACCEPT, but nodes send TLS to each other
+ *   ON      TLS required everywhere, passwords and roles (the default)
+ */
+enum cg_security { CG_SEC_OFF, CG_SEC_ACCEPT, CG_SEC_SEND, CG_SEC_ON };
+
+/* "off", "accept", "send", "on"; cg_cassconf_security_parse: -1 if none. */
+const char *cg_cassconf_security_name(enum cg_security s);
+int cg_cassconf_security_parse(const char *name);
+
 struct cg_node_spec {
 	const struct cg_cluster *cluster;
 	int dc_index;			/* 0-based index of the DC in cluster->dcs */
@@ -34,6 +52,8 @@ struct cg_node_spec {
 	const char *rack;		/* zone */
 	const char *base_dir;		/* node directory on the machine */
 	const char *lib_dir;		/* Cassandra jars on the machine */
+	const char *run_user;		/* account Cassandra runs as; NULL = "cassandra" */
+	enum cg_security security;	/* cg_cassconf_spec: ON, or OFF with `security: off` */
 	char **seeds;			/* seed addresses, every DC */
 	int nseeds;
 	bool new_cluster;		/* initial_token + auto_bootstrap: false */
@@ -54,7 +74,7 @@ void cg_node_files_free(struct cg_node_files *f);
 
 /*
  * Fill *s for node (dc_index, node) from the known resources (machine.*
- * attributes private_ip, public_ip, zone, base_dir, lib_dir). Returns 1 when
+ * attributes private_ip, public_ip, zone, base_dir, lib_dir, run_user). Returns 1 when
  * every address is known (the config can be rendered), 0 when some is known
  * only after apply, -1 on error. Strings in *s point into known or are owned
  * by *s: release with cg_cassconf_spec_clear.
@@ -85,6 +105,10 @@ struct cg_ring {
 	int n;
 };
 int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_err *err);
+/* `nodetool describecluster`: how many schema versions its "Schema
+ * versions:" section lists (1: the cluster agrees) and how many nodes of
+ * them are UNREACHABLE; -1 when there is no such section. */
+int cg_nodetool_schema_parse(const char *text, int *unreachable);
 void cg_ring_free(struct cg_ring *r);
 
 #endif

@@ -2,9 +2,9 @@
  * config.c - cassandgo.yaml loader (see config.h and docs/CONFIG.md).
  *
  * Two stages: libyaml's event stream is turned into a small tree of our own
- * (so that every node keeps its 1-based position, anchors and aliases are
- * refused and duplicate keys are caught where they appear), then the tree is
- * checked key by key and converted into struct cg_config. The first error
+ * (yaml_tree.c: every node keeps its 1-based position, anchors and aliases
+ * are refused and duplicate keys are caught where they appear), then the
+ * tree is checked key by key here and converted into struct cg_config. The first error
  * wins; every message has the shape
  *
  *     FILE:LINE:COL: KEY: WHAT IS WRONG; expected WHAT WOULD BE RIGHT
@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "cassandra_keys.h"
+#include "yaml_tree.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,8 +29,6 @@
 #define CG_MAX_FILE (4 << 20)
 #define CG_NAME_MAX 48
 #define CG_CASSANDRA_DEFAULT "5.0.9"
-#define CG_MAX_DEPTH 32
-#define CG_MAX_ENTRIES 10000
 
 static const char *const aws_regions[] = {
 	"af-south-1",
@@ -72,11 +71,22 @@ static const char *const cassandra_security[] = {
 static const char *const cluster_keys[] = {
 	"provider", "cassandra_version", "num_tokens", "heap", "ssh_user",
 	"ssh_address", "broadcast_address", "allowed_cidrs", "install", "network",
-	"cassandra", "datacenters", "security",
+	"cassandra", "datacenters", "security", "expires", "maven_mirror", "keyspaces",
 };
 static const char *const dc_keys[] = {
 	"datacenter", "region", "zone", "zones", "nodes", "nb_seeds_per_dc",
-	"seeds", "node_type", "opscenter", "monitoring", "ami",
+	"seeds", "node_type", "opscenter", "monitoring", "ami", "capacity",
+};
+static const char *const keyspace_keys[] = { "name", "replication", "durable_writes" };
+/* CQL's reserved keywords (Cassandra 5.0's cql3/reserved_keywords.txt):
+ * none can be an unquoted name, and cassandgo's CQL quotes no name. */
+static const char *const cql_reserved[] = {
+	"add", "allow", "alter", "and", "apply", "asc", "authorize", "batch", "begin", "by",
+	"columnfamily", "create", "delete", "desc", "describe", "drop", "entries", "execute",
+	"from", "full", "grant", "if", "in", "index", "infinity", "insert", "into", "is",
+	"keyspace", "limit", "materialized", "modify", "nan", "norecursive", "not", "null", "of",
+	"on", "or", "order", "primary", "rename", "revoke", "schema", "select", "set", "table",
+	"to", "token", "truncate", "unlogged", "update", "use", "using", "view", "where", "with",
 };
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -86,452 +96,6 @@ bool cg_config_aws_region_known(const char *name)
 		return false;
 	for (size_t i = 0; i < NREGIONS; i++)
 		if (!strcmp(aws_regions[i], name))
-			return true;
-	return false;
-}
-
-/* ---- the tree ---------------------------------------------------------- */
-
-enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-	enum ytype type;
-	struct cg_pos pos;
-	char *value;		/* scalar text */
-	bool quoted;		/* scalar written with quotes or block style */
-	struct ynode **kids;	/* seq: items; map: key, value, key, value... */
-	int nkids;
-};
-
-struct ld {
-	const char *file;
-	struct cg_err *err;
-	const char *version;	/* the cluster's cassandra_version as written */
-};
-
-static void ynode_free(struct ynode *n)
-{
-	if (!n)
-		return;
-	for (int i = 0; i < n->nkids; i++)
-		ynode_free(n->kids[i]);
-	free(n->kids);
-	free(n->value);
-	free(n);
-}
-
-static void ynode_push(struct ynode *p, struct ynode *k)
-{
-	p->kids = cg_xrealloc(p->kids, (size_t)(p->nkids + 1) * sizeof(*p->kids));
-	p->kids[p->nkids++] = k;
-}
-
-static struct cg_pos mark_pos(yaml_mark_t m)
-{
-	struct cg_pos p = { (int)m.line + 1, (int)m.column + 1 };
-	return p;
-}
-
-static int fail(struct ld *ld, struct cg_pos pos, const char *key,
-		const char *expected, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int fail(struct ld *ld, struct cg_pos pos, const char *key,
-		const char *expected, const char *fmt, ...)
-{
-	char what[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	cg_error(ld->err, CG_EXIT_CONFIG, "%s:%d:%d: %s: %s; expected %s",
-		 ld->file, pos.line, pos.col, key, what, expected);
-	/* keys and values may hold control characters: keep the message one line */
-	for (char *c = ld->err ? ld->err->msg : NULL; c && *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
-	return -1;
-}
-
-/* Line/column of a byte offset (reader errors carry only the offset). */
-static struct cg_pos offset_pos(const char *text, size_t len, size_t off)
-{
-	struct cg_pos p = { 1, 1 };
-	for (size_t i = 0; i < off && i < len; i++) {
-		if (text[i] == '\n') {
-			p.line++;
-			p.col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			p.col++;
-		}
-	}
-	return p;
-}
-
-struct yparse {
-	yaml_parser_t parser;
-	const char *text;
-	size_t len;
-};
-
-static int next_event(struct ld *ld, struct yparse *yp, yaml_event_t *ev)
-{
-	if (yaml_parser_parse(&yp->parser, ev))
-		return 0;
-	yaml_parser_t *p = &yp->parser;
-	struct cg_pos pos = p->error == YAML_READER_ERROR
-		? offset_pos(yp->text, yp->len, p->problem_offset)
-		: mark_pos(p->problem_mark);
-	if (p->context)
-		return cg_error(ld->err, CG_EXIT_CONFIG,
-				"%s:%d:%d: YAML syntax error: %s (%s started at line %d); "
-				"expected valid YAML", ld->file, pos.line, pos.col,
-				p->problem ? p->problem : "?", p->context,
-				(int)p->context_mark.line + 1);
-	return cg_error(ld->err, CG_EXIT_CONFIG,
-			"%s:%d:%d: YAML syntax error: %s; expected valid YAML",
-			ld->file, pos.line, pos.col, p->problem ? p->problem : "unknown problem");
-}
-
-static int scalar_is_null(const struct ynode *n)
-{
-	if (n->type != Y_SCALAR || n->quoted)
-		return 0;
-	const char *v = n->value;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-	       !strcmp(v, "NULL");
-}
-
-/* Anchors, aliases and tags would make a value mean something other than
- * what is written where it is used: refused, each at its own position. */
-static int anchor_fail(struct ld *ld, yaml_mark_t m, const char *anchor, bool alias)
-{
-	return cg_error(ld->err, CG_EXIT_CONFIG,
-			"%s:%d:%d: %s%s: anchors and aliases are not supported; "
-			"expected every value written out in full",
-			ld->file, (int)m.line + 1, (int)m.column + 1, alias ? "*" : "&",
-			anchor ? anchor : "");
-}
-
-static int tag_fail(struct ld *ld, yaml_mark_t m, const char *tag)
-{
-	static const char yaml_org[] = "tag:yaml.org,2002:";
-	bool core = !strncmp(tag, yaml_org, sizeof(yaml_org) - 1);
-	if (core)
-		tag += sizeof(yaml_org) - 1;
-	return cg_error(ld->err, CG_EXIT_CONFIG,
-			"%s:%d:%d: %s%s: YAML tags are not supported; expected a plain value",
-			ld->file, (int)m.line + 1, (int)m.column + 1, core ? "!!" : "", tag);
-}
-
-/*
- * Build the node that starts with *ev (consumed). Mapping keys must be
- * scalars and unique. Returns NULL with ld->err filled on error.
- */
-static struct ynode *build(struct ld *ld, struct yparse *yp, yaml_event_t *ev,
-			   const char *path, int depth)
-{
-	struct ynode *n = cg_xcalloc(1, sizeof(*n));
-	n->pos = mark_pos(ev->start_mark);
-	if (depth > CG_MAX_DEPTH) {	/* the recursion must not eat the stack */
-		fail(ld, n->pos, path, "at most 32 levels", "nesting too deep");
-		goto bad;
-	}
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		anchor_fail(ld, ev->start_mark, (char *)ev->data.alias.anchor, true);
-		goto bad;
-	case YAML_SCALAR_EVENT:
-		if (ev->data.scalar.anchor) {
-			anchor_fail(ld, ev->start_mark, (char *)ev->data.scalar.anchor, false);
-			goto bad;
-		}
-		if (ev->data.scalar.tag) {
-			tag_fail(ld, ev->start_mark, (char *)ev->data.scalar.tag);
-			goto bad;
-		}
-		n->type = Y_SCALAR;
-		n->value = cg_xstrndup((char *)ev->data.scalar.value, ev->data.scalar.length);
-		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-		yaml_event_delete(ev);
-		return n;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		break;
-	default:
-		cg_error(ld->err, CG_EXIT_CONFIG, "%s:%d:%d: %s: unexpected YAML event; expected a value",
-			 ld->file, n->pos.line, n->pos.col, path);
-		goto bad;
-	}
-
-	bool map = ev->type == YAML_MAPPING_START_EVENT;
-	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor
-					: ev->data.sequence_start.anchor;
-	const yaml_char_t *tag = map ? ev->data.mapping_start.tag
-				     : ev->data.sequence_start.tag;
-	if (anchor) {
-		anchor_fail(ld, ev->start_mark, (const char *)anchor, false);
-		goto bad;
-	}
-	if (tag) {
-		tag_fail(ld, ev->start_mark, (const char *)tag);
-		goto bad;
-	}
-	n->type = map ? Y_MAP : Y_SEQ;
-	yaml_event_delete(ev);
-	for (int i = 0;; i++) {
-		yaml_event_t kev;
-		if (next_event(ld, yp, &kev) < 0)
-			goto bad_noev;
-		if (kev.type == (map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT)) {
-			yaml_event_delete(&kev);
-			return n;
-		}
-		if (i >= CG_MAX_ENTRIES) {	/* keeps the duplicate check cheap */
-			fail(ld, mark_pos(kev.start_mark), path, "at most 10000 entries",
-			     "too many entries");
-			yaml_event_delete(&kev);
-			goto bad_noev;
-		}
-		char *sub;
-		if (!map) {
-			sub = cg_xasprintf("%s[%d]", path, i);
-		} else if (kev.type == YAML_SCALAR_EVENT) {
-			const char *k = (const char *)kev.data.scalar.value;
-			sub = *path ? cg_xasprintf("%s.%s", path, k) : cg_xstrdup(k);
-		} else {
-			sub = NULL;
-		}
-		if (map && !sub) {
-			if (kev.type == YAML_ALIAS_EVENT) {
-				anchor_fail(ld, kev.start_mark, (char *)kev.data.alias.anchor, true);
-			} else {
-				struct cg_pos p = mark_pos(kev.start_mark);
-				fail(ld, p, *path ? path : "(top level)", "a plain string as key",
-				     "a %s used as a mapping key",
-				     kev.type == YAML_SEQUENCE_START_EVENT ? "list" : "mapping");
-			}
-			yaml_event_delete(&kev);
-			goto bad_noev;
-		}
-		struct ynode *k = build(ld, yp, &kev, sub, depth + 1);
-		if (!k) {
-			free(sub);
-			goto bad_noev;
-		}
-		if (map) {
-			for (int j = 0; j < n->nkids; j += 2) {
-				if (!strcmp(n->kids[j]->value, k->value)) {
-					fail(ld, k->pos, sub, "each key at most once in a mapping",
-					     "duplicate key (first at line %d)", n->kids[j]->pos.line);
-					free(sub);
-					ynode_free(k);
-					goto bad_noev;
-				}
-			}
-			ynode_push(n, k);
-			yaml_event_t vev;
-			if (next_event(ld, yp, &vev) < 0) {
-				free(sub);
-				goto bad_noev;
-			}
-			k = build(ld, yp, &vev, sub, depth + 1);
-			if (!k) {
-				free(sub);
-				goto bad_noev;
-			}
-		}
-		free(sub);
-		ynode_push(n, k);
-	}
-bad:
-	yaml_event_delete(ev);
-bad_noev:
-	ynode_free(n);
-	return NULL;
-}
-
-/* Parse text into a tree; *root NULL for an empty document. */
-static int parse_tree(struct ld *ld, const char *text, size_t len, struct ynode **root)
-{
-	struct yparse yp = { .text = text, .len = len };
-	yaml_event_t ev;
-	int rc = -1;
-	*root = NULL;
-	if (!yaml_parser_initialize(&yp.parser))
-		return cg_error(ld->err, CG_EXIT_ERROR, "libyaml: out of memory");
-	yaml_parser_set_input_string(&yp.parser, (const unsigned char *)text, len);
-	int docs = 0;
-	for (;;) {
-		if (next_event(ld, &yp, &ev) < 0)
-			goto out;
-		yaml_event_type_t t = ev.type;
-		if (t == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (t == YAML_DOCUMENT_START_EVENT) {
-			if (++docs > 1) {
-				fail(ld, mark_pos(ev.start_mark), "---",
-				     "a single YAML document", "a second YAML document");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			yaml_event_delete(&ev);
-			continue;
-		}
-		if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_END_EVENT) {
-			yaml_event_delete(&ev);
-			continue;
-		}
-		*root = build(ld, &yp, &ev, "", 0);
-		if (!*root)
-			goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0) {
-		ynode_free(*root);
-		*root = NULL;
-	}
-	yaml_parser_delete(&yp.parser);
-	return rc;
-}
-
-/* ---- value helpers ----------------------------------------------------- */
-
-/* A short description of what a node is, for "got ..." messages. */
-static const char *describe(const struct ynode *n, char *buf, size_t sz)
-{
-	if (n->type == Y_SEQ)
-		return "a list";
-	if (n->type == Y_MAP)
-		return "a mapping";
-	if (scalar_is_null(n))
-		return "no value";
-	int len = (int)strlen(n->value);
-	int show = len > 40 ? 40 : len;
-	char shown[41];
-	for (int i = 0; i < show; i++)	/* one line, whatever the value holds */
-		shown[i] = (unsigned char)n->value[i] < 0x20 ? '?' : n->value[i];
-	shown[show] = '\0';
-	snprintf(buf, sz, "%s%s%s%s", n->quoted ? "\"" : "'", shown,
-		 show < len ? "..." : "", n->quoted ? "\" (a quoted string)" : "'");
-	return buf;
-}
-
-static int want_string(struct ld *ld, const struct ynode *v, const char *key,
-		       const char *expected, const char **out)
-{
-	char b[128];
-	if (v->type != Y_SCALAR || scalar_is_null(v))
-		return fail(ld, v->pos, key, expected, "got %s", describe(v, b, sizeof(b)));
-	*out = v->value;
-	return 0;
-}
-
-static bool is_decimal(const char *s)
-{
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return false;
-	if (s[0] == '0' && s[1])
-		return false;	/* YAML 1.1 reads 010 as octal 8: refuse the doubt */
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int want_int(struct ld *ld, const struct ynode *v, const char *key,
-		    long min, long max, int *out)
-{
-	char exp[96], b[128];
-	snprintf(exp, sizeof(exp), "an integer from %ld to %ld", min, max);
-	if (v->type != Y_SCALAR || v->quoted || !is_decimal(v->value))
-		return fail(ld, v->pos, key, exp, "got %s", describe(v, b, sizeof(b)));
-	errno = 0;
-	long x = strtol(v->value, NULL, 10);
-	if (errno == ERANGE || x > max)
-		return fail(ld, v->pos, key, exp, "%s is too large", v->value);
-	if (x < min)
-		return fail(ld, v->pos, key, exp, "%s is too small", v->value);
-	*out = (int)x;
-	return 0;
-}
-
-static int want_bool(struct ld *ld, const struct ynode *v, const char *key, bool *out)
-{
-	static const char *const t[] = { "yes", "true", "on" }, *const f[] = { "no", "false", "off" };
-	const char *exp = "yes/no, true/false or on/off";
-	char b[128];
-	if (v->type == Y_SCALAR && !v->quoted) {
-		for (int i = 0; i < 3; i++) {
-			if (!strcasecmp(v->value, t[i])) {
-				*out = true;
-				return 0;
-			}
-			if (!strcasecmp(v->value, f[i])) {
-				*out = false;
-				return 0;
-			}
-		}
-	}
-	return fail(ld, v->pos, key, exp, "got %s", describe(v, b, sizeof(b)));
-}
-
-static bool name_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (!n || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
-
-/* Best "did you mean" among cands (NULL when nothing is close). */
-static const char *closest(const char *s, const char *const *cands, int n)
-{
-	const char *best = NULL;
-	int bd = INT_MAX;
-	for (int i = 0; i < n; i++) {
-		int d = cg_edit_distance(s, cands[i]);
-		if (d < bd) {
-			bd = d;
-			best = cands[i];
-		}
-	}
-	int limit = (int)strlen(s) / 3 + 1;
-	if (limit < 2)
-		limit = 2;
-	return bd <= limit ? best : NULL;
-}
-
-static int unknown_key(struct ld *ld, const struct ynode *k, const char *path,
-		       const char *const *keys, int nkeys, const char *hint)
-{
-	struct cg_buf exp = {0};
-	cg_buf_adds(&exp, "one of ");
-	for (int i = 0; i < nkeys; i++)
-		cg_buf_addf(&exp, "%s%s", i ? ", " : "", keys[i]);
-	const char *dym = closest(k->value, keys, nkeys);
-	if (hint)
-		fail(ld, k->pos, path, exp.data, "unknown key (%s)", hint);
-	else if (dym)
-		fail(ld, k->pos, path, exp.data, "unknown key (did you mean '%s'?)", dym);
-	else
-		fail(ld, k->pos, path, exp.data, "unknown key");
-	cg_buf_free(&exp);
-	return -1;
-}
-
-static bool in_list(const char *s, const char *const *l, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(s, l[i]))
 			return true;
 	return false;
 }
@@ -576,13 +140,13 @@ static int want_cidr(struct ld *ld, const struct ynode *v, const char *key, uint
 {
 	const char *s;
 	const char *exp = "an IPv4 CIDR such as 203.0.113.0/24";
-	if (want_string(ld, v, key, exp, &s) < 0)
+	if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 		return -1;
 	if (!parse_cidr(s, net, prefix))
-		return fail(ld, v->pos, key, exp, "'%s' is not an IPv4 CIDR", s);
+		return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an IPv4 CIDR", s);
 	if (*net & ~prefix_mask(*prefix)) {
 		char *fix = cidr_str(*net & prefix_mask(*prefix), *prefix);
-		fail(ld, v->pos, key, fix, "'%s' has host bits set", s);
+		cg_yaml_fail(ld, v->pos, key, fix, "'%s' has host bits set", s);
 		free(fix);
 		return -1;
 	}
@@ -627,7 +191,7 @@ static bool closest_prefix(const char *r, char *out, size_t n)
 		snprintf(pfx[i], sizeof(pfx[i]), "%.*s", (int)pl, aws_regions[i]);
 		ptr[i] = pfx[i];
 	}
-	const char *best = closest(r, ptr, NREGIONS);
+	const char *best = cg_yaml_closest(r, ptr, NREGIONS);
 	if (best)
 		snprintf(out, n, "%s", best);
 	return best != NULL;
@@ -642,7 +206,7 @@ struct dcsrc {
 
 static bool is_cluster_key(const char *k)
 {
-	return in_list(k, cluster_keys, NELEM(cluster_keys));
+	return cg_yaml_in_list(k, cluster_keys, NELEM(cluster_keys));
 }
 
 static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_dc *dc,
@@ -653,8 +217,8 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 	const char *r = s->region->value;
 	int rc = -1;
 	if (c->provider == CG_PROVIDER_LOCAL) {
-		if (!name_ok(r, CG_NAME_MAX)) {
-			fail(ld, s->region->pos, key, "a label of letters, digits, '-' or '_' (local provider)",
+		if (!cg_yaml_name_ok(r, CG_NAME_MAX)) {
+			cg_yaml_fail(ld, s->region->pos, key, "a label of letters, digits, '-' or '_' (local provider)",
 			     "'%s' is not a valid region label", r);
 			goto out;
 		}
@@ -664,7 +228,7 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 	}
 	for (const char *p = r; *p; p++) {
 		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
-			fail(ld, s->region->pos, key, "an AWS region name in lowercase such as eu-west-1",
+			cg_yaml_fail(ld, s->region->pos, key, "an AWS region name in lowercase such as eu-west-1",
 			     "'%s' is not an AWS region name", r);
 			goto out;
 		}
@@ -676,7 +240,7 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 	if (s->zone && full) {
 		if (num != zone) {
 			char *exp = cg_xasprintf("zone: %d or no zone with region %s", num, r);
-			fail(ld, s->zone->pos, zkey, exp, "zone %d contradicts region %s", zone, r);
+			cg_yaml_fail(ld, s->zone->pos, zkey, exp, "zone %d contradicts region %s", zone, r);
 			free(exp);
 			goto out;
 		}
@@ -687,15 +251,15 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 			char *list = regions_with_prefix(r);
 			if (*list) {
 				char *exp = cg_xasprintf("a zone number giving one of %s", list);
-				fail(ld, s->zone->pos, zkey, exp, "%s is not an AWS region", name);
+				cg_yaml_fail(ld, s->zone->pos, zkey, exp, "%s is not an AWS region", name);
 				free(exp);
 			} else {
 				char dym[32];
 				if (closest_prefix(r, dym, sizeof(dym)))
-					fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
+					cg_yaml_fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
 					     "unknown AWS region '%s' (did you mean '%s'?)", r, dym);
 				else
-					fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
+					cg_yaml_fail(ld, s->region->pos, key, "an AWS region such as eu-west (with zone: 1) or eu-west-1",
 					     "unknown AWS region '%s'", r);
 			}
 			free(list);
@@ -708,11 +272,11 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 				  : cg_xstrdup("a full AWS region name such as eu-west-1");
 		char dym[32];
 		if (!*list && closest_prefix(r, dym, sizeof(dym)))
-			fail(ld, s->region->pos, key, exp,
+			cg_yaml_fail(ld, s->region->pos, key, exp,
 			     "unknown AWS region '%s' (did you mean '%s' with a zone: N, e.g. %s-1?)",
 			     r, dym, dym);
 		else
-			fail(ld, s->region->pos, key, exp,
+			cg_yaml_fail(ld, s->region->pos, key, exp,
 			     "'%s' is not a full region name and no zone is given", r);
 		free(exp);
 		free(list);
@@ -721,12 +285,12 @@ static int resolve_region(struct ld *ld, const struct cg_cluster *c, struct cg_d
 		name = cg_xstrdup(r);
 	}
 	if (!cg_config_aws_region_known(name)) {
-		const char *dym = closest(name, aws_regions, NREGIONS);
+		const char *dym = cg_yaml_closest(name, aws_regions, NREGIONS);
 		if (dym)
-			fail(ld, s->region->pos, key, "a known AWS region such as eu-west-1",
+			cg_yaml_fail(ld, s->region->pos, key, "a known AWS region such as eu-west-1",
 			     "unknown AWS region '%s' (did you mean '%s'?)", name, dym);
 		else
-			fail(ld, s->region->pos, key, "a known AWS region such as eu-west-1",
+			cg_yaml_fail(ld, s->region->pos, key, "a known AWS region such as eu-west-1",
 			     "unknown AWS region '%s'", name);
 		free(name);
 		goto out;
@@ -744,8 +308,8 @@ static int resolve_zones(struct ld *ld, const struct cg_cluster *c, struct cg_dc
 {
 	if (zs->type != Y_SEQ || !zs->nkids) {
 		char b[128], *key = cg_xasprintf("%s.zones", path);
-		fail(ld, zs->pos, key, "a non-empty list of zones such as [a, b]", "got %s",
-		     zs->type == Y_SEQ ? "an empty list" : describe(zs, b, sizeof(b)));
+		cg_yaml_fail(ld, zs->pos, key, "a non-empty list of zones such as [a, b]", "got %s",
+		     zs->type == Y_SEQ ? "an empty list" : cg_yaml_describe(zs, b, sizeof(b)));
 		free(key);
 		return -1;
 	}
@@ -759,10 +323,10 @@ static int resolve_zones(struct ld *ld, const struct cg_cluster *c, struct cg_dc
 		int rc = -1;
 		if (c->provider == CG_PROVIDER_LOCAL) {
 			exp = "a zone label of letters, digits, '-' or '_'";
-			if (want_string(ld, z, key, exp, &v) < 0)
+			if (cg_yaml_string(ld, z, key, exp, &v) < 0)
 				goto next;
-			if (!name_ok(v, CG_NAME_MAX)) {
-				fail(ld, z->pos, key, exp, "'%s' is not a valid zone label", v);
+			if (!cg_yaml_name_ok(v, CG_NAME_MAX)) {
+				cg_yaml_fail(ld, z->pos, key, exp, "'%s' is not a valid zone label", v);
 				goto next;
 			}
 			full = !strncmp(v, dc->region, rl) && v[rl] == '-'
@@ -771,7 +335,7 @@ static int resolve_zones(struct ld *ld, const struct cg_cluster *c, struct cg_dc
 			char *e = cg_xasprintf("a zone letter such as a, or a zone of %s such as %sa",
 					       dc->region, dc->region);
 			exp = e;
-			if (want_string(ld, z, key, exp, &v) < 0) {
+			if (cg_yaml_string(ld, z, key, exp, &v) < 0) {
 				free(e);
 				goto next;
 			}
@@ -789,7 +353,7 @@ static int resolve_zones(struct ld *ld, const struct cg_cluster *c, struct cg_dc
 				}
 			}
 			if (!ok)
-				fail(ld, z->pos, key, exp, "'%s' is not a zone of region %s", v, dc->region);
+				cg_yaml_fail(ld, z->pos, key, exp, "'%s' is not a zone of region %s", v, dc->region);
 			else
 				full = letter ? cg_xasprintf("%s%s", dc->region, v) : cg_xstrdup(v);
 			free(e);
@@ -798,7 +362,7 @@ static int resolve_zones(struct ld *ld, const struct cg_cluster *c, struct cg_dc
 		}
 		for (int j = 0; j < dc->nzones; j++) {
 			if (!strcmp(dc->zones[j], full)) {
-				fail(ld, z->pos, key, "each zone at most once",
+				cg_yaml_fail(ld, z->pos, key, "each zone at most once",
 				     "zone %s is listed twice", full);
 				free(full);
 				goto next;
@@ -854,95 +418,111 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 	dc->pos = m->pos;
 	dc->seeds = 1;
 	if (m->type != Y_MAP)
-		return fail(ld, m->pos, path,
+		return cg_yaml_fail(ld, m->pos, path,
 			    "a mapping with datacenter, region, nodes, ...", "got %s",
-			    describe(m, b, sizeof(b)));
+			    cg_yaml_describe(m, b, sizeof(b)));
 	for (int i = 0; i < m->nkids; i += 2) {
 		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
 		const char *kn = k->value, *str;
 		free(key);
 		key = cg_xasprintf("%s.%s", path, kn);
-		if (!in_list(kn, dc_keys, NELEM(dc_keys))) {
+		if (!cg_yaml_in_list(kn, dc_keys, NELEM(dc_keys))) {
 			if (is_cluster_key(kn))
-				unknown_key(ld, k, key, dc_keys, NELEM(dc_keys), seed_form
+				cg_yaml_unknown_key(ld, k, key, dc_keys, NELEM(dc_keys), seed_form
 					    ? "a cluster-wide setting: use the mapping form with a datacenters: list"
 					    : "a cluster-wide setting: move it next to datacenters:");
 			else
-				unknown_key(ld, k, key, dc_keys, NELEM(dc_keys), NULL);
+				cg_yaml_unknown_key(ld, k, key, dc_keys, NELEM(dc_keys), NULL);
 			goto bad;
 		}
 		if (!strcmp(kn, "datacenter")) {
 			const char *exp = "a name of letters, digits, '-' or '_' (at most 48)";
-			if (want_string(ld, v, key, exp, &str) < 0)
+			if (cg_yaml_string(ld, v, key, exp, &str) < 0)
 				goto bad;
-			if (!name_ok(str, CG_NAME_MAX)) {
-				fail(ld, v->pos, key, exp, "'%s' is not a valid datacenter name", str);
+			if (!cg_yaml_name_ok(str, CG_NAME_MAX)) {
+				cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a valid datacenter name", str);
 				goto bad;
 			}
 			dc->name = cg_xstrdup(str);
 			s.name = v;
 		} else if (!strcmp(kn, "region")) {
-			if (want_string(ld, v, key, "a region name such as eu-west-1", &str) < 0)
+			if (cg_yaml_string(ld, v, key, "a region name such as eu-west-1", &str) < 0)
 				goto bad;
 			s.region = v;
 		} else if (!strcmp(kn, "zone")) {
 			/* the seed's zone is the region's number; an availability
 			 * zone here is a likely mix-up: say where it goes */
 			if (v->type == Y_SCALAR && !v->quoted && isalpha((unsigned char)v->value[0]) &&
-			    !scalar_is_null(v)) {
-				fail(ld, v->pos, key, "the region's number (region: eu-west + zone: 1 = eu-west-1)",
+			    !cg_yaml_is_null(v)) {
+				cg_yaml_fail(ld, v->pos, key, "the region's number (region: eu-west + zone: 1 = eu-west-1)",
 				     "got '%s' (availability zones go under zones:)", v->value);
 				goto bad;
 			}
-			if (want_int(ld, v, key, 1, 99, &zone) < 0)
+			if (cg_yaml_int(ld, v, key, 1, 99, &zone) < 0)
 				goto bad;
 			s.zone = v;
 		} else if (!strcmp(kn, "zones")) {
 			s.zones = v;	/* normalised once the region is known */
 		} else if (!strcmp(kn, "nodes")) {
-			if (want_int(ld, v, key, 1, CG_MAX_NODES_PER_DC, &dc->nodes) < 0)
+			if (cg_yaml_int(ld, v, key, 1, CG_MAX_NODES_PER_DC, &dc->nodes) < 0)
 				goto bad;
 			s.nodes = v;
 		} else if (!strcmp(kn, "nb_seeds_per_dc") || !strcmp(kn, "seeds")) {
 			if (s.seeds) {
-				fail(ld, k->pos, key, "only one of nb_seeds_per_dc and seeds",
+				cg_yaml_fail(ld, k->pos, key, "only one of nb_seeds_per_dc and seeds",
 				     "same setting as %s, given twice", s.seeds_key);
 				goto bad;
 			}
-			if (want_int(ld, v, key, 1, CG_MAX_NODES_PER_DC, &dc->seeds) < 0)
+			if (cg_yaml_int(ld, v, key, 1, CG_MAX_NODES_PER_DC, &dc->seeds) < 0)
 				goto bad;
 			s.seeds = v;
 			s.seeds_key = kn;
 		} else if (!strcmp(kn, "node_type")) {
 			const char *exp = "an EC2 instance type such as m5.large";
-			if (want_string(ld, v, key, exp, &str) < 0)
+			if (cg_yaml_string(ld, v, key, exp, &str) < 0)
 				goto bad;
 			if (!node_type_ok(str)) {
-				fail(ld, v->pos, key, exp, "'%s' is not an instance type", str);
+				cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an instance type", str);
 				goto bad;
 			}
 			dc->node_type = cg_xstrdup(str);
 		} else if (!strcmp(kn, "opscenter") || !strcmp(kn, "monitoring")) {
 			if (s.mon) {
-				fail(ld, k->pos, key, "only one of opscenter and monitoring",
+				cg_yaml_fail(ld, k->pos, key, "only one of opscenter and monitoring",
 				     "same setting as %s, given twice",
 				     !strcmp(kn, "opscenter") ? "monitoring" : "opscenter");
 				goto bad;
 			}
-			if (want_bool(ld, v, key, &dc->monitoring) < 0)
+			if (cg_yaml_bool(ld, v, key, &dc->monitoring) < 0)
 				goto bad;
 			s.mon = v;
+		} else if (!strcmp(kn, "capacity")) {
+			const char *exp = "on-demand, spot or spot-or-on-demand";
+			if (c->provider != CG_PROVIDER_AWS) {
+				cg_yaml_fail(ld, k->pos, key, "no capacity key with provider local",
+				     "capacity (spot or on-demand) applies only to provider aws");
+				goto bad;
+			}
+			if (cg_yaml_string(ld, v, key, exp, &str) < 0)
+				goto bad;
+			if (strcmp(str, "on-demand") && strcmp(str, "spot") &&
+			    strcmp(str, "spot-or-on-demand")) {
+				cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a capacity", str);
+				goto bad;
+			}
+			free(dc->capacity);
+			dc->capacity = cg_xstrdup(str);
 		} else if (!strcmp(kn, "ami")) {
 			const char *exp = "an AMI id such as ami-0123456789abcdef0";
 			if (c->provider != CG_PROVIDER_AWS) {
-				fail(ld, k->pos, key, "no ami key with provider local",
+				cg_yaml_fail(ld, k->pos, key, "no ami key with provider local",
 				     "an AMI applies only to provider aws");
 				goto bad;
 			}
-			if (want_string(ld, v, key, exp, &str) < 0)
+			if (cg_yaml_string(ld, v, key, exp, &str) < 0)
 				goto bad;
 			if (!ami_ok(str)) {
-				fail(ld, v->pos, key, exp, "'%s' is not an AMI id", str);
+				cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an AMI id", str);
 				goto bad;
 			}
 			dc->ami = cg_xstrdup(str);
@@ -954,7 +534,7 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 		if (!have[i]) {
 			free(key);
 			key = cg_xasprintf("%s.%s", path, req[i]);
-			fail(ld, m->pos, key, "datacenter, region and nodes in every datacenter",
+			cg_yaml_fail(ld, m->pos, key, "datacenter, region and nodes in every datacenter",
 			     "missing required key");
 			goto bad;
 		}
@@ -963,7 +543,7 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 		free(key);
 		key = cg_xasprintf("%s.%s", path, s.seeds_key);
 		char *exp = cg_xasprintf("at most nodes (%d) seeds", dc->nodes);
-		fail(ld, s.seeds->pos, key, exp, "%d seeds for %d nodes", dc->seeds, dc->nodes);
+		cg_yaml_fail(ld, s.seeds->pos, key, exp, "%d seeds for %d nodes", dc->seeds, dc->nodes);
 		free(exp);
 		goto bad;
 	}
@@ -973,6 +553,8 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 		goto bad;
 	if (!dc->node_type)
 		dc->node_type = cg_xstrdup(c->provider == CG_PROVIDER_AWS ? "m5.large" : "local");
+	if (!dc->capacity && c->provider == CG_PROVIDER_AWS)
+		dc->capacity = cg_xstrdup("on-demand");
 	free(key);
 	return 0;
 bad:
@@ -989,6 +571,7 @@ static void dc_clear(struct cg_dc *dc)
 		free(dc->zones[i]);
 	free(dc->zones);
 	free(dc->ami);
+	free(dc->capacity);
 }
 
 /* The datacenters list v of cluster c (path names it). */
@@ -997,12 +580,12 @@ static int load_dcs(struct ld *ld, struct cg_cluster *c, const struct ynode *v,
 {
 	char b[128];
 	if (v->type != Y_SEQ)
-		return fail(ld, v->pos, path, "a list of datacenters", "got %s",
-			    describe(v, b, sizeof(b)));
+		return cg_yaml_fail(ld, v->pos, path, "a list of datacenters", "got %s",
+			    cg_yaml_describe(v, b, sizeof(b)));
 	if (!v->nkids)
-		return fail(ld, v->pos, path, "at least one datacenter", "empty list");
+		return cg_yaml_fail(ld, v->pos, path, "at least one datacenter", "empty list");
 	if (v->nkids > CG_MAX_DCS)
-		return fail(ld, v->kids[CG_MAX_DCS]->pos, path, "at most 64 datacenters",
+		return cg_yaml_fail(ld, v->kids[CG_MAX_DCS]->pos, path, "at most 64 datacenters",
 			    "%d datacenters", v->nkids);
 	c->dcs = cg_xcalloc((size_t)v->nkids, sizeof(struct cg_dc));
 	int mon = -1;
@@ -1019,7 +602,7 @@ static int load_dcs(struct ld *ld, struct cg_cluster *c, const struct ynode *v,
 					if (!strcmp(m->kids[k]->value, "datacenter"))
 						pos = m->kids[k + 1]->pos;
 				char *key = cg_xasprintf("%s.datacenter", p);
-				rc = fail(ld, pos, key, "a unique name per datacenter in a cluster",
+				rc = cg_yaml_fail(ld, pos, key, "a unique name per datacenter in a cluster",
 					  "duplicate datacenter name '%s' (first at line %d)",
 					  dc->name, c->dcs[j].pos.line);
 				free(key);
@@ -1037,7 +620,7 @@ static int load_dcs(struct ld *ld, struct cg_cluster *c, const struct ynode *v,
 						kn = m->kids[k]->value;
 					}
 				char *key = cg_xasprintf("%s.%s", p, kn);
-				rc = fail(ld, pos, key, "at most one monitoring datacenter per cluster",
+				rc = cg_yaml_fail(ld, pos, key, "at most one monitoring datacenter per cluster",
 					  "%s also asks for monitoring, %s (line %d) already has it",
 					  dc->name, c->dcs[mon].name, c->dcs[mon].pos.line);
 				free(key);
@@ -1051,12 +634,166 @@ static int load_dcs(struct ld *ld, struct cg_cluster *c, const struct ynode *v,
 	return 0;
 }
 
+/* ---- keyspaces --------------------------------------------------------- */
+
+/*
+ * A keyspace name cassandgo can put in CQL as it is: an unquoted CQL name
+ * (Cassandra folds those to lowercase, so only lowercase is accepted: what
+ * system_schema shows is then what was written), none of Cassandra's own
+ * (system*), no reserved keyword. 0 or the error.
+ */
+static int check_keyspace_name(struct ld *ld, const struct ynode *v, const char *key,
+			       const char *s)
+{
+	const char *exp = "a keyspace name: a lowercase letter, then lowercase letters, digits "
+			  "or _ (at most 48)";
+	size_t n = strlen(s);
+	bool lower = islower((unsigned char)s[0]), ident = isalpha((unsigned char)s[0]);
+	for (const char *q = s; *q; q++) {
+		lower = lower && (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_');
+		ident = ident && (isalnum((unsigned char)*q) || *q == '_');
+	}
+	if (ident && !lower && n <= CG_NAME_MAX) {
+		char *low = cg_xstrdup(s);
+		for (char *q = low; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+		cg_yaml_fail(ld, v->pos, key, exp, "'%s' has uppercase letters (CQL folds unquoted "
+			     "names to lowercase: write '%s')", s, low);
+		free(low);
+		return -1;
+	}
+	if (!lower || n > CG_NAME_MAX)
+		return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an unquoted CQL name", s);
+	if (!strncmp(s, "system", 6))
+		return cg_yaml_fail(ld, v->pos, key, "a keyspace of your own (not starting with system)",
+				    "'%s' is a name of Cassandra's own keyspaces", s);
+	if (cg_yaml_in_list(s, cql_reserved, NELEM(cql_reserved)))
+		return cg_yaml_fail(ld, v->pos, key, "a name that is not a reserved CQL keyword",
+				    "'%s' is a reserved CQL keyword", s);
+	return 0;
+}
+
+/* replication: {DC: RF, ...} over the cluster's DCs, 1 <= RF <= its nodes. */
+static int load_replication(struct ld *ld, const struct cg_cluster *c, const struct ynode *v,
+			    const char *key, int *rf)
+{
+	char b[128];
+	if (v->type != Y_MAP || !v->nkids)
+		return cg_yaml_fail(ld, v->pos, key, "a mapping of datacenters to replication "
+				    "factors such as {DC1: 3, DC2: 2}", "got %s",
+				    v->type == Y_MAP ? "an empty mapping" : cg_yaml_describe(v, b, sizeof(b)));
+	const char **names = cg_xcalloc((size_t)c->ndcs, sizeof(char *));
+	struct cg_buf known = {0};
+	for (int d = 0; d < c->ndcs; d++) {
+		names[d] = c->dcs[d].name;
+		cg_buf_addf(&known, "%s%s", d ? ", " : "", c->dcs[d].name);
+	}
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < v->nkids; i += 2) {
+		const struct ynode *dk = v->kids[i], *dv = v->kids[i + 1];
+		char *ik = cg_xasprintf("%s.%s", key, dk->value);
+		int d = 0, n = 0;
+		while (d < c->ndcs && strcmp(c->dcs[d].name, dk->value))
+			d++;
+		if (d == c->ndcs) {
+			char *exp = cg_xasprintf("one of the cluster's datacenters: %s", known.data);
+			const char *dym = cg_yaml_closest(dk->value, names, c->ndcs);
+			if (dym)
+				rc = cg_yaml_fail(ld, dk->pos, ik, exp, "unknown datacenter '%s' (did you "
+						  "mean '%s'?)", dk->value, dym);
+			else
+				rc = cg_yaml_fail(ld, dk->pos, ik, exp, "unknown datacenter '%s'", dk->value);
+			free(exp);
+		} else if ((rc = cg_yaml_int(ld, dv, ik, 1, CG_MAX_NODES_PER_DC, &n)) == 0 &&
+			   n > c->dcs[d].nodes) {
+			char *exp = cg_xasprintf("an integer from 1 to %d (the nodes of %s)",
+						 c->dcs[d].nodes, dk->value);
+			rc = cg_yaml_fail(ld, dv->pos, ik, exp, "%d replicas, but %s has %d node%s", n,
+					  dk->value, c->dcs[d].nodes, c->dcs[d].nodes == 1 ? "" : "s");
+			free(exp);
+		} else if (rc == 0) {
+			rf[d] = n;
+		}
+		free(ik);
+	}
+	cg_buf_free(&known);
+	free(names);
+	return rc;
+}
+
+static int load_keyspace(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
+			 const char *path, struct cg_keyspace *ks)
+{
+	char b[128];
+	const struct ynode *repl = NULL;
+	ks->pos = m->pos;
+	ks->durable_writes = true;
+	if (m->type != Y_MAP)
+		return cg_yaml_fail(ld, m->pos, path, "a mapping with name and optionally "
+				    "replication and durable_writes", "got %s",
+				    cg_yaml_describe(m, b, sizeof(b)));
+	ks->rf = cg_xcalloc((size_t)c->ndcs, sizeof(int));
+	for (int i = 0; i < m->nkids; i += 2) {
+		const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
+		char *key = cg_xasprintf("%s.%s", path, k->value);
+		const char *s;
+		int rc = 0;
+		if (!cg_yaml_in_list(k->value, keyspace_keys, NELEM(keyspace_keys)))
+			rc = cg_yaml_unknown_key(ld, k, key, keyspace_keys, NELEM(keyspace_keys), NULL);
+		else if (!strcmp(k->value, "name")) {
+			rc = cg_yaml_string(ld, v, key, "a keyspace name such as app", &s);
+			if (rc == 0)
+				rc = check_keyspace_name(ld, v, key, s);
+			if (rc == 0)
+				ks->name = cg_xstrdup(s);
+			for (int j = 0; rc == 0 && ks != c->keyspaces && j < ks - c->keyspaces; j++)
+				if (!strcmp(c->keyspaces[j].name, s))
+					rc = cg_yaml_fail(ld, v->pos, key, "each keyspace declared once",
+							  "duplicate keyspace '%s' (first at line %d)", s,
+							  c->keyspaces[j].pos.line);
+		} else if (!strcmp(k->value, "replication")) {
+			repl = v;
+			rc = load_replication(ld, c, v, key, ks->rf);
+		} else {
+			rc = cg_yaml_bool(ld, v, key, &ks->durable_writes);
+		}
+		free(key);
+		if (rc < 0)
+			return -1;
+	}
+	if (!ks->name)
+		return cg_yaml_fail(ld, m->pos, path, "a name: in every keyspace", "missing required "
+				    "key name");
+	for (int d = 0; !repl && d < c->ndcs; d++)	/* default: every DC, up to 3 */
+		ks->rf[d] = c->dcs[d].nodes < 3 ? c->dcs[d].nodes : 3;
+	return 0;
+}
+
+/* keyspaces: once the DCs are known (replication names them). */
+static int load_keyspaces(struct ld *ld, struct cg_cluster *c, const struct ynode *v,
+			  const char *path)
+{
+	char b[128];
+	if (v->type != Y_SEQ)
+		return cg_yaml_fail(ld, v->pos, path, "a list of keyspaces such as [{name: app}]",
+				    "got %s", cg_yaml_describe(v, b, sizeof(b)));
+	c->keyspaces = cg_xcalloc((size_t)v->nkids + 1, sizeof(struct cg_keyspace));
+	for (int i = 0; i < v->nkids; i++) {
+		char *p = cg_xasprintf("%s[%d]", path, i);
+		int rc = load_keyspace(ld, c, v->kids[i], p, &c->keyspaces[c->nkeyspaces++]);
+		free(p);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- clusters ---------------------------------------------------------- */
 
 static int want_heap(struct ld *ld, const struct ynode *v, const char *key, char **out)
 {
 	const char *s, *exp = "a JVM heap size from 256M to 64G, such as 512M or 4G";
-	if (want_string(ld, v, key, exp, &s) < 0)
+	if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 		return -1;
 	size_t n = strlen(s);
 	char u = n ? (char)toupper((unsigned char)s[n - 1]) : 0;
@@ -1064,10 +801,10 @@ static int want_heap(struct ld *ld, const struct ynode *v, const char *key, char
 	for (size_t i = 0; ok && i + 1 < n; i++)
 		ok = isdigit((unsigned char)s[i]);
 	if (!ok)
-		return fail(ld, v->pos, key, exp, "'%s' is not a heap size", s);
+		return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a heap size", s);
 	long mb = atol(s) * (u == 'G' ? 1024 : 1);
 	if (mb < 256 || mb > 65536)
-		return fail(ld, v->pos, key, exp, "%s is out of range", s);
+		return cg_yaml_fail(ld, v->pos, key, exp, "%s is out of range", s);
 	*out = cg_xasprintf("%.*s%c", (int)(n - 1), s, u);
 	return 0;
 }
@@ -1076,16 +813,16 @@ static int want_version(struct ld *ld, const struct ynode *v, const char *key, c
 {
 	const char *s, *exp = "a Cassandra release X.Y.Z, 4.0.0 or later, such as 5.0.9";
 	char b[128];
-	if (v->type != Y_SCALAR || scalar_is_null(v))
-		return fail(ld, v->pos, key, exp, "got %s", describe(v, b, sizeof(b)));
+	if (v->type != Y_SCALAR || cg_yaml_is_null(v))
+		return cg_yaml_fail(ld, v->pos, key, exp, "got %s", cg_yaml_describe(v, b, sizeof(b)));
 	s = v->value;
 	unsigned x, y, z;
 	int used = 0;
 	if (sscanf(s, "%3u.%3u.%3u%n", &x, &y, &z, &used) != 3 || s[used] ||
 	    !isdigit((unsigned char)s[0]))
-		return fail(ld, v->pos, key, exp, "'%s' is not a release number", s);
+		return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a release number", s);
 	if (x < 4)
-		return fail(ld, v->pos, key, exp, "%s is too old", s);
+		return cg_yaml_fail(ld, v->pos, key, exp, "%s is too old", s);
 	*out = cg_xstrdup(s);
 	return 0;
 }
@@ -1112,6 +849,22 @@ static bool dir_ok(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("/._+-", *s))
+			return false;
+	return true;
+}
+
+/* maven_mirror: http(s)://HOST[:PORT][/PATH], only characters that need no
+ * quoting, no credentials (a URL with user:password@ would end up in the
+ * state and in process lists), no query or fragment (artifact paths are
+ * appended to it). */
+static bool mirror_ok(const char *s)
+{
+	const char *h = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+	if (!h || !*h || *h == '/' || *h == ':' || strlen(s) > 255 || strstr(s, "/../") ||
+	    (strlen(s) >= 3 && !strcmp(s + strlen(s) - 3, "/..")))
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/._~+-:", *p))
 			return false;
 	return true;
 }
@@ -1148,14 +901,14 @@ static int check_cassandra_key(struct ld *ld, const struct ynode *k, const char 
 		return 0;
 	if (bsearch(&name, cassandra_multi_keys, NELEM(cassandra_multi_keys),
 		    sizeof(char *), cmp_key))
-		return fail(ld, k->pos, key, "a setting that takes a single value",
+		return cg_yaml_fail(ld, k->pos, key, "a setting that takes a single value",
 			    "takes a list or mapping, which cassandra: cannot hold");
-	const char *dym = closest(name, cassandra_scalar_keys, NELEM(cassandra_scalar_keys));
+	const char *dym = cg_yaml_closest(name, cassandra_scalar_keys, NELEM(cassandra_scalar_keys));
 	char *exp = cg_xasprintf("a cassandra.yaml setting of Cassandra %s", CG_CASSANDRA_KEYS_SERIES);
 	if (dym)
-		fail(ld, k->pos, key, exp, "unknown setting (did you mean '%s'?)", dym);
+		cg_yaml_fail(ld, k->pos, key, exp, "unknown setting (did you mean '%s'?)", dym);
 	else
-		fail(ld, k->pos, key, exp, "unknown setting");
+		cg_yaml_fail(ld, k->pos, key, exp, "unknown setting");
 	free(exp);
 	return -1;
 }
@@ -1167,14 +920,14 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 	const char *kn = k->value, *s;
 	char b[128];
 	bool local = c->provider == CG_PROVIDER_LOCAL;
-	if (!strcmp(kn, "provider")) {
-		return 0;	/* read first, see load_cluster */
+	if (!strcmp(kn, "provider") || !strcmp(kn, "keyspaces")) {
+		return 0;	/* provider read first, keyspaces once the DCs are: see load_cluster */
 	} else if (!strcmp(kn, "cassandra_version")) {
 		free(c->cassandra_version);
 		c->cassandra_version = NULL;
 		return want_version(ld, v, key, &c->cassandra_version);
 	} else if (!strcmp(kn, "num_tokens")) {
-		return want_int(ld, v, key, 1, 256, &c->num_tokens);
+		return cg_yaml_int(ld, v, key, 1, 256, &c->num_tokens);
 	} else if (!strcmp(kn, "heap")) {
 		char *h = NULL;
 		if (want_heap(ld, v, key, &h) < 0)
@@ -1183,41 +936,41 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 		c->heap = h;
 	} else if (!strcmp(kn, "ssh_user")) {
 		const char *exp = "a user name such as ubuntu (lowercase letters, digits, _ or -)";
-		if (want_string(ld, v, key, exp, &s) < 0)
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 			return -1;
 		if (!user_ok(s))
-			return fail(ld, v->pos, key, exp, "'%s' is not a valid user name", s);
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a valid user name", s);
 		free(c->ssh_user);
 		c->ssh_user = cg_xstrdup(s);
 	} else if (!strcmp(kn, "ssh_address")) {
 		const char *exp = local ? "private (local nodes have only a private address)"
 					: "public or private";
-		if (want_string(ld, v, key, exp, &s) < 0)
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 			return -1;
 		if (!strcmp(s, "private"))
 			c->ssh_address = CG_SSH_PRIVATE;
 		else if (!strcmp(s, "public") && !local)
 			c->ssh_address = CG_SSH_PUBLIC;
 		else
-			return fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
 	} else if (!strcmp(kn, "broadcast_address")) {
 		const char *exp = local ? "private (local nodes have only a private address)"
 					: "public or private";
-		if (want_string(ld, v, key, exp, &s) < 0)
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 			return -1;
 		if (!strcmp(s, "private"))
 			c->broadcast = CG_BROADCAST_PRIVATE;
 		else if (!strcmp(s, "public") && !local)
 			c->broadcast = CG_BROADCAST_PUBLIC;
 		else
-			return fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not allowed", s);
 	} else if (!strcmp(kn, "allowed_cidrs")) {
 		if (local)
-			return fail(ld, k->pos, key, "no allowed_cidrs with provider local",
+			return cg_yaml_fail(ld, k->pos, key, "no allowed_cidrs with provider local",
 				    "security group rules apply only to provider aws");
 		if (v->type != Y_SEQ || !v->nkids)
-			return fail(ld, v->pos, key, "a non-empty list of IPv4 CIDRs such as [203.0.113.0/24]",
-				    "got %s", v->type == Y_SEQ ? "an empty list" : describe(v, b, sizeof(b)));
+			return cg_yaml_fail(ld, v->pos, key, "a non-empty list of IPv4 CIDRs such as [203.0.113.0/24]",
+				    "got %s", v->type == Y_SEQ ? "an empty list" : cg_yaml_describe(v, b, sizeof(b)));
 		c->allowed_cidrs = cg_xcalloc((size_t)v->nkids, sizeof(char *));
 		for (int i = 0; i < v->nkids; i++) {
 			char *ik = cg_xasprintf("%s[%d]", key, i);
@@ -1227,7 +980,7 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			char *str = rc == 0 ? cidr_str(net, p) : NULL;
 			for (int j = 0; rc == 0 && j < c->nallowed_cidrs; j++)
 				if (!strcmp(c->allowed_cidrs[j], str))
-					rc = fail(ld, v->kids[i]->pos, ik, "each CIDR at most once",
+					rc = cg_yaml_fail(ld, v->kids[i]->pos, ik, "each CIDR at most once",
 						  "%s is listed twice", str);
 			free(ik);
 			if (rc < 0) {
@@ -1238,38 +991,62 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 		}
 	} else if (!strcmp(kn, "security")) {
 		bool on;
-		if (want_bool(ld, v, key, &on) < 0)
+		if (cg_yaml_bool(ld, v, key, &on) < 0)
 			return -1;
 		c->security_off = !on;
 		c->security_pos = v->pos;
-	} else if (!strcmp(kn, "install")) {
-		const char *exp = local ? "dir:/ABSOLUTE/PATH (a directory of Cassandra jars; "
-					  "letters, digits and /._+-)"
-					: "apt, or dir:/ABSOLUTE/PATH (letters, digits and /._+-)";
-		if (want_string(ld, v, key, exp, &s) < 0)
+	} else if (!strcmp(kn, "expires")) {
+		const char *exp = "a lifetime such as 30m, 8h or 3d, or a UTC date such as 2026-12-31 "
+				  "or 2026-12-31T18:00Z";
+		time_t at;
+		if (local)
+			return cg_yaml_fail(ld, k->pos, key, "no expires with provider local",
+					    "expiry (cassandgo gc) applies only to provider aws");
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
 			return -1;
-		bool ok = (!strcmp(s, "apt") && !local) || dir_ok(s);
+		if (cg_config_expiry(s, 0, &at) < 0)
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a lifetime or a date", s);
+		free(c->expires);
+		c->expires = cg_xstrdup(s);
+	} else if (!strcmp(kn, "install")) {
+		const char *exp = local ? "maven, upload, or dir:/ABSOLUTE/PATH (a directory of "
+					  "Cassandra jars; letters, digits and /._+-)"
+					: "maven, upload, apt, or dir:/ABSOLUTE/PATH (letters, digits "
+					  "and /._+-)";
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
+			return -1;
+		bool ok = !strcmp(s, "maven") || !strcmp(s, "upload") ||
+			  (!strcmp(s, "apt") && !local) || dir_ok(s);
 		if (!ok)
-			return fail(ld, v->pos, key, exp, "'%s' is not an install method%s", s,
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an install method%s", s,
 				    local && !strcmp(s, "apt") ? " for provider local" : "");
 		c->install = cg_xstrdup(s);
+	} else if (!strcmp(kn, "maven_mirror")) {
+		const char *exp = "an http:// or https:// URL of a Maven repository, such as "
+				  "https://repo.example.com/maven2 (letters, digits and /._~+-:)";
+		if (cg_yaml_string(ld, v, key, exp, &s) < 0)
+			return -1;
+		if (!mirror_ok(s))
+			return cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not a repository URL", s);
+		c->maven_mirror = cg_xstrdup(s);
+		c->maven_mirror_pos = v->pos;
 	} else if (!strcmp(kn, "network")) {
 		const char *exp = "a private IPv4 range from /8 to /28 such as 10.77.0.0/16";
 		uint32_t net;
 		int p;
 		if (!local)
-			return fail(ld, k->pos, key, "no network with provider aws",
+			return cg_yaml_fail(ld, k->pos, key, "no network with provider aws",
 				    "the address range applies only to provider local");
 		if (want_cidr(ld, v, key, &net, &p) < 0)
 			return -1;
 		if (p < 8 || p > 28 || !private_range(net, p))
-			return fail(ld, v->pos, key, exp, "%s is not allowed", v->value);
+			return cg_yaml_fail(ld, v->pos, key, exp, "%s is not allowed", v->value);
 		free(c->network);
 		c->network = cidr_str(net, p);
 	} else if (!strcmp(kn, "cassandra")) {
 		if (v->type != Y_MAP)
-			return fail(ld, v->pos, key, "a mapping of cassandra.yaml settings",
-				    "got %s", describe(v, b, sizeof(b)));
+			return cg_yaml_fail(ld, v->pos, key, "a mapping of cassandra.yaml settings",
+				    "got %s", cg_yaml_describe(v, b, sizeof(b)));
 		c->cassandra = cg_xcalloc((size_t)v->nkids / 2 + 1, sizeof(struct cg_kv));
 		for (int i = 0; i < v->nkids; i += 2) {
 			const struct ynode *ck = v->kids[i], *cv = v->kids[i + 1];
@@ -1279,14 +1056,14 @@ static int load_setting(struct ld *ld, struct cg_cluster *c, const struct ynode 
 			for (const char *q = ck->value; *q && name; q++)
 				name = islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_';
 			if (!name)
-				rc = fail(ld, ck->pos, ik, "a cassandra.yaml setting name (lowercase, digits, _)",
+				rc = cg_yaml_fail(ld, ck->pos, ik, "a cassandra.yaml setting name (lowercase, digits, _)",
 					  "not a setting name");
-			else if (in_list(ck->value, cassandra_reserved, NELEM(cassandra_reserved)))
-				rc = fail(ld, ck->pos, ik, "no such key (cassandgo derives it from the topology)",
+			else if (cg_yaml_in_list(ck->value, cassandra_reserved, NELEM(cassandra_reserved)))
+				rc = cg_yaml_fail(ld, ck->pos, ik, "no such key (cassandgo derives it from the topology)",
 					  "set by cassandgo itself");
-			else if (cv->type != Y_SCALAR || scalar_is_null(cv))
-				rc = fail(ld, cv->pos, ik, "a single value (string, number or boolean)",
-					  "got %s", describe(cv, b, sizeof(b)));
+			else if (cv->type != Y_SCALAR || cg_yaml_is_null(cv))
+				rc = cg_yaml_fail(ld, cv->pos, ik, "a single value (string, number or boolean)",
+					  "got %s", cg_yaml_describe(cv, b, sizeof(b)));
 			else
 				rc = check_cassandra_key(ld, ck, ik);
 			free(ik);
@@ -1324,7 +1101,9 @@ static void cluster_clear(struct cg_cluster *c)
 		free(c->allowed_cidrs[i]);
 	free(c->allowed_cidrs);
 	free(c->install);
+	free(c->maven_mirror);
 	free(c->network);
+	free(c->expires);
 	for (int i = 0; i < c->ncassandra; i++) {
 		free(c->cassandra[i].key);
 		free(c->cassandra[i].value);
@@ -1333,6 +1112,11 @@ static void cluster_clear(struct cg_cluster *c)
 	for (int i = 0; i < c->ndcs; i++)
 		dc_clear(&c->dcs[i]);
 	free(c->dcs);
+	for (int i = 0; i < c->nkeyspaces; i++) {
+		free(c->keyspaces[i].name);
+		free(c->keyspaces[i].rf);
+	}
+	free(c->keyspaces);
 }
 
 static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode *v,
@@ -1342,8 +1126,8 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 	char b[128];
 	c->pos = k->pos;
 	c->name = cg_xstrdup(name);
-	if (!isalpha((unsigned char)name[0]) || !name_ok(name, CG_NAME_MAX))
-		return fail(ld, k->pos, name,
+	if (!isalpha((unsigned char)name[0]) || !cg_yaml_name_ok(name, CG_NAME_MAX))
+		return cg_yaml_fail(ld, k->pos, name,
 			    "a cluster name: a letter, then letters, digits, '-' or '_' (at most 48)",
 			    "not a valid cluster name");
 	if (v->type == Y_SEQ) {
@@ -1351,13 +1135,13 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		return load_dcs(ld, c, v, name, true);
 	}
 	if (v->type != Y_MAP)
-		return fail(ld, v->pos, name,
+		return cg_yaml_fail(ld, v->pos, name,
 			    "a list of datacenters, or a mapping with a datacenters: list",
-			    "got %s", describe(v, b, sizeof(b)));
+			    "got %s", cg_yaml_describe(v, b, sizeof(b)));
 
 	ld->version = CG_CASSANDRA_DEFAULT;
 	/* provider first: it decides the defaults and what other keys may say */
-	const struct ynode *dcs = NULL;
+	const struct ynode *dcs = NULL, *kss = NULL;
 	struct cg_pos netpos = k->pos;
 	for (int i = 0; i < v->nkids; i += 2) {
 		const struct ynode *ck = v->kids[i], *cv = v->kids[i + 1];
@@ -1365,13 +1149,15 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		int rc = 0;
 		if (!strcmp(ck->value, "provider")) {
 			const char *s;
-			rc = want_string(ld, cv, key, "aws or local", &s);
+			rc = cg_yaml_string(ld, cv, key, "aws or local", &s);
 			if (rc == 0 && !strcmp(s, "local"))
 				c->provider = CG_PROVIDER_LOCAL;
 			else if (rc == 0 && strcmp(s, "aws"))
-				rc = fail(ld, cv->pos, key, "aws or local", "unknown provider '%s'", s);
+				rc = cg_yaml_fail(ld, cv->pos, key, "aws or local", "unknown provider '%s'", s);
 		} else if (!strcmp(ck->value, "datacenters")) {
 			dcs = cv;
+		} else if (!strcmp(ck->value, "keyspaces")) {
+			kss = cv;
 		} else if (!strcmp(ck->value, "network")) {
 			netpos = cv->pos;
 		} else if (!strcmp(ck->value, "cassandra_version") && cv->type == Y_SCALAR) {
@@ -1388,8 +1174,8 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		char *key = cg_xasprintf("%s.%s", name, ck->value);
 		int rc;
 		if (!is_cluster_key(ck->value))
-			rc = unknown_key(ld, ck, key, cluster_keys, NELEM(cluster_keys),
-					 in_list(ck->value, dc_keys, NELEM(dc_keys))
+			rc = cg_yaml_unknown_key(ld, ck, key, cluster_keys, NELEM(cluster_keys),
+					 cg_yaml_in_list(ck->value, dc_keys, NELEM(dc_keys))
 					 ? "a datacenter setting: put it in each entry of datacenters:" : NULL);
 		else
 			rc = load_setting(ld, c, ck, v->kids[i + 1], key);
@@ -1400,17 +1186,27 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 	/* Security on: cassandgo renders authentication and TLS itself, and a
 	 * user's setting would silently weaken or break them. */
 	for (int i = 0; !c->security_off && i < c->ncassandra; i++)
-		if (in_list(c->cassandra[i].key, cassandra_security, NELEM(cassandra_security))) {
+		if (cg_yaml_in_list(c->cassandra[i].key, cassandra_security, NELEM(cassandra_security))) {
 			char *ik = cg_xasprintf("%s.cassandra.%s", name, c->cassandra[i].key);
-			fail(ld, c->cassandra[i].pos, ik,
+			cg_yaml_fail(ld, c->cassandra[i].pos, ik,
 			     "no such setting while security is on (cassandgo sets authentication "
 			     "and TLS itself), or `security: off` to manage them yourself",
 			     "managed by cassandgo's security");
 			free(ik);
 			return -1;
 		}
+	/* A mirror that nothing reads would look like it was used. */
+	if (c->maven_mirror && (c->install ? strcmp(c->install, "maven") != 0
+					   : c->provider == CG_PROVIDER_LOCAL)) {
+		char *mk = cg_xasprintf("%s.maven_mirror", name);
+		cg_yaml_fail(ld, c->maven_mirror_pos, mk, "install: maven with a mirror",
+		     "the mirror is read only by install: maven, and this cluster installs with %s",
+		     c->install ? c->install : "the local jar cache");
+		free(mk);
+		return -1;
+	}
 	if (!dcs)
-		return fail(ld, k->pos, name, "a datacenters: list in every cluster",
+		return cg_yaml_fail(ld, k->pos, name, "a datacenters: list in every cluster",
 			    "missing required key datacenters");
 	int total = 0;
 	char *key = cg_xasprintf("%s.datacenters", name);
@@ -1429,13 +1225,70 @@ static int load_cluster(struct ld *ld, const struct ynode *k, const struct ynode
 		if (total > room) {
 			char *nk = cg_xasprintf("%s.network", name);
 			char *exp = cg_xasprintf("a range with room for %d nodes", total);
-			rc = fail(ld, netpos, nk, exp, "%s holds only %ld node addresses",
+			rc = cg_yaml_fail(ld, netpos, nk, exp, "%s holds only %ld node addresses",
 				  c->network, room);
 			free(exp);
 			free(nk);
 			return -1;
 		}
 	}
+	if (kss) {
+		key = cg_xasprintf("%s.keyspaces", name);
+		rc = load_keyspaces(ld, c, kss, key);
+		free(key);
+	}
+	return rc;
+}
+
+int cg_config_expiry(const char *spec, time_t now, time_t *at)
+{
+	if (!spec || !*spec)
+		return -1;
+	size_t n = strlen(spec);
+	char unit = spec[n - 1];
+	if (n >= 2 && n <= 6 && (unit == 'm' || unit == 'h' || unit == 'd') &&
+	    strspn(spec, "0123456789") == n - 1 && spec[0] != '0') {
+		long v = strtol(spec, NULL, 10);
+		long secs = v * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
+		if (secs > 366L * 86400)	/* a year at most: it is about forgetting */
+			return -1;
+		*at = now + secs;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int len = 0;
+	if (sscanf(spec, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &len) != 3 ||
+	    len != 10)
+		return -1;
+	const char *rest = spec + 10;
+	if (*rest) {
+		int l2 = 0;
+		if (sscanf(rest, "T%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &l2) != 2 || l2 != 6)
+			return -1;
+		rest += l2;
+		if (*rest == ':') {
+			int l3 = 0;
+			if (sscanf(rest, ":%2d%n", &tm.tm_sec, &l3) != 1 || l3 != 3)
+				return -1;
+			rest += l3;
+		}
+		if (strcmp(rest, "Z"))
+			return -1;
+	}
+	if (tm.tm_year < 2000 || tm.tm_year > 2200 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
+		return -1;
+	int y = tm.tm_year, mo = tm.tm_mon, d = tm.tm_mday;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	/* timegm normalises 2026-02-31 to March: refuse what is not a date */
+	struct tm back;
+	gmtime_r(&t, &back);
+	if (back.tm_year + 1900 != y || back.tm_mon + 1 != mo || back.tm_mday != d)
+		return -1;
+	*at = t;
 	return 0;
 }
 
@@ -1469,29 +1322,29 @@ int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 	}
 	struct cg_pos top = { 1, 1 };
 	if (len > CG_MAX_FILE) {
-		fail(&ld, top, "(file)", "a file under 4 MiB", "%zu bytes", len);
+		cg_yaml_fail(&ld, top, "(file)", "a file under 4 MiB", "%zu bytes", len);
 		goto out;
 	}
 	if (memchr(text, '\0', len)) {
-		fail(&ld, offset_pos(text, len, (size_t)((char *)memchr(text, '\0', len) - text)),
+		cg_yaml_fail(&ld, cg_yaml_offset_pos(text, len, (size_t)((char *)memchr(text, '\0', len) - text)),
 		     "(file)", "a text file", "NUL byte");
 		goto out;
 	}
-	if (parse_tree(&ld, text, len, &root) < 0)
+	if (cg_yaml_parse(&ld, text, len, &root) < 0)
 		goto out;
-	if (!root || scalar_is_null(root)) {
-		fail(&ld, top, "(file)",
+	if (!root || cg_yaml_is_null(root)) {
+		cg_yaml_fail(&ld, top, "(file)",
 		     "a mapping of cluster names to clusters (see docs/CONFIG.md)", "no clusters (empty file)");
 		goto out;
 	}
 	if (root->type != Y_MAP) {
-		fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
-		     "got %s", describe(root, b, sizeof(b)));
+		cg_yaml_fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
+		     "got %s", cg_yaml_describe(root, b, sizeof(b)));
 		goto out;
 	}
 	if (!root->nkids) {
 		/* `{}` names no cluster, like an empty file: nothing valid to plan */
-		fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
+		cg_yaml_fail(&ld, root->pos, "(top level)", "a mapping of cluster names to clusters",
 		     "no clusters (empty mapping)");
 		goto out;
 	}
@@ -1509,7 +1362,7 @@ int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 	rc = 0;
 out:
 	cg_config_free(cfg);
-	ynode_free(root);
+	cg_yaml_free(root);
 	free(text);
 	return rc;
 }
@@ -1527,7 +1380,7 @@ const struct cg_cluster *cg_config_cluster(const struct cg_config *cfg,
 		names[i] = cfg->clusters[i].name;
 		cg_buf_addf(&known, "%s%s", i ? ", " : "", cfg->clusters[i].name);
 	}
-	const char *dym = closest(name, names, cfg->nclusters);
+	const char *dym = cg_yaml_closest(name, names, cfg->nclusters);
 	char hint[128] = "";
 	if (dym)
 		snprintf(hint, sizeof(hint), " (did you mean '%s'?)", dym);

@@ -14,7 +14,8 @@
 #define CG_CONFIG_H
 
 #include <stdbool.h>
-#include "base.h"
+#include <time.h>
+#include "../util/util.h"
 
 enum cg_provider_kind { CG_PROVIDER_AWS, CG_PROVIDER_LOCAL };
 /* Which node address cassandgo connects to over SSH. */
@@ -43,7 +44,18 @@ struct cg_dc {
 	char **zones;		/* zone names (full, e.g. eu-west-1a); NULL = provider's */
 	int nzones;
 	char *ami;		/* NULL = newest Ubuntu 24.04 LTS */
+	char *capacity;		/* aws: on-demand (default), spot, spot-or-on-demand */
 	struct cg_pos pos;	/* position of this DC's entry */
+};
+
+/* A keyspace declared in `keyspaces:` (mapping form): created with
+ * NetworkTopologyStrategy, its replication converged, never dropped. */
+struct cg_keyspace {
+	char *name;		/* an unquoted CQL name, lowercase, not system* */
+	int *rf;		/* replicas per DC, in the order of the cluster's dcs;
+				 * 0 = none there. Default: min(3, nodes) in every DC */
+	bool durable_writes;	/* default true */
+	struct cg_pos pos;	/* of its entry */
 };
 
 struct cg_cluster {
@@ -57,14 +69,19 @@ struct cg_cluster {
 	enum cg_broadcast broadcast;	/* `broadcast_address` */
 	char **allowed_cidrs;		/* NULL = CASSANDGO_ALLOWED_CIDRS or own /32 */
 	int nallowed_cidrs;
-	char *install;			/* "apt" (default) or "dir:/abs/path" */
+	char *install;			/* "maven", "apt" or "dir:/abs/path"; NULL = provider's default */
+	char *maven_mirror;		/* `maven_mirror`: http(s) URL; NULL = Maven Central */
+	struct cg_pos maven_mirror_pos;
 	char *network;			/* local provider address range, CIDR */
 	bool security_off;		/* `security: off`: no TLS, no authentication */
+	char *expires;			/* aws: "8h", "3d", "30m", "2026-12-31[THH:MM[:SS]Z]"; NULL: never */
 	struct cg_pos security_pos;	/* of `security:`, when given */
 	struct cg_kv *cassandra;	/* extra cassandra.yaml settings */
 	int ncassandra;
 	struct cg_dc *dcs;
 	int ndcs;
+	struct cg_keyspace *keyspaces;	/* `keyspaces:`, in file order */
+	int nkeyspaces;
 	struct cg_pos pos;
 };
 
@@ -85,6 +102,13 @@ void cg_config_free(struct cg_config *cfg);
 /* The cluster called name, or NULL with err filled (listing known names). */
 const struct cg_cluster *cg_config_cluster(const struct cg_config *cfg,
 					   const char *name, struct cg_err *err);
+
+/*
+ * When a cluster whose `expires:` is spec ends, for machines tagged at now:
+ * now + the duration ("30m", "8h", "3d"), or the date itself (UTC). Returns
+ * 0 with *at (seconds since the epoch), -1 when spec is neither.
+ */
+int cg_config_expiry(const char *spec, time_t now, time_t *at);
 
 /* Is name a known AWS region (e.g. "eu-west-1")? */
 bool cg_config_aws_region_known(const char *name);

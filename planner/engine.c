@@ -1,15 +1,13 @@
 /* engine.c - one run on one cluster (see engine.h). */
 #include "engine.h"
+#include "faults.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Detect the operator's public address (providers/ec2); absent in builds
- * without the EC2 provider. */
-int cg_ec2_detect_public_ip(char *out, size_t n, struct cg_err *err) __attribute__((weak));
-
-static int resolve_cidrs(struct cg_engine *e, struct cg_err *err)
+static int resolve_cidrs(struct cg_engine *e, const struct cg_provider_ops *infra,
+			 struct cg_err *err)
 {
 	struct cg_cluster *c = &e->cluster;
 	const char *envv = getenv("CASSANDGO_ALLOWED_CIDRS");
@@ -29,7 +27,7 @@ static int resolve_cidrs(struct cg_engine *e, struct cg_err *err)
 	}
 	char ip[64];
 	struct cg_err derr = {0};
-	if (cg_ec2_detect_public_ip && cg_ec2_detect_public_ip(ip, sizeof(ip), &derr) == 0) {
+	if (infra->public_ip && infra->public_ip(ip, sizeof(ip), &derr) == 0) {
 		e->owned_cidrs = cg_xcalloc(1, sizeof(char *));
 		e->owned_cidrs[0] = cg_xasprintf("%s/32", ip);
 		c->allowed_cidrs = e->owned_cidrs;
@@ -40,7 +38,8 @@ static int resolve_cidrs(struct cg_engine *e, struct cg_err *err)
 	return 0;
 }
 
-int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c, struct cg_state *st,
+int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c,
+		   const struct cg_providers *pv, struct cg_state *st,
 		   const struct cg_env *env, unsigned kinds, struct cg_err *err)
 {
 	memset(e, 0, sizeof(*e));
@@ -52,24 +51,21 @@ int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c, struct cg_st
 	cg_rset_init(&e->live);
 	cg_rset_init(&e->known);
 	cg_rset_init(&e->desired);
-	if (resolve_cidrs(e, err) < 0)
-		return -1;
 	/* the local provider's jar cache may be moved (as providers/local does) */
 	const char *cache = getenv("CASSANDGO_CASSANDRA_CACHE");
 	if (!c->install && c->provider == CG_PROVIDER_LOCAL && cache && *cache) {
 		e->owned_install = cg_xasprintf("dir:%s/cassandra-%s/lib", cache, c->cassandra_version);
 		e->cluster.install = e->owned_install;
 	}
-	e->infra.ops = cg_provider_infra(c->provider);
-	if (!e->infra.ops)
+	if (!pv->infra)
 		return cg_error(err, CG_EXIT_ERROR, "provider %s is not built into this cassandgo",
 				c->provider == CG_PROVIDER_AWS ? "aws" : "local");
-	if (e->infra.ops->open(&e->infra.p, &e->cluster, &e->env, err) < 0) {
-		const char *name = e->infra.ops->name;
-		e->infra.ops = NULL;
-		return cg_error_wrap(err, "provider %s", name);
-	}
-	const struct cg_provider_ops *b = cg_provider_bootstrap();
+	if (resolve_cidrs(e, pv->infra, err) < 0)
+		return -1;
+	if (pv->infra->open(&e->infra.p, &e->cluster, &e->env, err) < 0)
+		return cg_error_wrap(err, "provider %s", pv->infra->name);
+	e->infra.ops = pv->infra;
+	const struct cg_provider_ops *b = pv->boot;
 	if (b && b != e->infra.ops && (kinds & ~CG_KINDS_INFRA)) {
 		if (b->open(&e->boot.p, &e->cluster, &e->env, err) < 0)
 			return cg_error_wrap(err, "provider %s", b->name);
@@ -88,6 +84,7 @@ void cg_engine_close(struct cg_engine *e)
 		free(e->owned_cidrs[i]);
 	free(e->owned_cidrs);
 	free(e->owned_install);
+	free(e->parked);
 	cg_rset_free(&e->recorded);
 	cg_rset_free(&e->live);
 	cg_rset_free(&e->known);
@@ -137,6 +134,46 @@ static bool node_touched(const struct cg_rset *recorded, const struct cg_resourc
 	return false;
 }
 
+/*
+ * A powered-off machine (parked, or stopped behind our back) cannot be
+ * asked: what was recorded of its node stays as it was, with Cassandra not
+ * running, and so do the ring and auth records when no node could show
+ * them. Monitoring is not carried: its processes stopped with the machine,
+ * so the plan starts it again.
+ */
+static void carry_powered_off(struct cg_engine *e)
+{
+	bool any = false;
+	for (int i = 0; i < e->live.n; i++) {
+		const struct cg_resource *m = &e->live.v[i];
+		/* one on its way out (removed while down) is not asked either:
+		 * its node goes with it, nothing is decommissioned through it */
+		if (m->kind != CG_KIND_MACHINE || !m->dc || !cg_park_machine_off(m) ||
+		    !cg_model_wants_machine(&e->cluster, m))
+			continue;
+		any = true;
+		char *key = cg_xasprintf("%s.n%d", m->dc, m->node);
+		for (int j = 0; j < e->recorded.n; j++) {
+			const struct cg_resource *r = &e->recorded.v[j];
+			const char *rk = strchr(r->addr, '.');
+			if ((r->kind != CG_KIND_INSTALL && r->kind != CG_KIND_CONFIG &&
+			     r->kind != CG_KIND_SERVICE) || !rk || strcmp(rk + 1, key) ||
+			    cg_rset_find(&e->live, r->addr))
+				continue;
+			struct cg_resource *c = cg_rset_add(&e->live, r);
+			if (c->kind == CG_KIND_SERVICE)
+				cg_res_set(c, "running", "false", 0);
+		}
+		free(key);
+	}
+	for (int j = 0; any && j < e->recorded.n; j++) {
+		const struct cg_resource *r = &e->recorded.v[j];
+		if ((r->kind == CG_KIND_RING || r->kind == CG_KIND_AUTH) &&
+		    !cg_rset_find(&e->live, r->addr))
+			cg_rset_add(&e->live, r);
+	}
+}
+
 static int refresh(struct cg_engine *e, bool destroy, struct cg_err *err)
 {
 	unsigned done = 0;
@@ -152,13 +189,15 @@ static int refresh(struct cg_engine *e, bool destroy, struct cg_err *err)
 	if (e->boot.ops && !destroy) {
 		merge_known(&e->recorded, &e->live, done, &step);
 		for (int i = step.n - 1; i >= 0; i--)
-			if (step.v[i].kind == CG_KIND_MACHINE && !node_touched(&e->recorded, &step.v[i]))
+			if (step.v[i].kind == CG_KIND_MACHINE &&
+			    (!node_touched(&e->recorded, &step.v[i]) || cg_park_machine_off(&step.v[i])))
 				cg_rset_remove_at(&step, i);
 		int rc = e->boot.ops->refresh(e->boot.p, &step, &e->live, err);
 		cg_rset_free(&step);
 		if (rc < 0)
 			return cg_error_wrap(err, "refresh (%s)", e->boot.ops->name);
 		done |= e->boot.ops->kinds;
+		carry_powered_off(e);
 	}
 	merge_known(&e->recorded, &e->live, done, &e->known);
 	e->refreshed = true;
@@ -249,6 +288,10 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 	e->env.destroying = destroy;
 	if (e->state && cg_state_load(e->state, e->cluster.name, &e->recorded, err) < 0)
 		return -1;
+	free(e->parked);
+	e->parked = NULL;
+	if (e->state && cg_state_parked(e->state, e->cluster.name, &e->parked, err) < 0)
+		return -1;
 	if (do_refresh) {
 		if (refresh(e, destroy, err) < 0)
 			return -1;
@@ -257,6 +300,40 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 			cg_rset_add(&e->live, &e->recorded.v[i]);
 			cg_rset_add(&e->known, &e->recorded.v[i]);
 		}
+	}
+	/* the faults of cassandgo chaos: each hit node's service is healed */
+	if (e->state) {
+		struct cg_fault *fv = NULL;
+		int fn = 0;
+		if (cg_state_faults(e->state, e->cluster.name, &fv, &fn, err) < 0)
+			return -1;
+		cg_faults_mark(fv, fn, cg_wall_s(), &e->known);
+		free(fv);
+	}
+	/* a parked cluster: plan and apply leave it alone (not drift), stop
+	 * parks what still runs, start plans the cluster as usual */
+	bool has_machines = false;
+	for (int i = 0; i < e->known.n; i++)
+		has_machines |= e->known.v[i].kind == CG_KIND_MACHINE;
+	bool gated = !destroy && e->park == CG_PARK_NONE && e->parked && has_machines &&
+		     (e->kinds & CG_KIND_BIT(CG_KIND_MACHINE));
+	if (!destroy && (gated || e->park == CG_PARK_STOP)) {
+		if (e->park == CG_PARK_STOP) {
+			if (cg_park_plan(e->cluster.name, &e->known, &e->recorded, &e->plan, err) < 0)
+				goto out;
+		} else {
+			memset(&e->plan, 0, sizeof(e->plan));
+			e->plan.cluster = cg_xstrdup(e->cluster.name);
+			cg_park_note(&e->plan, e->parked, &e->known);
+		}
+		/* what it costs as it is: stopped machines their disks only */
+		if (e->infra.ops && e->infra.ops->hourly) {
+			char *src = e->infra.ops->price_source ? e->infra.ops->price_source() : NULL;
+			cg_cost_of(&e->known, e->infra.ops->hourly, src, &e->plan.cost);
+			free(src);
+		}
+		rc = 0;
+		goto out;
 	}
 	if (!destroy) {
 		if (resolve_zones(e, do_refresh, &zm, err) < 0)
@@ -282,6 +359,12 @@ int cg_engine_plan(struct cg_engine *e, bool do_refresh, bool destroy, struct cg
 		goto out;
 	if (destroy && e->refreshed)
 		cg_plan_forget_missing(&e->plan, &e->recorded, &e->known);
+	/* what the cluster will cost while it runs, as planned */
+	if (!destroy && e->infra.ops && e->infra.ops->hourly) {
+		char *src = e->infra.ops->price_source ? e->infra.ops->price_source() : NULL;
+		cg_cost_of(&e->desired, e->infra.ops->hourly, src, &e->plan.cost);
+		free(src);
+	}
 	if (e->cidrs_unknown && !destroy)
 		cg_plan_add_note(&e->plan, "cannot detect your public address for the security "
 				 "groups: set allowed_cidrs in the config or CASSANDGO_ALLOWED_CIDRS; "
@@ -332,8 +415,16 @@ int cg_engine_record_refresh(struct cg_engine *e, struct cg_err *err)
 			if (e->plan.v[j].op == CG_OP_DELETE && e->plan.v[j].has_current &&
 			    e->plan.v[j].current.id && !strcmp(e->plan.v[j].current.id, k->id))
 				dup = true;
-		if (!dup)
-			cg_rset_add(&adopt, k);
+		if (!dup) {
+			/* the chaos mark is this plan's, never a record */
+			struct cg_resource *r2 = cg_rset_add(&adopt, k);
+			for (int a = r2->nattrs - 1; a >= 0; a--)
+				if (!strcmp(r2->attrs[a].key, "chaos")) {
+					free(r2->attrs[a].key);
+					free(r2->attrs[a].value);
+					r2->attrs[a] = r2->attrs[--r2->nattrs];
+				}
+		}
 	}
 	int rc = 0;
 	for (int i = 0; i < adopt.n && rc == 0; i++) {
@@ -406,6 +497,49 @@ out:
 	return rc;
 }
 
+/*
+ * The faults of cassandgo chaos this run undid: a fault goes from the state
+ * once the service of every node it hit was healed (its action done); a
+ * destroy that succeeded leaves none. What still hits a node stays.
+ */
+static int settle_faults(struct cg_engine *e, bool all_done, struct cg_err *err)
+{
+	if (!e->state)
+		return 0;
+	if (e->env.destroying)
+		return all_done ? cg_state_fault_clear(e->state, e->cluster.name, NULL, NULL, NULL,
+						       err) : 0;
+	struct cg_fault *fv = NULL;
+	int fn = 0, rc = 0;
+	if (cg_state_faults(e->state, e->cluster.name, &fv, &fn, err) < 0)
+		return -1;
+	int64_t now = cg_wall_s();
+	for (int k = 0; k < fn && rc == 0; k++) {
+		bool healed = true;
+		for (int i = 0; i < e->known.n && healed; i++) {
+			const struct cg_resource *m = &e->known.v[i];
+			if (!cg_fault_active(&fv[k], now) || !cg_fault_hits(&fv[k], m))
+				continue;
+			char *sa = cg_addr_node(CG_KIND_SERVICE, m->dc, m->node);
+			bool done = false;
+			for (int j = 0; j < e->plan.n; j++) {
+				const struct cg_action *a = &e->plan.v[j];
+				if (!strcmp(a->addr, sa) && a->has_current &&
+				    cg_res_get(&a->current, "chaos"))
+					done = a->status == CG_ACT_DONE;
+			}
+			/* a node without a service has nothing left to heal */
+			healed = done || !cg_rset_find(&e->known, sa);
+			free(sa);
+		}
+		if (healed)
+			rc = cg_state_fault_clear(e->state, e->cluster.name, fv[k].kind, fv[k].target,
+						  NULL, err);
+	}
+	free(fv);
+	return rc;
+}
+
 int cg_engine_apply(struct cg_engine *e, int parallelism,
 		    void (*event)(void *, enum cg_exec_event, const struct cg_action *, const char *),
 		    void *ui, struct cg_exec_result *res, struct cg_err *err)
@@ -424,7 +558,11 @@ int cg_engine_apply(struct cg_engine *e, int parallelism,
 		else if (e->boot.ops && (e->boot.ops->kinds & CG_KIND_BIT(k)))
 			ex.by_kind[k] = e->boot;
 	}
-	if (cg_exec_run(&ex, res, err) < 0)
+	int rc = cg_exec_run(&ex, res, err);
+	struct cg_err ferr = {0};
+	if (settle_faults(e, rc == 0, rc < 0 ? &ferr : err) < 0 && rc == 0)
+		return -1;
+	if (rc < 0)
 		return -1;
 	return record_inputs(e, err);
 }

@@ -10,6 +10,15 @@
 #define CG_ENGINE_H
 
 #include "exec.h"
+#include "park.h"
+
+/* What a run makes of parking (cassandgo stop/start). */
+enum cg_engine_park {
+	CG_PARK_NONE,		/* plan/apply: a parked cluster is left alone (an
+				 * empty plan, e->plan.parked set) */
+	CG_PARK_STOP,		/* stop: drain, stop, power off (cg_park_plan) */
+	CG_PARK_START,		/* start: the cluster's plan, parked or not */
+};
 
 struct cg_engine {
 	struct cg_cluster cluster;	/* shallow copy with resolved settings */
@@ -21,6 +30,8 @@ struct cg_engine {
 	unsigned kinds;			/* kinds in scope (stage) */
 	bool refreshed;
 	bool cidrs_unknown;		/* aws, no CIDR given or detected */
+	enum cg_engine_park park;	/* set before cg_engine_plan */
+	char *parked;			/* the state's parked mark (NULL: none) */
 	struct cg_rset recorded;	/* the state's records */
 	struct cg_rset live;		/* what the refresh found */
 	struct cg_rset known;		/* live merged with recorded details */
@@ -28,9 +39,10 @@ struct cg_engine {
 	struct cg_plan plan;
 };
 
-/* Open the providers of cluster c. st may be NULL (nothing recorded yet).
- * env must outlive the engine. */
-int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c, struct cg_state *st,
+/* Open the providers pv (the command layer's choice for cluster c). st may
+ * be NULL (nothing recorded yet). env must outlive the engine. */
+int cg_engine_open(struct cg_engine *e, const struct cg_cluster *c,
+		   const struct cg_providers *pv, struct cg_state *st,
 		   const struct cg_env *env, unsigned kinds, struct cg_err *err);
 /* Load, refresh (unless refresh=false), build the desired model (empty when
  * destroying) and diff. The result is in e->plan. */

@@ -48,10 +48,27 @@ char *cg_model_install_method(const struct cg_cluster *c)
 {
 	if (c->install)
 		return cg_xstrdup(c->install);
+	/* local nodes share the operator's disk: the verified cache is already
+	 * the install (install: maven works there too, with a maven_mirror) */
 	if (c->provider == CG_PROVIDER_LOCAL)
 		return cg_xasprintf("dir:/var/cache/cassandgo/cassandra-%s/lib",
 				    c->cassandra_version);
-	return cg_xstrdup("apt");
+	return cg_xstrdup("maven");
+}
+
+/* The DC whose node 1 is the upload source of node i of DC d; -1: itself. */
+static int upload_source_dc(const struct cg_cluster *c, int d, int i)
+{
+	int f = 0;
+	while (strcmp(c->dcs[f].region, c->dcs[d].region))
+		f++;
+	return f == d && i == 1 ? -1 : f;
+}
+
+char *cg_model_upload_source(const struct cg_cluster *c, int d, int i)
+{
+	int f = upload_source_dc(c, d, i);
+	return f < 0 ? NULL : cg_addr_node(CG_KIND_MACHINE, c->dcs[f].name, 1);
 }
 
 /* A node renders its config for a brand-new ring (precomputed tokens, no
@@ -150,9 +167,12 @@ static uint64_t renderer_fingerprint(void)
 	struct cg_node_files f;
 	struct cg_err e = {0};
 	uint64_t h = 0;
-	if (cg_cassconf_render(&s, &f, &e) == 0) {
-		h = f.hash;
-		cg_node_files_free(&f);
+	for (int st = CG_SEC_OFF; st <= CG_SEC_ON; st++) {	/* every form it renders */
+		s.security = (enum cg_security)st;
+		if (cg_cassconf_render(&s, &f, &e) == 0) {
+			h = h * 31 + f.hash;
+			cg_node_files_free(&f);
+		}
 	}
 	return h;
 }
@@ -172,7 +192,8 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 		    dc->seeds, s->node, s->address ? s->address : "",
 		    s->broadcast ? s->broadcast : "", s->rack ? s->rack : "",
 		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
-	cg_buf_addf(&b, "racks=%d|zones=%d|provider=%d|", s->racks, dc->nzones, (int)c->provider);
+	cg_buf_addf(&b, "racks=%d|zones=%d|provider=%d|security=%d|run_user=%s|", s->racks,
+		    dc->nzones, (int)c->provider, (int)s->security, s->run_user ? s->run_user : "");
 	for (int k = 0; k < s->nseeds; k++)
 		cg_buf_addf(&b, "%s,", s->seeds[k]);
 	if (has_monitoring(c))		/* the exporter agent joins the files */
@@ -185,7 +206,7 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 static void add_node_resources(const struct cg_cluster *c, int d, int i,
 			       const struct cg_zonemap *zm, const struct cg_rset *known,
 			       unsigned kinds, const struct seedlist *seeds, uint64_t renderer,
-			       struct cg_rset *out)
+			       int security, struct cg_rset *out)
 {
 	const struct cg_dc *dc = &c->dcs[d];
 	bool seed = cg_cassconf_is_seed(dc, i);
@@ -209,6 +230,12 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_set(r, "zone", zone, CG_ATTR_FORCENEW | (zone ? 0 : CG_ATTR_COMPUTED));
 		if (c->provider == CG_PROVIDER_AWS) {
 			cg_res_set(r, "node_type", dc->node_type, CG_ATTR_FORCENEW);
+			/* an instance's market cannot change: a new one */
+			cg_res_set(r, "capacity", dc->capacity ? dc->capacity : "on-demand",
+				   CG_ATTR_FORCENEW);
+			/* tagged on the instance with the time it ends (cassandgo gc) */
+			if (c->expires)
+				cg_res_set(r, "expires", c->expires, 0);
 			cg_res_set(r, "ami", dc->ami ? dc->ami : "ubuntu-24.04", CG_ATTR_FORCENEW);
 			char *m = cg_model_install_method(c);
 			cg_res_set(r, "install", m, CG_ATTR_INFO);
@@ -233,6 +260,21 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_set(r, "version", c->cassandra_version, 0);
 		char *m = cg_model_install_method(c);
 		cg_res_set(r, "method", m, 0);
+		/* where the artifacts come from (shown, not diffed) */
+		if (!strcmp(m, "maven")) {
+			cg_res_set(r, "source", c->maven_mirror ? c->maven_mirror : CG_MODEL_MAVEN_CENTRAL,
+				   CG_ATTR_INFO);
+		} else if (!strcmp(m, "upload")) {
+			int f = upload_source_dc(c, d, i);
+			char *src = f < 0 ? NULL : cg_addr_node(CG_KIND_MACHINE, c->dcs[f].name, 1);
+			cg_res_set(r, "source", src ? src : "operator", CG_ATTR_INFO);
+			free(src);
+			if (f >= 0) {	/* the region's first node has it first */
+				char *sa = cg_addr_node(CG_KIND_INSTALL, c->dcs[f].name, 1);
+				cg_res_add_dep(r, sa);
+				free(sa);
+			}
+		}
 		free(m);
 		cg_res_add_dep(r, maddr);
 	}
@@ -245,7 +287,9 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		struct cg_node_spec spec;
 		struct cg_err e = {0};
 		char hex[17] = "", inputs[40] = "";
-		if (cg_cassconf_spec(c, d, i, known, fresh, &spec, &e) == 1) {
+		int have = cg_cassconf_spec(c, d, i, known, fresh, &spec, &e);
+		spec.security = (enum cg_security)security;
+		if (have == 1) {
 			/* Rendering 1,000 configs dominates a plan; the same inputs
 			 * rendered by the same renderer give the same files, so reuse
 			 * the hash recorded with them. */
@@ -271,9 +315,10 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		if (inputs[0])
 			cg_res_set(r, "inputs", inputs, CG_ATTR_INFO);
 		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		cg_res_set(r, "security", cg_cassconf_security_name(security), 0);
 		/* The node's certificate (the cluster's CA, the machine's
 		 * addresses): the provider reports "current" when the node holds it. */
-		if (!c->security_off)
+		if (security != CG_SEC_OFF)
 			cg_res_set(r, "certificate", "current", 0);
 		cg_res_add_dep(r, iaddr);
 		add_deps(r, seeds->machines, seeds->n);
@@ -287,6 +332,8 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		r->node = i;
 		cg_res_set(r, "running", "true", 0);
 		cg_res_set(r, "config_hash", hash, 0);
+		/* the release Cassandra runs: a change is an upgrade (plan.c) */
+		cg_res_set(r, "version", c->cassandra_version, 0);
 		cg_res_add_dep(r, caddr);
 		if (!seed)
 			add_deps(r, seeds->services, seeds->n);
@@ -388,44 +435,126 @@ static void add_monitoring(const struct cg_cluster *c, const struct cg_rset *kno
 		}
 }
 
-/*
- * Security is chosen when a cluster is made: a running node whose config
- * was rendered the other way cannot be switched in place yet (that needs
- * a rolling change through "accept both"), so say so and change nothing.
- */
-static int security_unchanged(const struct cg_cluster *c, const struct cg_rset *known,
-			      struct cg_err *err)
+/* The security step a node is at: what its config records, else (a node
+ * made before the steps existed) on when it holds a certificate. A node
+ * whose Cassandra does not run its rendered config counts as the step it
+ * came from, so the next step never outruns a node not yet restarted. */
+static int node_security(const struct cg_resource *cf, const struct cg_resource *svc,
+			 bool turning_on)
 {
+	int st = cg_cassconf_security_parse(cg_res_get(cf, "security"));
+	if (st < 0)
+		st = cg_res_get(cf, "certificate") ? CG_SEC_ON : CG_SEC_OFF;
+	const char *h = cg_res_get(cf, "hash"), *rh = cg_res_get(svc, "config_hash");
+	if (!h || !rh || strcmp(h, rh))
+		st += turning_on ? -1 : 1;
+	return st < CG_SEC_OFF ? CG_SEC_OFF : st > CG_SEC_ON ? CG_SEC_ON : st;
+}
+
+int cg_model_security(const struct cg_cluster *c, const struct cg_rset *known)
+{
+	int target = c->security_off ? CG_SEC_OFF : CG_SEC_ON;
+	int lo = CG_SEC_ON, hi = CG_SEC_OFF;
+	bool any = false;
 	for (int i = 0; known && i < known->n; i++) {
-		const struct cg_resource *s = &known->v[i];
-		const char *run = cg_res_get(s, "running");
-		if (s->kind != CG_KIND_SERVICE || !run || strcmp(run, "true"))
+		const struct cg_resource *svc = &known->v[i];
+		const char *run = cg_res_get(svc, "running");
+		if (svc->kind != CG_KIND_SERVICE || !run || strcmp(run, "true"))
 			continue;
-		char *ca = cg_addr_node(CG_KIND_CONFIG, s->dc, s->node);
+		char *ca = cg_addr_node(CG_KIND_CONFIG, svc->dc, svc->node);
 		const struct cg_resource *cf = cg_rset_find(known, ca);
 		free(ca);
 		if (!cf)
 			continue;
-		bool tls = cg_res_get(cf, "certificate") != NULL;
-		if (tls == !c->security_off)
-			continue;
-		return cg_error(err, CG_EXIT_ERROR,
-				"cluster %s runs %s (node %s.n%d): turning security %s for a running "
-				"cluster is not supported yet. Set `security: %s` for %s in the "
-				"config to keep it as it is, or destroy and re-create the cluster",
-				c->name, tls ? "with TLS and authentication"
-					     : "without TLS and authentication",
-				s->dc, s->node, tls ? "off" : "on", tls ? "on" : "off", c->name);
+		int st = node_security(cf, svc, target == CG_SEC_ON);
+		lo = st < lo ? st : lo;
+		hi = st > hi ? st : hi;
+		any = true;
+	}
+	if (!any)		/* a new cluster starts where it is meant to be */
+		return target;
+	if (target == CG_SEC_ON)
+		return lo < CG_SEC_ON ? lo + 1 : CG_SEC_ON;
+	return hi > CG_SEC_OFF ? hi - 1 : CG_SEC_OFF;
+}
+
+char *cg_model_keyspace_replication(const struct cg_cluster *c, const struct cg_keyspace *ks)
+{
+	struct cg_buf b = {0};
+	for (int d = 0; d < c->ndcs; d++)
+		if (ks->rf[d] > 0)
+			cg_buf_addf(&b, "%s%s:%d", b.len ? "," : "", c->dcs[d].name, ks->rf[d]);
+	return b.data ? cg_buf_detach(&b) : cg_xstrdup("");
+}
+
+int cg_model_rf_of(const char *replication, const char *dc, size_t dl)
+{
+	for (const char *q = replication; q && *q;) {
+		size_t ql = strcspn(q, ":,");
+		if (q[ql] == ':' && ql == dl && !strncmp(q, dc, dl))
+			return atoi(q + ql + 1);
+		q += strcspn(q, ",");
+		q += *q == ',';
 	}
 	return 0;
+}
+
+char *cg_model_rf_raised(const char *from, const char *to)
+{
+	struct cg_buf b = {0};
+	for (const char *q = to; q && *q;) {
+		size_t dl = strcspn(q, ":,");
+		int was = cg_model_rf_of(from, q, dl), now = cg_model_rf_of(to, q, dl);
+		if (was > 0 && now > was)
+			cg_buf_addf(&b, "%s%.*s", b.len ? "," : "", (int)dl, q);
+		q += strcspn(q, ",");
+		q += *q == ',';
+	}
+	return b.data ? cg_buf_detach(&b) : NULL;
+}
+
+bool cg_model_dc_listed(const char *names, const char *dc, size_t dl)
+{
+	for (const char *q = names; q && *q;) {
+		size_t ql = strcspn(q, ",");
+		if (ql == dl && !strncmp(q, dc, dl))
+			return true;
+		q += ql;
+		q += *q == ',';
+	}
+	return false;
+}
+
+/* keyspace.<name>: once the ring is up, and as the superuser when security
+ * is on (after auth). A keyspace is never dropped, so nothing else waits
+ * for it. */
+static void add_keyspaces(const struct cg_cluster *c, unsigned kinds, bool auth,
+			  struct cg_rset *out)
+{
+	for (int k = 0; k < c->nkeyspaces; k++) {
+		const struct cg_keyspace *ks = &c->keyspaces[k];
+		char *addr = cg_xasprintf("keyspace.%s", ks->name);
+		struct cg_resource *r = cg_rset_new(out, CG_KIND_KEYSPACE, addr);
+		char *rf = cg_model_keyspace_replication(c, ks);
+		cg_res_set(r, "replication", rf, 0);
+		cg_res_set(r, "durable_writes", ks->durable_writes ? "true" : "false", 0);
+		/* a raised RF owes a repair until one finished (see plan.c) */
+		cg_res_set(r, "repair", CG_KEYSPACE_REPAIRED, 0);
+		if (kinds & CG_KIND_BIT(CG_KIND_RING))
+			cg_res_add_dep(r, "ring");
+		if (auth)
+			cg_res_add_dep(r, "auth");
+		free(rf);
+		free(addr);
+	}
 }
 
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned kinds,
 		   struct cg_rset *out, struct cg_err *err)
 {
-	if ((kinds & CG_KIND_BIT(CG_KIND_CONFIG)) && security_unchanged(c, known, err))
-		return -1;
+	/* turning security on or off for a running cluster: one step per apply */
+	int security = cg_model_security(c, known);
 	const char **regions = cg_xcalloc((size_t)c->ndcs + 1, sizeof(char *));
 	int nregions = cluster_regions(c, regions);
 	int total = 0;
@@ -461,6 +590,11 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 				cg_buf_free(&b);
 				if (has_monitoring(c))
 					cg_res_set(r, "monitoring_port", "9090", 0);
+				/* install: upload: the region's nodes fetch from its first */
+				char *m = cg_model_install_method(c);
+				if (!strcmp(m, "upload"))
+					cg_res_setf(r, "release_port", 0, "%d", CG_MODEL_SHARE_PORT);
+				free(m);
 			}
 		}
 		if (kinds & CG_KIND_BIT(CG_KIND_KEYPAIR)) {
@@ -476,7 +610,8 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 	seedlist_init(&seeds, c);
 	for (int d = 0; d < c->ndcs; d++)
 		for (int i = 1; i <= c->dcs[d].nodes; i++)
-			add_node_resources(c, d, i, zones, known, kinds, &seeds, renderer, out);
+			add_node_resources(c, d, i, zones, known, kinds, &seeds, renderer, security,
+					   out);
 	seedlist_free(&seeds);
 	if (c->provider == CG_PROVIDER_AWS && nregions > 1 &&
 	    (kinds & CG_KIND_BIT(CG_KIND_PEERS)))
@@ -490,6 +625,10 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 			cg_buf_addf(&dcs, "%s%s:%d", d ? "," : "", c->dcs[d].name, c->dcs[d].nodes);
 		cg_res_setf(r, "nodes", 0, "%d", total);
 		cg_res_set(r, "dcs", dcs.data, 0);
+		/* the release the whole ring last ran: after an upgrade that
+		 * changes the on-disk format, upgradesstables is owed until the
+		 * ring step records the new one (plan.c) */
+		cg_res_set(r, "release", c->cassandra_version, CG_ATTR_INFO);
 		cg_buf_free(&dcs);
 		r->deps = cg_xrealloc(r->deps, (size_t)total * sizeof(char *));
 		for (int d = 0; d < c->ndcs; d++)
@@ -498,7 +637,9 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 	}
 	if ((kinds & CG_KIND_BIT(CG_KIND_MONITORING)) && has_monitoring(c))
 		add_monitoring(c, known, out);
-	if ((kinds & CG_KIND_BIT(CG_KIND_AUTH)) && !c->security_off) {
+	/* (once every node requires passwords: before, roles with passwords
+	 * cannot be made) */
+	if ((kinds & CG_KIND_BIT(CG_KIND_AUTH)) && security == CG_SEC_ON) {
 		/* Once the ring is up (FACTS.md: the default role moves while
 		 * nodes join): the superuser, no default role, and system_auth
 		 * replicated in every DC, RF = min(3, nodes in the DC). */
@@ -514,6 +655,8 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		if (kinds & CG_KIND_BIT(CG_KIND_RING))
 			cg_res_add_dep(r, "ring");
 	}
+	if (kinds & CG_KIND_BIT(CG_KIND_KEYSPACE))
+		add_keyspaces(c, kinds, cg_rset_find(out, "auth") != NULL, out);
 	free(regions);
 	return 0;
 }

@@ -14,6 +14,9 @@
  *   monitoring         Prometheus on the monitoring DC (cluster level)
  *   auth               the superuser, no default role, system_auth in
  *                      every DC (cluster level; security on only)
+ *   keyspace.<name>    a keyspace declared in the config: replication
+ *                      "DC1:3,DC2:2", durable_writes, repair (cluster
+ *                      level; never dropped: removed = forgotten)
  * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
  * replacement when they differ; CG_ATTR_COMPUTED ones are outputs of the
  * provider (addresses, host key: value NULL on the desired side, never
@@ -30,7 +33,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "base.h"
+#include "../util/util.h"
 #include "config.h"
 
 enum cg_kind {
@@ -44,6 +47,7 @@ enum cg_kind {
 	CG_KIND_RING,
 	CG_KIND_MONITORING,
 	CG_KIND_AUTH,
+	CG_KIND_KEYSPACE,
 	CG_KIND__COUNT
 };
 #define CG_KIND_BIT(k) (1u << (k))
@@ -52,6 +56,8 @@ enum cg_kind {
 /* Kinds of the cloud stage (apply --stage infra stops after these). */
 #define CG_KINDS_INFRA (CG_KIND_BIT(CG_KIND_NETWORK) | CG_KIND_BIT(CG_KIND_PEERS) | \
 			CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE))
+/* --stage install: the machines with Cassandra installed, nothing started */
+#define CG_KINDS_INSTALL (CG_KINDS_INFRA | CG_KIND_BIT(CG_KIND_INSTALL))
 
 /* What an action does to a resource. Providers see CREATE, UPDATE, DELETE;
  * the executor turns REPLACE into DELETE then CREATE. */
@@ -142,18 +148,55 @@ bool cg_model_wants_machine(const struct cg_cluster *c, const struct cg_resource
 bool cg_model_ring_exists(const struct cg_rset *known, const char *except);
 
 /*
+ * The security step (enum cg_security) every node of c is rendered at in
+ * this run: the configured one for a new cluster; for a running one the
+ * next step towards it from where its nodes are (one step per apply).
+ */
+int cg_model_security(const struct cg_cluster *c, const struct cg_rset *known);
+
+/*
  * Build the desired resources of cluster c. zones gives each region's zones
  * when the config does not list them. known (may be NULL) holds what exists
  * (state or refresh) so that values that depend on other resources' computed
  * attributes (addresses -> rendered config hash) are filled in when known.
- * stage_kinds masks which kinds are wanted (CG_KINDS_INFRA or ~0u).
+ * stage_kinds masks which kinds are wanted (CG_KINDS_INFRA, CG_KINDS_INSTALL
+ * or ~0u).
  */
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned stage_kinds,
 		   struct cg_rset *desired, struct cg_err *err);
 
-/* Install method for the cluster: config `install`, else "apt" (aws) or
+/* A keyspace's replication as its resource carries it: "DC1:3,DC2:2", the
+ * DCs with replicas in the config's DC order. Caller frees. */
+char *cg_model_keyspace_replication(const struct cg_cluster *c, const struct cg_keyspace *ks);
+/* The keyspace's `repair` attribute when no repair is owed; otherwise
+ * "pending:DC2,DC3" (a raised RF whose repair did not finish). */
+#define CG_KEYSPACE_REPAIRED "done"
+#define CG_KEYSPACE_PENDING "pending:"
+/* The RF of DC dc (dl bytes) in a replication "DC1:3,DC2:2"; 0 if absent. */
+int cg_model_rf_of(const char *replication, const char *dc, size_t dl);
+/* The DCs of replication `to` whose RF is higher than in `from`, where
+ * `from` has one ("DC1,DC3"; NULL: none; caller frees). A node that joined
+ * while the RF was lower holds only its share until a full repair; a DC new
+ * to the map is not among them (its nodes are rebuilt, or empty). */
+char *cg_model_rf_raised(const char *from, const char *to);
+/* Is DC dc (dl bytes) one of the comma list names ("DC2,DC3")? */
+bool cg_model_dc_listed(const char *names, const char *dc, size_t dl);
+
+/* Install method for the cluster: config `install`, else "maven" (aws) or
  * the Maven cache directory (local). Caller frees. */
 char *cg_model_install_method(const struct cg_cluster *c);
+
+/* install: upload: the operator sends the release over SSH to the first
+ * node of each region (node 1 of the region's first DC in the config); the
+ * region's other nodes fetch it from that node, which serves it on this
+ * port of its private address (tcp from the region's own group only). */
+#define CG_MODEL_SHARE_PORT 7080
+/* Where install: maven downloads from without a maven_mirror. */
+#define CG_MODEL_MAVEN_CENTRAL "https://repo1.maven.org/maven2"
+/* The machine address ("machine.DC1.n1") node i of DC d gets an upload
+ * install from, or NULL when it is the region's first node (the operator
+ * sends it). Caller frees. */
+char *cg_model_upload_source(const struct cg_cluster *c, int d, int i);
 
 #endif

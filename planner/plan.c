@@ -1,5 +1,8 @@
 /* plan.c - diff and action graph (see plan.h). */
 #include "plan.h"
+#include "cassconf.h"
+#include "park.h"
+#include "upgrade.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,8 @@ void cg_plan_free(struct cg_plan *plan)
 		free(plan->notes[i]);
 	free(plan->notes);
 	free(plan->cluster);
+	free(plan->parked);
+	cg_cost_free(&plan->cost);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -139,17 +144,32 @@ static bool str_eq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
+/* A service update that restarts a running Cassandra (rolling: one node at
+ * a time). One whose Cassandra is down is a start: nothing of the ring
+ * goes away meanwhile, so it starts beside the others, after the seeds (a
+ * parked cluster comes back the way a new one starts). */
+static bool is_restart(const struct cg_action *a)
+{
+	const char *run = a->has_current ? cg_res_get(&a->current, "running") : NULL;
+	return a->op == CG_OP_UPDATE && (!run || !strcmp(run, "true"));
+}
+
 /* Compare desired with current; returns op and fills reason. */
 static enum cg_op compare(const struct cg_resource *d, const struct cg_resource *c,
 			  struct cg_buf *reason)
 {
 	enum cg_op op = CG_OP_NOOP;
+	/* a fault of cassandgo chaos on the node (faults.h): healed in place;
+	 * it says why the service is down, the fault is the reason */
+	const char *chaos = cg_res_get(c, "chaos");
 	for (int i = 0; i < d->nattrs; i++) {
 		const struct cg_attr *a = &d->attrs[i];
 		if (a->flags & (CG_ATTR_INFO | CG_ATTR_COMPUTED))
 			continue;
 		const char *cv = cg_res_get(c, a->key);
 		if (a->value && str_eq(a->value, cv))
+			continue;
+		if (chaos && !strcmp(a->key, "running"))
 			continue;
 		if (reason->len)
 			cg_buf_adds(reason, "; ");
@@ -171,6 +191,11 @@ static enum cg_op compare(const struct cg_resource *d, const struct cg_resource 
 		if (reason->len)
 			cg_buf_adds(reason, "; ");
 		cg_buf_adds(reason, health);
+		if (op == CG_OP_NOOP)
+			op = CG_OP_UPDATE;
+	}
+	if (chaos) {
+		cg_buf_addf(reason, "%schaos: %s", reason->len ? "; " : "", chaos);
 		if (op == CG_OP_NOOP)
 			op = CG_OP_UPDATE;
 	}
@@ -253,20 +278,73 @@ static bool rf_lowered(const char *from, const char *to)
 		size_t dl = strcspn(p, ":,");
 		if (p[dl] != ':')
 			return false;
-		int was = atoi(p + dl + 1), now = 0;
-		for (const char *q = to; q && *q;) {
-			size_t ql = strcspn(q, ":,");
-			if (q[ql] == ':' && ql == dl && !strncmp(q, p, dl))
-				now = atoi(q + ql + 1);
-			q += strcspn(q, ",");
-			q += *q == ',';
-		}
-		if (now < was)
+		if (cg_model_rf_of(to, p, dl) < atoi(p + dl + 1))
 			return true;
 		p += strcspn(p, ",");
 		p += *p == ',';
 	}
 	return false;
+}
+
+/* Each DC named in list, in order: fn(name, length, ctx). */
+static void each_dc(const char *list, void (*fn)(const char *, size_t, void *), void *ctx)
+{
+	for (const char *q = list; q && *q;) {
+		size_t ql = strcspn(q, ":,");
+		if (q[ql] == ':')
+			fn(q, ql, ctx);
+		q += strcspn(q, ",");
+		q += *q == ',';
+	}
+}
+
+struct ks_diff {
+	const char *from, *to;		/* replications, current and desired */
+	const char *pending;		/* DCs whose repair did not finish */
+	bool second;			/* pass over the DCs only in `from` */
+	struct cg_buf changes, repair;	/* "DC2 1 -> 2; ...", "DC2, DC3" */
+};
+
+static void ks_dc(const char *dc, size_t dl, void *ctx)
+{
+	struct ks_diff *k = ctx;
+	int was = cg_model_rf_of(k->from, dc, dl), now = cg_model_rf_of(k->to, dc, dl);
+	if (k->second && now)
+		return;		/* seen in the first pass */
+	if (was != now)
+		cg_buf_addf(&k->changes, "%s%.*s %d -> %d", k->changes.len ? "; " : "", (int)dl, dc,
+			    was, now);
+	/* new replicas hold nothing until repaired: a raised RF owes a full
+	 * repair there, and so does one whose repair an interrupted apply
+	 * left unfinished */
+	if (now > 0 && (now > was || cg_model_dc_listed(k->pending, dc, dl)))
+		cg_buf_addf(&k->repair, "%s%.*s", k->repair.len ? ", " : "", (int)dl, dc);
+}
+
+/* The reason of an update of keyspace d (name after "keyspace."): what
+ * changes per DC, and the repair that follows. */
+static char *keyspace_reason(const struct cg_resource *d, const struct cg_resource *c)
+{
+	const char *name = strchr(d->addr, '.') + 1;
+	const char *rep = cg_res_get(c, "repair");
+	size_t pl = strlen(CG_KEYSPACE_PENDING);
+	struct ks_diff k = {.from = cg_res_get(c, "replication"),
+			    .to = cg_res_get(d, "replication"),
+			    .pending = rep && !strncmp(rep, CG_KEYSPACE_PENDING, pl) ? rep + pl : NULL};
+	each_dc(k.to, ks_dc, &k);
+	k.second = true;
+	each_dc(k.from, ks_dc, &k);
+	const char *dw = cg_res_get(d, "durable_writes"), *cdw = cg_res_get(c, "durable_writes");
+	if (dw && cdw && strcmp(dw, cdw))
+		cg_buf_addf(&k.changes, "%sdurable_writes %s -> %s", k.changes.len ? "; " : "", cdw, dw);
+	if (k.pending && !k.changes.len)
+		cg_buf_addf(&k.changes, "the full repair after the last RF raise did not finish "
+			    "(an interrupted apply)");
+	if (k.repair.len)
+		cg_buf_addf(&k.changes, "; then a full repair of %s in %s (nodetool repair -full %s "
+			    "on each of its nodes, one at a time)", name, k.repair.data, name);
+	cg_buf_free(&k.repair);
+	return cg_buf_detach(&k.changes);
 }
 
 static int index_find(const struct builder *b, const char *addr)
@@ -282,6 +360,116 @@ static int index_find(const struct builder *b, const char *addr)
 }
 
 
+/* What each step of turning security on or off does (cg_security), for the
+ * plan's note: the operator moves clients between the steps. */
+static const char *const security_step_text[2][3] = {
+	{ "nodes accept TLS beside plaintext on 7000 and 9042, with certificates from "
+	  "the cluster's CA; the superuser's password file is made (see `cassandgo output`)",
+	  "nodes send TLS to each other; plaintext is still accepted. Move every client to "
+	  "TLS (the cluster's CA) with the superuser's password before the next apply: it "
+	  "requires both",
+	  "TLS and passwords are required; the superuser is set up right after the first "
+	  "node restarts, before the next one" },
+	{ "passwords are no longer required; TLS is still sent and accepted",
+	  "nodes send plaintext to each other; TLS is still accepted. Move every client to "
+	  "plaintext before the next apply: it stops TLS",
+	  "no TLS left (the certificates stay on the nodes, unused)" },
+};
+
+/*
+ * A running cluster's security changes one step per apply (model.c,
+ * cg_model_security): say which step this plan is and what comes next. In
+ * the last step on, the superuser is set up right after the first node
+ * requires passwords, so that clients already sending them are refused by
+ * no node for longer than that (the other restarts wait for it).
+ */
+static void security_steps(struct cg_plan *plan, const struct builder *b, int first_restart,
+			   int second_restart)
+{
+	int from = -1, to = -1;
+	for (int i = 0; i < plan->n && to < 0; i++) {
+		const struct cg_action *a = &plan->v[i];
+		if (a->kind != CG_KIND_CONFIG || a->op != CG_OP_UPDATE || !a->has_current)
+			continue;
+		int f = cg_cassconf_security_parse(cg_res_get(&a->current, "security"));
+		int t = cg_cassconf_security_parse(cg_res_get(&a->desired, "security"));
+		if (f >= 0 && t >= 0 && f != t)
+			from = f, to = t;
+	}
+	if (to < 0)
+		return;
+	bool on = to > from;
+	int step = on ? to : CG_SEC_ON - to;	/* 1..3 */
+	cg_plan_add_note(plan, "security turns %s in 3 steps, one per apply, each restarting "
+			 "the nodes one at a time: this is step %d of 3: %s.%s", on ? "on" : "off",
+			 step, security_step_text[on ? 0 : 1][step - 1],
+			 step < 3 ? " Run apply again for the next step." : "");
+	int ai = index_find(b, "auth");
+	if (ai < 0)
+		return;
+	struct cg_action *au = &plan->v[ai];
+	free(au->reason);
+	if (au->op == CG_OP_DELETE) {
+		au->reason = cg_xstrdup("security turns off: cassandgo stops managing the "
+					"superuser (its role stays in system_auth)");
+		return;
+	}
+	au->reason = cg_xstrdup("passwords are now required: the superuser right after the "
+				"first node restarts");
+	if (!on || first_restart < 0)
+		return;
+	for (int k = au->ndeps - 1; k >= 0; k--)
+		if (plan->v[au->deps[k]].kind == CG_KIND_RING)
+			au->deps[k] = au->deps[--au->ndeps];
+	add_dep(au, first_restart);
+	if (second_restart >= 0)
+		add_dep(&plan->v[second_restart], ai);
+}
+
+/* The DCs of `of` ("DC1:2,DC3:1") that `in` lacks, as "DC3, DC4". */
+static char *dcs_missing(const char *of, const char *in)
+{
+	struct cg_buf b = {0};
+	for (const char *q = of; q && *q;) {
+		size_t dl = strcspn(q, ":,");
+		if (q[dl] == ':' && cg_model_rf_of(in, q, dl) == 0)
+			cg_buf_addf(&b, "%s%.*s", b.len ? ", " : "", (int)dl, q);
+		q += strcspn(q, ",");
+		q += *q == ',';
+	}
+	return b.data ? cg_buf_detach(&b) : NULL;
+}
+
+/*
+ * A DC added or removed: the user keyspaces the config does not declare
+ * (the refresh lists them on the ring) are not carried along. Say so for
+ * each, so the operator can declare them or alter them by hand.
+ */
+static void undeclared_notes(struct cg_plan *plan, const struct builder *b)
+{
+	int ri = index_find(b, "ring");
+	const struct cg_action *a = ri >= 0 ? &plan->v[ri] : NULL;
+	const char *list = a && a->has_current ? cg_res_get(&a->current, "undeclared_keyspaces") : NULL;
+	if (!list || !*list || !a->has_desired)
+		return;
+	const char *from = cg_res_get(&a->current, "dcs"), *to = cg_res_get(&a->desired, "dcs");
+	char *added = dcs_missing(to, from), *removed = dcs_missing(from, to);
+	for (const char *q = list; *q && (added || removed);) {
+		int kl = (int)strcspn(q, ",");
+		if (added)
+			cg_plan_add_note(plan, "keyspace %.*s is not declared: it will not be replicated "
+					 "to %s (declare it under keyspaces: for cassandgo to)", kl, q, added);
+		if (removed)
+			cg_plan_add_note(plan, "keyspace %.*s is not declared: cassandgo leaves its "
+					 "replication in %s as it is (alter it, or declare it, before "
+					 "those nodes leave)", kl, q, removed);
+		q += kl;
+		q += *q == ',';
+	}
+	free(added);
+	free(removed);
+}
+
 /*
  * Values derived from machines' addresses (a config's hash, the peers'
  * CIDRs) cannot be known before apply when one of those machines is new,
@@ -289,17 +477,20 @@ static int index_find(const struct builder *b, const char *addr)
  * a copy (*out). A service follows its config's hash.
  */
 static bool depends_on_fresh(const struct cg_resource *d, const struct strset *fresh,
-			     const struct cg_plan *plan, struct cg_resource *out)
+			     const struct strset *restarting, const struct cg_plan *plan,
+			     struct cg_resource *out)
 {
 	const char *key = d->kind == CG_KIND_CONFIG ? "hash" :
 			  d->kind == CG_KIND_PEERS ? "cidrs" :
 			  d->kind == CG_KIND_SERVICE ? "config_hash" : NULL;
 	if (!key || !cg_res_get(d, key))
 		return false;
-	bool unknown = d->kind != CG_KIND_PEERS && strset_has(fresh, node_key(d->addr));
+	bool unknown = d->kind != CG_KIND_PEERS && (strset_has(fresh, node_key(d->addr)) ||
+						    strset_has(restarting, node_key(d->addr)));
 	for (int k = 0; k < d->ndeps && !unknown; k++) {
 		const char *dep = d->deps[k];
-		if (!strncmp(dep, "machine.", 8) && strset_has(fresh, node_key(dep)))
+		if (!strncmp(dep, "machine.", 8) && (strset_has(fresh, node_key(dep)) ||
+						     strset_has(restarting, node_key(dep))))
 			unknown = true;
 		if (d->kind == CG_KIND_SERVICE && !strncmp(dep, "config.", 7))
 			for (int j = 0; j < plan->n; j++)
@@ -316,6 +507,156 @@ static bool depends_on_fresh(const struct cg_resource *d, const struct strset *f
 	return true;
 }
 
+/* --- rolling upgrade (a cassandra_version change) ---------------------- */
+
+/* "from" -> "to" of an attribute the action changes; NULL when it does not
+ * change or either side is unknown. */
+static const char *changes(const struct cg_action *a, const char *key, const char **to)
+{
+	if (a->op != CG_OP_UPDATE || !a->has_current || !a->has_desired)
+		return NULL;
+	const char *f = cg_res_get(&a->current, key), *t = cg_res_get(&a->desired, key);
+	if (!f || !t || !strcmp(f, t))
+		return NULL;
+	*to = t;
+	return f;
+}
+
+/* An install that replaces the release of a node (drain, stop, install),
+ * or a service that comes back on another release (start, wait). */
+static const char *upgrade_from(const struct cg_action *a, const char **to)
+{
+	if (a->kind != CG_KIND_INSTALL && a->kind != CG_KIND_SERVICE)
+		return NULL;
+	return changes(a, "version", to);
+}
+
+/*
+ * Every node's upgrade is allowed (no downgrade, no major version skipped);
+ * says in each step and in a note what the upgrade does. Returns whether
+ * the plan upgrades a node; -1 with err when it must not.
+ */
+static int upgrade_prepare(struct cg_plan *plan, unsigned stage_kinds, struct cg_err *err)
+{
+	int n = 0;
+	const char *from = NULL, *to = NULL;
+	bool format = false;
+	for (int i = 0; i < plan->n; i++) {
+		struct cg_action *a = &plan->v[i];
+		const char *t, *f = upgrade_from(a, &t);
+		if (!f)
+			continue;
+		if (cg_upgrade_check(a->addr, f, t, err) < 0)
+			return -1;
+		/* each node's install is one step of its upgrade, between its
+		 * drain and its start: stopping after the installs would leave
+		 * every node stopped */
+		if (!(stage_kinds & CG_KIND_BIT(CG_KIND_SERVICE)))
+			return cg_error(err, CG_EXIT_USAGE, "cassandra_version %s -> %s is a rolling "
+					"upgrade: each node is drained, stopped, installed and started "
+					"before the next, so it cannot stop after the installs; apply "
+					"without --stage", f, t);
+		format |= cg_upgrade_format_changes(f, t);
+		from = f, to = t;
+		free(a->reason);
+		if (a->kind == CG_KIND_INSTALL) {
+			a->reason = cg_xasprintf("upgrade %s -> %s: nodetool drain, stop Cassandra, "
+						 "install %s", f, t, t);
+		} else {
+			const char *run = cg_res_get(&a->current, "running");
+			a->reason = cg_xasprintf("upgrade %s -> %s: start %s on the same data, wait "
+						 "until the node is UN, serves CQL and the schema "
+						 "agrees; then the next node%s", f, t, t,
+						 run && !strcmp(run, "false")
+						 ? " (it is down: an upgrade was interrupted)" : "");
+			n++;
+		}
+	}
+	if (!n)
+		return 0;
+	for (int i = 0; format && i < plan->n; i++) {
+		struct cg_action *a = &plan->v[i];
+		if (a->kind != CG_KIND_RING || a->op != CG_OP_UPDATE || !a->has_current)
+			continue;
+		/* the ring step runs upgradesstables when the release it recorded
+		 * has another on-disk format (a ring recorded before releases
+		 * were: the nodes' release says it) */
+		if (!cg_res_get(&a->current, "release"))
+			cg_res_set(&a->current, "release", from, CG_ATTR_INFO);
+		free(a->reason);
+		a->reason = cg_xasprintf("after the last node: nodetool upgradesstables on every "
+					 "node, one at a time (the on-disk format changes %s -> %s); "
+					 "verify the ring", cg_res_get(&a->current, "release"), to);
+	}
+	cg_plan_add_note(plan, "rolling upgrade to Cassandra %s (from %s): %d node%s, one at a "
+			 "time, DC by DC; %s", to, from, n, n == 1 ? "" : "s",
+			 format ? "then nodetool upgradesstables on every node, one at a time "
+				  "(the on-disk format changes with a major or minor release)"
+				: "no upgradesstables: a patch release keeps the on-disk format");
+	return 1;
+}
+
+/* The ring records the release it last ran as a whole: an upgrade that
+ * changed the on-disk format owes upgradesstables until the ring step has
+ * run them (an apply killed before that). */
+static void upgrade_ring(struct cg_plan *plan, struct builder *b, const struct cg_rset *desired,
+			 const struct sorted *cur)
+{
+	const struct cg_resource *dr = cg_rset_find(desired, "ring");
+	int cnt, pos = sorted_range(cur, "ring", &cnt);
+	if (!dr || !cnt)
+		return;
+	const struct cg_resource *cr = &cur->s->v[cur->idx[pos]];
+	const char *f = cg_res_get(cr, "release"), *t = cg_res_get(dr, "release");
+	if (!f || !t || !cg_upgrade_format_changes(f, t))
+		return;
+	struct cg_action *a = NULL;
+	for (int i = 0; i < plan->n && !a; i++)
+		if (!strcmp(plan->v[i].addr, "ring") && plan->v[i].op != CG_OP_DELETE)
+			a = &plan->v[i];
+	if (!a) {
+		a = new_action(b, CG_OP_UPDATE, "ring", CG_KIND_RING);
+		a->has_desired = true;
+		cg_res_copy(&a->desired, dr);
+		a->has_current = true;
+		cg_res_copy(&a->current, cr);
+	}
+	free(a->reason);
+	a->reason = cg_xasprintf("the ring ran %s: after the last node runs %s, nodetool "
+				 "upgradesstables on every node, one at a time (the on-disk format "
+				 "changes)", f, t);
+}
+
+/* One node at a time, DC by DC in the config's order, node 1 first: a
+ * node's upgrade (its install: drain, stop, install) waits for the previous
+ * node's service (started, UN, CQL, schema agreed); a restart or a start
+ * in the same plan takes its turn in that order. */
+static void upgrade_chain(struct cg_plan *plan, const struct builder *b,
+			  const struct cg_rset *desired, int *first, int *second)
+{
+	int prev = -1;
+	for (int i = 0; i < desired->n; i++) {
+		const struct cg_resource *ds = &desired->v[i];
+		if (ds->kind != CG_KIND_SERVICE)
+			continue;
+		char *ia = cg_xasprintf("install.%s", node_key(ds->addr));
+		int ii = index_find(b, ia), si = index_find(b, ds->addr);
+		free(ia);
+		const char *t;
+		if (ii >= 0 && upgrade_from(&plan->v[ii], &t) && prev >= 0)
+			add_dep(&plan->v[ii], prev);
+		if (si < 0 || plan->v[si].op != CG_OP_UPDATE)
+			continue;
+		if (prev >= 0)
+			add_dep(&plan->v[si], prev);
+		if (*first < 0)
+			*first = si;
+		else if (*second < 0)
+			*second = si;
+		prev = si;
+	}
+}
+
 int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		 const struct cg_rset *current, const struct cg_rset *recorded,
 		 unsigned stage_kinds, struct cg_plan *plan, struct cg_err *err)
@@ -323,6 +664,10 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	struct builder b = {.plan = plan};
 	struct sorted cur;
 	struct strset fresh = {0};	/* node keys whose machine is new */
+	/* node keys whose machine is powered off and starts again (parked, or
+	 * stopped behind our back): its addresses are read again after, so what
+	 * derives from them is known only then; its node steps stay */
+	struct strset restarting = {0};
 	bool *claimed;
 
 	memset(plan, 0, sizeof(*plan));
@@ -342,7 +687,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			continue;
 		struct cg_resource derived;
 		const struct cg_resource *d = dd;
-		if (depends_on_fresh(dd, &fresh, plan, &derived))
+		if (depends_on_fresh(dd, &fresh, &restarting, plan, &derived))
 			d = &derived;
 		/* a new machine in a ring that exists joins it (bootstraps its
 		 * share of the data), whatever its predecessor was rendered as */
@@ -391,9 +736,23 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			cg_buf_adds(&reason, "its machine is new");
 		} else {
 			op = compare(d, c, &reason);
+			if (op == CG_OP_UPDATE && d->kind == CG_KIND_KEYSPACE) {
+				cg_buf_free(&reason);
+				char *why = keyspace_reason(d, c);
+				cg_buf_adds(&reason, why);
+				free(why);
+			}
 		}
 		if (d->kind == CG_KIND_MACHINE && (op == CG_OP_CREATE || op == CG_OP_REPLACE))
 			strset_add(&fresh, node_key(d->addr));
+		/* a machine powered off (parked, or stopped behind our back) is
+		 * started: an update, whatever its health says */
+		if (d->kind == CG_KIND_MACHINE && op == CG_OP_NOOP && c && cg_park_machine_off(c)) {
+			op = CG_OP_UPDATE;
+			cg_buf_adds(&reason, "powered off: start it");
+		}
+		if (d->kind == CG_KIND_MACHINE && op == CG_OP_UPDATE && c && cg_park_machine_off(c))
+			strset_add(&restarting, node_key(d->addr));
 		if (op != CG_OP_NOOP) {
 			struct cg_action *a = new_action(&b, op, d->addr, d->kind);
 			a->has_desired = true;
@@ -441,6 +800,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			owner = cg_xasprintf("network.%s", node_key(a->addr));
 		else if (a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH)
 			a->forget = !services_left;
+		else if (a->kind == CG_KIND_KEYSPACE)
+			a->forget = true;	/* cassandgo never drops a keyspace */
 		if (owner) {
 			int cnt;
 			sorted_range(&cur, owner, &cnt);
@@ -452,9 +813,17 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		}
 		if (a->forget) {
 			free(a->reason);
-			a->reason = cg_xstrdup(a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH
+			a->reason = cg_xstrdup(a->kind == CG_KIND_KEYSPACE && services_left
+					       ? "removed from the configuration: cassandgo never drops "
+						 "a keyspace; its data stays"
+					       : a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH ||
+						 a->kind == CG_KIND_KEYSPACE
 					       ? "the cluster goes away"
 					       : "goes away with what it runs on");
+			if (a->kind == CG_KIND_KEYSPACE && services_left)
+				cg_plan_add_note(plan, "%s is no longer in the configuration: apply only "
+						 "stops tracking it; cassandgo never drops a keyspace, "
+						 "its data stays", a->addr);
 		}
 	}
 
@@ -481,9 +850,12 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		}
 	}
 
+	upgrade_ring(plan, &b, desired, &cur);
+	int upgrading = upgrade_prepare(plan, stage_kinds, err);
+
 	/* 3. dependencies */
 	index_build(&b);
-	int prev_restart = -1, prev_join = -1;
+	int prev_restart = -1, prev_join = -1, first_restart = -1, second_restart = -1;
 	for (int i = 0; i < plan->n; i++) {
 		struct cg_action *a = &plan->v[i];
 		if (a->op != CG_OP_DELETE) {
@@ -491,7 +863,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				int j = index_find(&b, a->desired.deps[k]);
 				/* "seeds start first" is about a first start; restarts
 				 * follow the rolling chain below instead */
-				if (j >= 0 && a->kind == CG_KIND_SERVICE && a->op == CG_OP_UPDATE &&
+				if (j >= 0 && a->kind == CG_KIND_SERVICE &&
+				    (is_restart(a) || (upgrading > 0 && a->op == CG_OP_UPDATE)) &&
 				    plan->v[j].kind == CG_KIND_SERVICE)
 					continue;
 				if (j >= 0 && j != i && plan->v[j].op != CG_OP_DELETE)
@@ -541,16 +914,16 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		}
 	}
 
-	/* system_auth's RF lowered (a node or DC removed) comes before the
-	 * decommissions: Cassandra refuses one while a keyspace's RF in the
+	/* system_auth's or a keyspace's RF lowered (a node or DC removed)
+	 * comes before the decommissions: Cassandra refuses one while a keyspace's RF in the
 	 * DC exceeds the nodes left. It then cannot wait for the ring check,
 	 * which waits for them. */
-	{
-		int ai = index_find(&b, "auth");
-		struct cg_action *au = ai >= 0 ? &plan->v[ai] : NULL;
-		if (au && au->op == CG_OP_UPDATE && au->has_current &&
-		    rf_lowered(cg_res_get(&au->current, "system_auth"),
-			       cg_res_get(&au->desired, "system_auth"))) {
+	for (int ai = 0; ai < plan->n; ai++) {
+		struct cg_action *au = &plan->v[ai];
+		const char *key = au->kind == CG_KIND_AUTH ? "system_auth" :
+				  au->kind == CG_KIND_KEYSPACE ? "replication" : NULL;
+		if (key && au->op == CG_OP_UPDATE && au->has_current &&
+		    rf_lowered(cg_res_get(&au->current, key), cg_res_get(&au->desired, key))) {
 			for (int k = au->ndeps - 1; k >= 0; k--)
 				if (plan->v[au->deps[k]].kind == CG_KIND_RING)
 					au->deps[k] = au->deps[--au->ndeps];
@@ -558,17 +931,22 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				if (plan->v[j].kind == CG_KIND_SERVICE && plan->v[j].op == CG_OP_DELETE &&
 				    !plan->v[j].forget)
 					add_dep(&plan->v[j], ai);
-			free(au->reason);
-			au->reason = cg_xstrdup("system_auth's replication goes down before the "
-						"decommissions");
+			if (au->kind == CG_KIND_AUTH) {
+				free(au->reason);
+				au->reason = cg_xstrdup("system_auth's replication goes down before "
+							"the decommissions");
+			}
 		}
 	}
 
-	/* one restart at a time, seeds first, so the ring stays available */
-	for (int pass = 0; pass < 2; pass++)
+	/* one restart at a time, seeds first, so the ring stays available; an
+	 * upgrade goes DC by DC instead (restarts take their turn in it) */
+	if (upgrading > 0)
+		upgrade_chain(plan, &b, desired, &first_restart, &second_restart);
+	for (int pass = 0; pass < 2 && upgrading <= 0; pass++)
 		for (int i = 0; i < plan->n; i++) {
 			struct cg_action *a = &plan->v[i];
-			if (a->kind != CG_KIND_SERVICE || a->op != CG_OP_UPDATE)
+			if (a->kind != CG_KIND_SERVICE || !is_restart(a))
 				continue;
 			const char *seed = NULL;
 			char *maddr = cg_xasprintf("machine.%s", node_key(a->addr));
@@ -580,15 +958,25 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				continue;
 			if (prev_restart >= 0)
 				add_dep(a, prev_restart);
+			else
+				first_restart = i;
+			if (prev_restart == first_restart && prev_restart >= 0 && second_restart < 0)
+				second_restart = i;
 			prev_restart = i;
 		}
+
+	security_steps(plan, &b, first_restart, second_restart);
+	undeclared_notes(plan, &b);
 
 	for (int i = 0; i < plan->n; i++) {
 		switch (plan->v[i].op) {
 		case CG_OP_CREATE: plan->add++; break;
 		case CG_OP_UPDATE: plan->change++; break;
 		case CG_OP_REPLACE: plan->add++; plan->destroy++; break;
-		case CG_OP_DELETE: plan->destroy++; break;
+		case CG_OP_DELETE:
+			/* a keyspace is only forgotten: nothing is destroyed */
+			plan->destroy += plan->v[i].kind != CG_KIND_KEYSPACE;
+			break;
 		case CG_OP_NOOP: break;
 		}
 	}
@@ -596,6 +984,9 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	free(claimed);
 	free(cur.idx);
 	strset_free(&fresh);
+	strset_free(&restarting);
+	if (upgrading < 0)
+		return -1;
 	return cg_plan_check_acyclic(plan, err);
 }
 

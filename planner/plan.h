@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include "model.h"
+#include "cost.h"
 
 enum cg_action_status {
 	CG_ACT_WAITING, CG_ACT_RUNNING, CG_ACT_DONE, CG_ACT_FAILED, CG_ACT_SKIPPED,
@@ -48,6 +49,9 @@ struct cg_plan {
 	int add, change, destroy;	/* Terraform's counting: replace = 1 add + 1 destroy */
 	char **notes;			/* e.g. interrupted actions found in the journal */
 	int nnotes;
+	struct cg_cost cost;		/* of the cluster as planned (engine fills it) */
+	char *parked;			/* the cluster is parked (cassandgo stop):
+					 * since when; NULL: it is not */
 };
 
 /*

@@ -104,8 +104,15 @@ void cg_plan_render_text(const struct cg_plan *plan, bool color, struct cg_buf *
 		cg_buf_addf(out, "Note: %s\n", plan->notes[i]);
 	if (plan->nnotes)
 		cg_buf_adds(out, "\n");
+	if (!plan->n && plan->parked) {
+		cg_buf_addf(out, "No changes: cluster %s is parked. `cassandgo start %s` starts it.\n",
+			    plan->cluster, plan->cluster);
+		cg_cost_render_text(&plan->cost, out);
+		return;
+	}
 	if (!plan->n) {
 		cg_buf_addf(out, "No changes. Cluster %s matches the configuration.\n", plan->cluster);
+		cg_cost_render_text(&plan->cost, out);
 		return;
 	}
 	cg_buf_addf(out, "cassandgo will perform these actions on cluster %s:\n"
@@ -121,6 +128,7 @@ void cg_plan_render_text(const struct cg_plan *plan, bool color, struct cg_buf *
 	}
 	cg_buf_addf(out, "\nPlan: %d to add, %d to change, %d to destroy.\n",
 		    plan->add, plan->change, plan->destroy);
+	cg_cost_render_text(&plan->cost, out);
 }
 
 static void json_res(struct cg_buf *out, const struct cg_resource *r)
@@ -149,7 +157,13 @@ void cg_plan_render_json(const struct cg_plan *plan, struct cg_buf *out)
 			cg_buf_adds(out, ",");
 		cg_buf_add_json(out, plan->notes[i]);
 	}
-	cg_buf_adds(out, "],\"actions\":[");
+	cg_buf_adds(out, "],\"cost\":");
+	cg_cost_render_json(&plan->cost, out);
+	if (plan->parked) {	/* only then: plans of running clusters keep their form */
+		cg_buf_adds(out, ",\"parked\":");
+		cg_buf_add_json(out, plan->parked);
+	}
+	cg_buf_adds(out, ",\"actions\":[");
 	for (int i = 0; i < plan->n; i++) {
 		const struct cg_action *a = &plan->v[i];
 		if (i)

@@ -488,7 +488,7 @@ void cg_report_status_text(const char *cluster, const char *seen_from, const str
 }
 
 void cg_report_status_json(const char *cluster, const char *seen_from, const struct cg_ring *r,
-			   int expected, struct cg_buf *b)
+			   int expected, const struct cg_cost *cost, struct cg_buf *b)
 {
 	int *o = ring_order(r);
 	int ok = 0;
@@ -501,6 +501,10 @@ void cg_report_status_json(const char *cluster, const char *seen_from, const str
 		    cg_report_ring_problems(r, expected) ? "false" : "true", r->n, ok);
 	if (expected >= 0)
 		cg_buf_addf(b, ",\"nodes_expected\":%d", expected);
+	if (cost) {
+		cg_buf_adds(b, ",\"cost\":");
+		cg_cost_render_json(cost, b);
+	}
 	cg_buf_adds(b, ",\"nodes\":[");
 	for (int k = 0; k < r->n; k++) {
 		const struct cg_ring_node *n = &r->v[o[k]];
@@ -535,6 +539,7 @@ void cg_conn_free(struct cg_conn *c)
 	free(c->cluster);
 	free(c->monitoring_url);
 	free(c->ca_file), free(c->user), free(c->password_file), free(c->cqlshrc);
+	cg_cost_free(&c->cost);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -591,6 +596,10 @@ void cg_report_output_text(const struct cg_conn *c, struct cg_buf *b)
 		cg_report_section(b, "Monitoring (Prometheus)");
 		cg_buf_addf(b, "%s\n", c->monitoring_url);
 	}
+	if (c->cost.known) {
+		cg_report_section(b, "Cost");
+		cg_cost_render_running(&c->cost, b);
+	}
 }
 
 void cg_report_output_json(const struct cg_conn *c, struct cg_buf *b)
@@ -598,6 +607,8 @@ void cg_report_output_json(const struct cg_conn *c, struct cg_buf *b)
 	cg_buf_adds(b, "{");
 	json_kv(b, "", "cluster", c->cluster);
 	json_kv(b, ",", "monitoring_url", c->monitoring_url);
+	cg_buf_adds(b, ",\"cost\":");
+	cg_cost_render_json(&c->cost, b);
 	cg_buf_addf(b, ",\"security\":{\"tls\":%s,\"auth\":%s", c->tls ? "true" : "false",
 		    c->auth ? "true" : "false");
 	json_kv(b, ",", "ca_file", c->ca_file);

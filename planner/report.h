@@ -10,8 +10,9 @@
 #ifndef CG_REPORT_H
 #define CG_REPORT_H
 
+#include "cost.h"
 #include <stdbool.h>
-#include "base.h"
+#include "../util/util.h"
 #include "cassconf.h"
 
 /* --- latency -------------------------------------------------------------- */
@@ -70,8 +71,9 @@ int cg_report_ring_problems(const struct cg_ring *r, int expected);
  * the node asked. color: ANSI colours for the markers. */
 void cg_report_status_text(const char *cluster, const char *seen_from, const struct cg_ring *r,
 			   int expected, bool color, struct cg_buf *b);
+/* cost (may be NULL): the running cluster's, as "cost" (cost.h) */
 void cg_report_status_json(const char *cluster, const char *seen_from, const struct cg_ring *r,
-			   int expected, struct cg_buf *b);
+			   int expected, const struct cg_cost *cost, struct cg_buf *b);
 
 /* --- how to connect -------------------------------------------------------- */
 
@@ -94,6 +96,7 @@ struct cg_conn {
 	 * superuser's password alone on one line, and a cqlshrc using both */
 	bool tls, auth;
 	char *ca_file, *user, *password_file, *cqlshrc;
+	struct cg_cost cost;	/* running cost and cost so far (!known: none) */
 };
 void cg_conn_free(struct cg_conn *c);
 struct cg_conn_node *cg_conn_add(struct cg_conn *c);

@@ -7,7 +7,7 @@
 
 static const char *const kind_names[CG_KIND__COUNT] = {
 	"network", "peers", "keypair", "machine", "install",
-	"config", "service", "ring", "monitoring", "auth",
+	"config", "service", "ring", "monitoring", "auth", "keyspace",
 };
 
 const char *cg_kind_name(enum cg_kind k)

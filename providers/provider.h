@@ -5,7 +5,9 @@
  * providers (ec2, local) own network, peers, keypair and machine; the SSH
  * bootstrap provider owns install, config, service, ring and monitoring.
  * A new provider is a struct cg_provider_ops in providers/<name>/ plus one
- * line in providers/registry.c.
+ * line in providers/registry.c. The planner knows providers only through
+ * this header: the command layer looks them up (providers/registry.h) and
+ * hands them to the engine.
  *
  * Contract:
  *  - refresh() reports what exists now (with ids and observed attributes),
@@ -23,6 +25,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include "../planner/model.h"
 
 struct cg_provider;		/* a provider's own instance data */
@@ -35,6 +38,9 @@ struct cg_env {
 	bool auto_approve;		/* --auto-approve: questions answer yes */
 	bool destroying;		/* the run is a destroy: what is gone is what
 					 * is wanted (no "everything vanished" guard) */
+	bool importing;			/* state import: report what the cloud's tags
+					 * and names say is the cluster's, even a key
+					 * pair whose private key this machine lacks */
 	/* Ask the operator a yes/no question; NULL or non-interactive = no. */
 	bool (*confirm)(void *ui, const char *question);
 	void *ui;
@@ -62,6 +68,9 @@ struct cg_provider_ops {
 	int (*open)(struct cg_provider **out, const struct cg_cluster *c,
 		    const struct cg_env *env, struct cg_err *err);
 	void (*close)(struct cg_provider *p);
+	/* The operator's public IPv4 address, asked before open() for the
+	 * default allowed CIDR of a cluster that lists none. NULL op = none. */
+	int (*public_ip)(char *out, size_t n, struct cg_err *err);
 	/* Zones of region (caller frees each string and the array). NULL op =
 	 * the config must list zones. */
 	int (*zones)(struct cg_provider *p, const char *region, char ***zones,
@@ -74,10 +83,28 @@ struct cg_provider_ops {
 		     const struct cg_resource *desired,
 		     const struct cg_resource *current,
 		     struct cg_resource *result, struct cg_err *err);
+	/* What a machine costs while it runs, USD per hour (the instance and
+	 * its root volume): 0 with *usd_h, or 1 with err saying what has no
+	 * price. NULL op: nothing to pay (local). price_source: where and when
+	 * the prices come from (caller frees). */
+	int (*hourly)(const struct cg_resource *machine, double *usd_h, struct cg_err *err);
+	char *(*price_source)(void);
+	/* cassandgo gc: every machine the provider's tags say cassandgo made in
+	 * regions, whatever any state records (machine resources, addr = their
+	 * id; attributes cluster, node_type, market, launch_time, expires_at,
+	 * state); and everything of p's cluster in one region (instances, then
+	 * groups and key pair). NULL ops: nothing outlives its host. */
+	int (*inventory)(struct cg_provider *p, const char *const *regions, int nregions,
+			 struct cg_rset *out, struct cg_err *err);
+	int (*purge)(struct cg_provider *p, const char *region, struct cg_err *err);
 };
 
-/* Registry (providers/registry.c; the test build links its own). */
-const struct cg_provider_ops *cg_provider_infra(enum cg_provider_kind kind);
-const struct cg_provider_ops *cg_provider_bootstrap(void);
+/* The providers serving one cluster (providers/registry.h finds them). */
+struct cg_providers {
+	/* network, peers, keypair, machine; NULL: not built into this binary */
+	const struct cg_provider_ops *infra;
+	/* install, config, service, ring, auth, monitoring (may be infra) */
+	const struct cg_provider_ops *boot;
+};
 
 #endif

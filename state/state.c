@@ -1,7 +1,10 @@
 /*
  * state.c - the SQLite state store (see state.h).
  *
- * Schema 2 (PRAGMA user_version = 2):
+ * Schema 3 (PRAGMA user_version = 3): schema 2 and
+ *   faults(cluster, kind, target, detail, since, until)   active chaos faults,
+ *       unique on (cluster, kind, target)
+ * Schema 2 (migrated on open by adding the faults table):
  *   meta(key PRIMARY KEY, value)          lineage, serial, created
  *   resources(rid, cluster, addr, id, kind, region, dc, node, updated)
  *       unique on (cluster, addr, coalesce(id, '')): several records may share
@@ -36,10 +39,13 @@
  * the short waits for another process's write transaction.
  */
 #include "state.h"
+#include "../util/json.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -122,6 +128,17 @@ static const char schema_v2[] =
 	" ended TEXT,"
 	" message TEXT);"
 	"CREATE INDEX journal_pending ON journal(cluster) WHERE status = 'pending';";
+
+/* Schema 2 -> 3 (and part of a fresh schema): the active faults. */
+static const char schema_faults[] =
+	"CREATE TABLE faults("
+	" cluster TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" target TEXT NOT NULL,"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" since INTEGER NOT NULL,"
+	" until INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (cluster, kind, target)) WITHOUT ROWID;";
 
 /*
  * Schema 1 -> 2. Runs inside the open transaction. The old attribute object
@@ -393,7 +410,8 @@ static int init_schema(struct cg_state *st, struct cg_err *err)
 		char lineage[37], created[32];
 		uuid4(lineage);
 		now_iso(created);
-		if (exec(st, schema_v2, "cannot create the schema", err) < 0)
+		if (exec(st, schema_v2, "cannot create the schema", err) < 0 ||
+		    exec(st, schema_faults, "cannot create the schema", err) < 0)
 			goto fail;
 		char *sql = sqlite3_mprintf(
 			"INSERT INTO meta(key, value) VALUES ('lineage', %Q), ('serial', '0'),"
@@ -418,6 +436,9 @@ static int init_schema(struct cg_state *st, struct cg_err *err)
 		if (rc < 0)
 			goto fail;
 	}
+	if ((v == 1 || v == 2) &&
+	    exec(st, schema_faults, "cannot migrate schema 2 to 3", err) < 0)
+		goto fail;
 	if (v != CG_STATE_SCHEMA) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", CG_STATE_SCHEMA);
@@ -705,167 +726,36 @@ static void attrs_encode(struct cg_buf *b, const struct cg_resource *r)
 	cg_buf_add(b, "]", 1);
 }
 
-static const char *skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static void put_utf8(struct cg_buf *b, unsigned c)
-{
-	char u[4];
-	size_t n;
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xc0 | (c >> 6));
-		u[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | (c >> 12));
-		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (c >> 18));
-		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	cg_buf_add(b, u, n);
-}
-
-/* A JSON string at *pp (after skip_ws) or null. *out: heap string or NULL. */
-static int json_string(const char **pp, char **out)
-{
-	const char *p = skip_ws(*pp);
-	*out = NULL;
-	if (!strncmp(p, "null", 4)) {
-		*pp = p + 4;
-		return 0;
-	}
-	if (*p++ != '"')
-		return -1;
-	const char *start = p;
-	while (*p && *p != '"' && *p != '\\')
-		p++;
-	if (*p == '"') {	/* the common case: nothing escaped */
-		*out = cg_xstrndup(start, (size_t)(p - start));
-		*pp = p + 1;
-		return 0;
-	}
-	struct cg_buf b = {0};
-	cg_buf_add(&b, start, (size_t)(p - start));
-	while (*p != '"') {
-		if (!*p)
-			goto bad;
-		if (*p != '\\') {
-			cg_buf_add(&b, p++, 1);
-			continue;
-		}
-		p++;
-		char c = *p++;
-		unsigned u, lo;
-		switch (c) {
-		case '"': case '\\': case '/': cg_buf_add(&b, &c, 1); break;
-		case 'b': cg_buf_add(&b, "\b", 1); break;
-		case 'f': cg_buf_add(&b, "\f", 1); break;
-		case 'n': cg_buf_add(&b, "\n", 1); break;
-		case 'r': cg_buf_add(&b, "\r", 1); break;
-		case 't': cg_buf_add(&b, "\t", 1); break;
-		case 'u':
-			if (hex4(p, &u) < 0)
-				goto bad;
-			p += 4;
-			if (u >= 0xd800 && u < 0xdc00 && p[0] == '\\' && p[1] == 'u' &&
-			    hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-				p += 6;
-			}
-			put_utf8(&b, u);
-			break;
-		default:
-			goto bad;
-		}
-	}
-	*out = b.data ? cg_buf_detach(&b) : cg_xstrdup("");
-	*pp = p + 1;
-	return 0;
-bad:
-	cg_buf_free(&b);
-	return -1;
-}
-
 /* Parse the stored attribute array into r (appended, no duplicate check:
- * keys were unique when written). */
+ * keys were unique when written), with the JSON reader every parser of
+ * outside input shares (util/json.c): a state file may be old,
+ * hand-edited or damaged. */
 static int attrs_decode(const char *s, struct cg_resource *r)
 {
-	const char *p = skip_ws(s);
-	if (*p++ != '[')
+	struct cg_json *j;
+	if (cg_json_parse(s, strlen(s), &j, NULL) < 0)
 		return -1;
-	p = skip_ws(p);
-	if (*p == ']')
-		return 0;
-	for (;;) {
-		char *key = NULL, *value = NULL;
-		p = skip_ws(p);
-		if (*p++ != '[' || json_string(&p, &key) < 0 || !key)
-			goto bad;
-		p = skip_ws(p);
-		if (*p++ != ',' || json_string(&p, &value) < 0)
-			goto bad;
-		p = skip_ws(p);
-		if (*p++ != ',')
-			goto bad;
-		p = skip_ws(p);
-		char *end;
-		unsigned long flags = strtoul(p, &end, 10);
-		if (end == p)
-			goto bad;
-		p = skip_ws(end);
-		if (*p++ != ']')
-			goto bad;
+	int rc = j->type == CG_JSON_ARR ? 0 : -1;
+	for (int i = 0; rc == 0 && i < j->n; i++) {
+		const struct cg_json *t = &j->v[i];
+		double f;
+		if (t->type != CG_JSON_ARR || t->n != 3 || t->v[0].type != CG_JSON_STR ||
+		    (t->v[1].type != CG_JSON_STR && t->v[1].type != CG_JSON_NULL) ||
+		    !cg_json_num(&t->v[2], &f) || f < 0 || f > UINT_MAX || f != floor(f)) {
+			rc = -1;
+			break;
+		}
 		if (r->nattrs == r->cattrs) {
 			r->cattrs = r->cattrs ? r->cattrs * 2 : 8;
 			r->attrs = cg_xrealloc(r->attrs, (size_t)r->cattrs * sizeof(*r->attrs));
 		}
-		r->attrs[r->nattrs].key = key;
-		r->attrs[r->nattrs].value = value;
-		r->attrs[r->nattrs].flags = (unsigned)flags;
+		r->attrs[r->nattrs].key = cg_xstrdup(t->v[0].str);
+		r->attrs[r->nattrs].value = cg_xstrdup(t->v[1].str);
+		r->attrs[r->nattrs].flags = (unsigned)f;
 		r->nattrs++;
-		p = skip_ws(p);
-		if (*p == ']')
-			return 0;
-		if (*p++ != ',')
-			return -1;
-		continue;
-bad:
-		free(key);
-		free(value);
-		return -1;
 	}
+	cg_json_free(j);
+	return rc;
 }
 
 int cg_state_attrs_decode(const char *s, struct cg_resource *r)
@@ -1569,5 +1459,166 @@ int cg_state_check(struct cg_state *st, struct cg_err *err)
 out:
 	pthread_mutex_unlock(&st->mu);
 	cg_buf_free(&msg);
+	return rc;
+}
+
+/* --- parking ------------------------------------------------------------ */
+
+int cg_state_parked(struct cg_state *st, const char *cluster, char **value, struct cg_err *err)
+{
+	int rc = -1;
+	*value = NULL;
+	char *key = cg_xasprintf("parked/%s", cluster);
+	pthread_mutex_lock(&st->mu);
+	sqlite3_stmt *s = prepare(st, "SELECT value FROM meta WHERE key = ?1", err);
+	if (s) {
+		bind_text(s, 1, key);
+		int step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
+			*value = col_dup(s, 0);
+		sqlite3_finalize(s);
+		rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : db_error(st, err, "cannot read the parked mark");
+	}
+	pthread_mutex_unlock(&st->mu);
+	free(key);
+	return rc;
+}
+
+int cg_state_set_parked(struct cg_state *st, const char *cluster, const char *value,
+			struct cg_err *err)
+{
+	int rc = -1;
+	char *key = cg_xasprintf("parked/%s", cluster);
+	pthread_mutex_lock(&st->mu);
+	if (begin_write(st, err) < 0)
+		goto out;
+	sqlite3_stmt *s = prepare(st, value
+		? "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE "
+		  "SET value = excluded.value WHERE value IS NOT excluded.value"
+		: "DELETE FROM meta WHERE key = ?1", err);
+	if (!s)
+		goto fail;
+	bind_text(s, 1, key);
+	if (value)
+		bind_text(s, 2, value);
+	int step = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		db_error(st, err, "cannot write the parked mark");
+		goto fail;
+	}
+	if (sqlite3_changes(st->db) > 0 && bump_serial(st, err) < 0)
+		goto fail;
+	if (commit(st, err) < 0)
+		goto out;
+	rc = 0;
+	goto out;
+fail:
+	rollback(st);
+out:
+	pthread_mutex_unlock(&st->mu);
+	free(key);
+	return rc;
+}
+
+/* --- faults --------------------------------------------------------------- */
+
+/* One write statement and a serial bump in a transaction; *changes gets the
+ * rows it touched. */
+static int fault_write(struct cg_state *st, sqlite3_stmt *s, int *changes, struct cg_err *err)
+{
+	int step = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE)
+		return db_error(st, err, "cannot record the fault");
+	*changes = sqlite3_changes(st->db);
+	return *changes ? bump_serial(st, err) : 0;
+}
+
+int cg_state_fault_put(struct cg_state *st, const char *cluster, const struct cg_fault *f,
+		       struct cg_err *err)
+{
+	int rc = -1, changes = 0;
+	pthread_mutex_lock(&st->mu);
+	if (begin_write(st, err) < 0)
+		goto out;
+	sqlite3_stmt *s = prepare(st, "INSERT OR REPLACE INTO faults(cluster, kind, target, detail,"
+				  " since, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+	if (!s)
+		goto fail;
+	bind_text(s, 1, cluster);
+	bind_text(s, 2, f->kind);
+	bind_text(s, 3, f->target);
+	bind_text(s, 4, f->detail);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)f->since);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)f->until);
+	if (fault_write(st, s, &changes, err) < 0)
+		goto fail;
+	rc = commit(st, err);
+	goto out;
+fail:
+	rollback(st);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int cg_state_faults(struct cg_state *st, const char *cluster, struct cg_fault **v, int *n,
+		    struct cg_err *err)
+{
+	*v = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	sqlite3_stmt *s = prepare(st, "SELECT kind, target, detail, since, until FROM faults"
+				  " WHERE cluster = ?1 ORDER BY since, kind, target", err);
+	int rc = s ? 0 : -1, step;
+	if (s)
+		bind_text(s, 1, cluster);
+	while (s && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		*v = cg_xrealloc(*v, (size_t)(*n + 1) * sizeof(**v));
+		struct cg_fault *f = &(*v)[(*n)++];
+		memset(f, 0, sizeof(*f));
+		col_copy(s, 0, f->kind, sizeof(f->kind));
+		col_copy(s, 1, f->target, sizeof(f->target));
+		col_copy(s, 2, f->detail, sizeof(f->detail));
+		f->since = sqlite3_column_int64(s, 3);
+		f->until = sqlite3_column_int64(s, 4);
+	}
+	if (s && step != SQLITE_DONE)
+		rc = db_error(st, err, "cannot read the faults");
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	if (rc < 0) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int cg_state_fault_clear(struct cg_state *st, const char *cluster, const char *kind,
+			 const char *target, int *cleared, struct cg_err *err)
+{
+	int rc = -1, changes = 0;
+	pthread_mutex_lock(&st->mu);
+	if (begin_write(st, err) < 0)
+		goto out;
+	sqlite3_stmt *s = prepare(st, "DELETE FROM faults WHERE cluster = ?1"
+				  " AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR target = ?3)", err);
+	if (!s)
+		goto fail;
+	bind_text(s, 1, cluster);
+	bind_text(s, 2, kind);
+	bind_text(s, 3, target);
+	if (fault_write(st, s, &changes, err) < 0)
+		goto fail;
+	rc = commit(st, err);
+	goto out;
+fail:
+	rollback(st);
+out:
+	pthread_mutex_unlock(&st->mu);
+	if (cleared)
+		*cleared = rc == 0 ? changes : 0;
 	return rc;
 }

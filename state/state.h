@@ -29,7 +29,7 @@ void cg_state_close(struct cg_state *st);
 const char *cg_state_path(const struct cg_state *st);
 
 /* Schema version this build writes. */
-#define CG_STATE_SCHEMA 2
+#define CG_STATE_SCHEMA 3
 
 struct cg_state_meta {
 	char lineage[37];	/* UUID */
@@ -116,5 +116,37 @@ int cg_state_put_all(struct cg_state *st, const char *cluster, const struct cg_r
  * something changed. */
 int cg_state_replace(struct cg_state *st, const char *cluster, const struct cg_resource *r,
 		     struct cg_err *err);
+
+/* Parking (cassandgo stop/start): the cluster's parked mark, written by
+ * `stop` before it touches anything and removed once a `start` completed (or
+ * the cluster is destroyed), so a run killed half-way leaves the cluster
+ * parked until a start finishes. Kept in meta as "parked/<cluster>"; the
+ * value is the caller's (when it was parked). get: *value NULL when the
+ * cluster is not parked (caller frees). set: value NULL clears. A change
+ * bumps the serial (saved plans become stale). */
+int cg_state_parked(struct cg_state *st, const char *cluster, char **value, struct cg_err *err);
+int cg_state_set_parked(struct cg_state *st, const char *cluster, const char *value,
+			struct cg_err *err);
+
+/* Active faults (cassandgo chaos), one per (cluster, kind, target): what
+ * status shows, what plan turns into a heal, what heal and apply clear.
+ * Putting or clearing one bumps the serial (a saved plan goes stale). */
+struct cg_fault {
+	char kind[16];		/* kill, stop, pause, partition, delay */
+	char target[128];	/* a node (DC1.n2), or a DC or zone */
+	char detail[32];	/* pause "25s", delay "50ms", else "" */
+	int64_t since;		/* unix seconds */
+	int64_t until;		/* pause: when it ends by itself; else 0 */
+};
+/* Record f (replacing one of the same kind and target). */
+int cg_state_fault_put(struct cg_state *st, const char *cluster, const struct cg_fault *f,
+		       struct cg_err *err);
+/* The faults of cluster, oldest first (*v: caller frees; NULL when none). */
+int cg_state_faults(struct cg_state *st, const char *cluster, struct cg_fault **v, int *n,
+		    struct cg_err *err);
+/* Forget the faults of cluster of that kind (NULL: any) on that target
+ * (NULL: any). *cleared (may be NULL) gets how many went. */
+int cg_state_fault_clear(struct cg_state *st, const char *cluster, const char *kind,
+			 const char *target, int *cleared, struct cg_err *err);
 
 #endif

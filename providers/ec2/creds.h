@@ -16,7 +16,7 @@
 #define CG_EC2_CREDS_H
 
 #include <stdint.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 struct cg_ec2_creds {
 	char *access_key;

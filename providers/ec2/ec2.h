@@ -30,17 +30,11 @@
 
 extern const struct cg_provider_ops cg_provider_ec2;
 
-/*
- * The operator's public IPv4 address (for the default allowed CIDR): GET
- * CASSANDGO_IP_ECHO_URL (default https://checkip.amazonaws.com), 2 s timeout.
- */
-int cg_ec2_detect_public_ip(char *out, size_t n, struct cg_err *err);
-
 /* What a node's cloud-init user-data needs. */
 struct cg_ec2_userdata {
 	const char *host_priv;		/* OpenSSH ed25519 private host key */
 	const char *host_pub;		/* "ssh-ed25519 AAAA..." */
-	const char *install;		/* "apt" or "dir:/abs/lib" (NULL = apt) */
+	const char *install;		/* "maven", "upload", "apt" or "dir:/abs/lib" (NULL = apt) */
 	const char *cassandra_version;	/* "5.0.6" */
 	const char *base_dir;		/* "/var/lib/cassandgo" */
 	const char *label;		/* e.g. "MultiDC DC1 n3", a comment only */
@@ -49,8 +43,9 @@ struct cg_ec2_userdata {
 
 /*
  * Render the #cloud-config (< 16 KB): the given host key (and no other),
- * Java 17, Apache Cassandra from Apache's Debian repository when install is
- * apt (the packaged service stopped and disabled: cgnode runs Cassandra).
+ * Java 17 and curl, Apache Cassandra from Apache's Debian repository when
+ * install is apt (the packaged service stopped and disabled: cgnode runs
+ * Cassandra); with maven the jars come later, through cgnode install.
  * Caller frees the result.
  */
 char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err);

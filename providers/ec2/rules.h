@@ -14,7 +14,7 @@
 #define CG_EC2_RULES_H
 
 #include <stdbool.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 #define CG_EC2_RULES_PER_GROUP 60	/* AWS default of quota L-0EA8095F (inbound) */
 #define CG_EC2_GROUPS_PER_ENI 5		/* AWS default of quota L-2AFB9258 */

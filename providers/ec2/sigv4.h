@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 struct cg_sigv4_header {
 	const char *name;	/* as sent; case does not matter */

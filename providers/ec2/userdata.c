@@ -124,9 +124,13 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 		return NULL;
 	}
 	bool apt = !strcmp(install, "apt");
-	if (!apt && strncmp(install, "dir:/", 5)) {
-		cg_error(err, CG_EXIT_ERROR, "user-data: install must be apt or dir:/ABS/PATH, got '%s'",
-			 install);
+	/* maven, upload: cgnode downloads (or receives) and verifies the jars
+	 * over SSH later; the boot brings Java and curl (the packages below;
+	 * without internet access, from the image or an apt proxy) */
+	if (!apt && strcmp(install, "maven") && strcmp(install, "upload") &&
+	    strncmp(install, "dir:/", 5)) {
+		cg_error(err, CG_EXIT_ERROR, "user-data: install must be maven, upload, apt or "
+			 "dir:/ABS/PATH, got '%s'", install);
 		return NULL;
 	}
 	/* Values end up in shell commands: accept plain tokens only. */

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <libxml/tree.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 /* Parse body; NULL when it is not well-formed XML (no output printed). */
 xmlDocPtr cg_xml_parse(const char *body, size_t len);

@@ -1,6 +1,7 @@
 /*
- * local.h - the local provider: every node is a Linux network namespace on
- * this host, with its own address and its own sshd, so that the SSH bootstrap
+ * local.h - the local provider (local.c and the files internal.h lists):
+ * every node is a Linux network namespace on this host, with its own address
+ * and its own sshd, so that the SSH bootstrap
  * provider runs against it exactly as against EC2 instances. Needs root.
  *
  * What it creates for a cluster (TAG = 12 hex digits of the xxHash of the
@@ -39,6 +40,8 @@
 #ifndef CG_LOCAL_H
 #define CG_LOCAL_H
 
+#include <netinet/in.h>
+#include <sys/types.h>
 #include "../provider.h"
 
 extern const struct cg_provider_ops cg_provider_local;
@@ -49,5 +52,26 @@ extern const struct cg_provider_ops cg_provider_local;
  * relative (made absolute against the working directory).
  */
 void cg_local_tag(const char *cluster, const char *state_dir, char tag[13]);
+
+/*
+ * Client namespaces, for load generators (cassandgo stress): one per DC,
+ * "cg-" TAG "-<dc>-client", plugged into the cluster's bridge at the DC's
+ * block + 254 (DC1 of 10.77.0.0/16: 10.77.1.254), so that a client of DC1
+ * reaches the nodes as a machine of that DC would. p is an open local
+ * provider (cg_provider_local.open). Not resources of the plan: a stress
+ * run makes and removes them; the bridge's removal (destroy) removes any
+ * left by a killed run.
+ *
+ * cg_local_client_up: make it (idempotent); addr gets its address.
+ * cg_local_client_spawn: start argv[0] (absolute) in it, in directory dir,
+ * with environment envp, stdin /dev/null, stdout and stderr on one pipe
+ * (*fd, the caller's), in a process group of its own. The pid, or -1.
+ * cg_local_client_down: kill its processes, remove its link and namespace.
+ */
+int cg_local_client_up(struct cg_provider *p, const char *dc, char addr[INET_ADDRSTRLEN],
+		       struct cg_err *err);
+pid_t cg_local_client_spawn(struct cg_provider *p, const char *dc, const char *dir,
+			    char *const argv[], char *const envp[], int *fd, struct cg_err *err);
+int cg_local_client_down(struct cg_provider *p, const char *dc, struct cg_err *err);
 
 #endif

@@ -153,7 +153,12 @@ public class CgCql {
         Cluster.Builder b = Cluster.builder()
                 .addContactPoint(a[0]).withPort(Integer.parseInt(a[1]))
                 .withoutJMXReporting().withoutMetrics()
-                .withLoadBalancingPolicy(DCAwareRoundRobinPolicy.builder().withLocalDc(a[2]).build())
+                // every statement coordinated by this node: while security
+                // is turned on, the others may not require passwords yet (and
+                // would run it anonymously)
+                .withLoadBalancingPolicy(new WhiteListPolicy(
+                        DCAwareRoundRobinPolicy.builder().withLocalDc(a[2]).build(),
+                        Collections.singletonList(new InetSocketAddress(a[0], Integer.parseInt(a[1])))))
                 .withQueryOptions(new QueryOptions().setConsistencyLevel(ConsistencyLevel.LOCAL_ONE))
                 .withSocketOptions(new SocketOptions().setConnectTimeoutMillis(10000).setReadTimeoutMillis(60000));
         if (!user.isEmpty()) b.withCredentials(user, pass);

@@ -18,34 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
-#include "bootstrap.h"
-#include "ssh.h"
-#include "../tls/tls.h"
-#include "../../planner/cassconf.h"
-#include "../../planner/monitoring.h"
-
-struct cg_provider {
-	const struct cg_cluster *c;
-	const struct cg_env *env;
-	char *known_hosts;
-	char cgnode_hash[17];
-	pthread_mutex_t mu;
-	char **fresh;		/* "<alias>\n<base_dir>" where cgnode is current */
-	int nfresh;
-	struct cg_tls_ca *ca;	/* the cluster's CA once loaded (under mu) */
-};
-
-static int env_secs(const char *name, int dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n = v ? strtol(v, &end, 10) : 0;
-	return v && *v && !*end && n > 0 && n < 86400 ? (int)n : dflt;
-}
+#include "boot.h"
+#include "maven.h"
+#include "release.h"
 
 static int boot_open(struct cg_provider **out, const struct cg_cluster *c,
 		     const struct cg_env *env, struct cg_err *err)
@@ -80,572 +57,280 @@ static void boot_close(struct cg_provider *p)
 	free(p);
 }
 
-/* --- helpers -------------------------------------------------------------- */
-
-char *cg_boot_status_get(const char *status, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *l = status; l && *l;) {
-		const char *eol = strchr(l, '\n');
-		size_t len = eol ? (size_t)(eol - l) : strlen(l);
-		if (len > kl && strncmp(l, key, kl) == 0 && l[kl] == '=')
-			return cg_xstrndup(l + kl + 1, len - kl - 1);
-		l = eol ? eol + 1 : NULL;
-	}
-	return NULL;
-}
-
-static int status_is(const char *status, const char *key, const char *want)
-{
-	char *v = cg_boot_status_get(status, key);
-	int eq = v && strcmp(v, want) == 0;
-	free(v);
-	return eq;
-}
-
-struct tok {
-	int64_t t;
-	int who;
-};
-
-static int tok_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct tok *)a)->t, y = ((const struct tok *)b)->t;
-	return x < y ? -1 : x > y;
-}
-
-static void dc_shares(struct tok *v, int n, double *shares)
-{
-	if (n == 0)
-		return;
-	qsort(v, (size_t)n, sizeof(*v), tok_cmp);
-	for (int i = 0; i < n; i++) {
-		uint64_t prev = (uint64_t)v[(i + n - 1) % n].t;
-		uint64_t d = (uint64_t)v[i].t - prev;	/* wraps mod 2^64 */
-		long double r = n == 1 ? 1.0L : (long double)d / 18446744073709551616.0L;
-		if (shares[v[i].who] < 0)
-			shares[v[i].who] = 0;
-		shares[v[i].who] += (double)r;
-	}
-}
-
-int cg_boot_ring_shares(const char *text, const char *const *addrs, int n, double *shares)
-{
-	for (int i = 0; i < n; i++)
-		shares[i] = -1;
-	struct tok *v = NULL;
-	int nv = 0, cap = 0, total = 0;
-	for (const char *l = text; l && *l;) {
-		const char *eol = strchr(l, '\n');
-		size_t len = eol ? (size_t)(eol - l) : strlen(l);
-		char *line = cg_xstrndup(l, len);
-		l = eol ? eol + 1 : NULL;
-		if (strncmp(line, "Datacenter:", 11) == 0) {
-			dc_shares(v, nv, shares);
-			nv = 0;
-			free(line);
-			continue;
-		}
-		char *first = line + strspn(line, " \t");
-		size_t fl = strcspn(first, " \t");
-		char *last = line + len;
-		while (last > line && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r'))
-			last--;
-		*last = 0;
-		while (last > line && last[-1] != ' ' && last[-1] != '\t')
-			last--;
-		char *end;
-		errno = 0;
-		long long t = strtoll(last, &end, 10);
-		if (!*last || *end || errno || last == first) {
-			free(line);
-			continue;
-		}
-		first[fl] = 0;
-		for (int i = 0; i < n; i++)
-			if (strcmp(first, addrs[i]) == 0) {
-				if (nv == cap) {
-					cap = cap ? 2 * cap : 64;
-					v = cg_xrealloc(v, (size_t)cap * sizeof(*v));
-				}
-				v[nv].t = t;
-				v[nv].who = i;
-				nv++;
-				total++;
-				break;
-			}
-		free(line);
-	}
-	dc_shares(v, nv, shares);
-	free(v);
-	return total;
-}
-
-static int dc_index(const struct cg_cluster *c, const char *dc)
-{
-	for (int i = 0; dc && i < c->ndcs; i++)
-		if (strcmp(c->dcs[i].name, dc) == 0)
-			return i;
-	return -1;
-}
-
-/* A node to talk to: its machine, key file and where its files live. */
-struct node {
-	struct cg_resource m;		/* machine (copy) */
-	char *key_file;
-	const char *base;		/* base_dir (in m) */
-	char *qbase;			/* shell-quoted base_dir */
-	char *cgnode;			/* shell-quoted <base_dir>/bin/cgnode */
-	const char *label;		/* for messages */
-	bool repin;			/* new machine: replace a stale pin */
-	struct cg_ssh *s;
-};
-
-static void node_clear(struct node *n)
-{
-	cg_ssh_close(n->s);
-	cg_res_clear(&n->m);
-	free(n->key_file);
-	free(n->qbase);
-	free(n->cgnode);
-	memset(n, 0, sizeof(*n));
-}
-
-/* Fill n from machine m and keypair kp (kp may be NULL: error). */
-static int node_init(struct node *n, const struct cg_resource *m, const struct cg_resource *kp,
-		     struct cg_err *err)
-{
-	memset(n, 0, sizeof(*n));
-	cg_res_copy(&n->m, m);
-	n->label = n->m.addr;
-	n->base = cg_res_get(&n->m, "base_dir");
-	const char *kf = kp ? cg_res_get(kp, "key_file") : NULL;
-	if (!n->base || !*n->base)
-		return cg_error(err, CG_EXIT_ERROR, "%s: no base_dir recorded", m->addr);
-	if (!kf || !*kf)
-		return cg_error(err, CG_EXIT_ERROR, "%s: no SSH key file (keypair.%s.key_file)",
-				m->addr, m->region ? m->region : "?");
-	n->key_file = cg_xstrdup(kf);
-	n->qbase = cg_ssh_quote(n->base);
-	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
-	n->cgnode = cg_ssh_quote(bin);
-	free(bin);
-	return 0;
-}
-
-/* Where and as whom cassandgo logs into a machine. */
-static const char *ssh_addr(const struct cg_cluster *c, const struct cg_resource *m)
-{
-	const char *a = c->ssh_address == CG_SSH_PUBLIC ? cg_res_get(m, "public_ip")
-							: cg_res_get(m, "private_ip");
-	if (!a || !*a)
-		a = cg_res_get(m, "private_ip");
-	return a && *a ? a : NULL;
-}
-
-static const char *ssh_alias(const struct cg_resource *m)
-{
-	return m->id && *m->id ? m->id : m->addr;
-}
-
-static const char *ssh_user(const struct cg_cluster *c)
-{
-	return c->ssh_user && *c->ssh_user ? c->ssh_user : "cassandgo";
-}
-
-char *cg_boot_ssh_cmdline(const struct cg_cluster *c, const char *known_hosts,
-			  const struct cg_resource *m, const char *key_file)
-{
-	const char *addr = ssh_addr(c, m), *port = cg_res_get(m, "ssh_port");
-	if (!addr)
-		return NULL;
-	char *ud = cg_xasprintf("%s@%s", ssh_user(c), addr);
-	char *qk = cg_ssh_quote(key_file ? key_file : ""), *qh = cg_ssh_quote(known_hosts);
-	char *qa = cg_ssh_quote(ssh_alias(m)), *qu = cg_ssh_quote(ud);
-	char *qp = cg_ssh_quote(port && *port ? port : "22");
-	char *cmd = cg_xasprintf("ssh -i %s -o IdentitiesOnly=yes -o UserKnownHostsFile=%s "
-				 "-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=%s "
-				 "-o StrictHostKeyChecking=yes -p %s %s", qk, qh, qa, qp, qu);
-	free(ud), free(qk), free(qh), free(qa), free(qu), free(qp);
-	return cmd;
-}
-
-static int node_connect(struct cg_provider *p, struct node *n, int connect_ms,
-			struct cg_err *err)
-{
-	const struct cg_resource *m = &n->m;
-	const char *addr = ssh_addr(p->c, m);
-	if (!addr)
-		return cg_error(err, CG_EXIT_ERROR, "%s: no address recorded", m->addr);
-	const char *port = cg_res_get(m, "ssh_port");
-	struct cg_ssh_target t = {
-		.name = m->addr,
-		.alias = ssh_alias(m),
-		.host = addr,
-		.port = port ? atoi(port) : 22,
-		.user = ssh_user(p->c),
-		.key_file = n->key_file,
-		.host_key = cg_res_get(m, "host_key"),
-		.known_hosts = p->known_hosts,
-		.connect_timeout_ms = connect_ms,
-		.io_timeout_ms = 30000,
-		.repin = n->repin,
-	};
-	return cg_ssh_connect(&t, &n->s, err);
-}
-
-/* Upload cgnode when the node's copy differs from the embedded one. */
-static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *err)
-{
-	char *key = cg_xasprintf("%s\n%s", n->m.id ? n->m.id : n->m.addr, n->base);
-	int known = 0;
-	pthread_mutex_lock(&p->mu);
-	for (int i = 0; i < p->nfresh && !known; i++)
-		known = strcmp(p->fresh[i], key) == 0;
-	pthread_mutex_unlock(&p->mu);
-	if (known) {
-		free(key);
-		return 0;
-	}
-	/* base_dir belongs to the login user (cloud-init makes it as root on EC2:
-	 * take it over with sudo once), then read the hash of the cgnode there. */
-	char *cmd = cg_xasprintf(
-		"b=%s; { [ -d \"$b\" ] && [ -w \"$b\" ]; } || { mkdir -p \"$b\" 2>/dev/null && "
-		"[ -w \"$b\" ]; } || { sudo -n mkdir -p \"$b\" && sudo -n chown \"$(id -u):$(id -g)\" "
-		"\"$b\"; } || { echo \"cannot write $b as $(id -un)\" >&2; exit 1; }; "
-		"cat \"$b/bin/.cgnode.hash\" 2>/dev/null; true", n->qbase);
-	char *out = NULL;
-	int rc = cg_ssh_run(n->s, cmd, NULL, 0, 30000, &out, err);
-	free(cmd);
-	if (rc == 0 && strncmp(out, p->cgnode_hash, 16) != 0) {
-		char *bin = cg_xasprintf("%s/bin", n->base);
-		char *h = cg_xasprintf("%s\n", p->cgnode_hash);
-		rc = cg_ssh_upload(n->s, bin, "cgnode", cg_cgnode_script, cg_cgnode_script_len,
-				   0755, 60000, err);
-		if (rc == 0)
-			rc = cg_ssh_upload(n->s, bin, "CgCql.java", cg_cgcql_source,
-					   cg_cgcql_source_len, 0644, 60000, err);
-		/* The hash goes last: a crash in between uploads again. */
-		if (rc == 0)
-			rc = cg_ssh_upload(n->s, bin, ".cgnode.hash", h, strlen(h), 0644, 30000, err);
-		free(h);
-		free(bin);
-	}
-	free(out);
-	if (rc == 0) {
-		pthread_mutex_lock(&p->mu);
-		p->fresh = cg_xrealloc(p->fresh, (size_t)(p->nfresh + 1) * sizeof(*p->fresh));
-		p->fresh[p->nfresh++] = key;
-		key = NULL;
-		pthread_mutex_unlock(&p->mu);
-	}
-	free(key);
-	return rc;
-}
-
-/*
- * The one way a command reaches a node: `<cgnode> ARG...` with every
- * argument single-quoted (cg_ssh_quote), whatever its origin (config,
- * state, another node's nodetool output). args ends with NULL.
- */
-char *cg_boot_cgnode_cmdline(const char *cgnode_path, const char *const *args)
-{
-	struct cg_buf b = {0};
-	char *q = cg_ssh_quote(cgnode_path);
-	cg_buf_adds(&b, q);
-	free(q);
-	for (int i = 0; args[i]; i++) {
-		q = cg_ssh_quote(args[i]);
-		cg_buf_addf(&b, " %s", q);
-		free(q);
-	}
-	return cg_buf_detach(&b);
-}
-
-/* Run `cgnode ARG...` (NULL-terminated; see cg_boot_cgnode_cmdline) with
- * stdin (may be NULL); *out (may be NULL) gets stdout. */
-static int cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
-		     struct cg_err *err, ...) __attribute__((sentinel));
-static int cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
-		     struct cg_err *err, ...)
-{
-	const char *args[16];
-	int na = 0;
-	va_list ap;
-	va_start(ap, err);
-	for (const char *a; na < 15 && (a = va_arg(ap, const char *));)
-		args[na++] = a;
-	va_end(ap);
-	args[na] = NULL;
-	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
-	char *cmd = cg_boot_cgnode_cmdline(bin, args);
-	int rc = cg_ssh_run(n->s, cmd, in, inlen, timeout_ms, out, err);
-	free(cmd);
-	free(bin);
-	return rc;
-}
-#define cgnode(n, t, out, err, ...) cgnode_in(n, t, NULL, 0, out, err, __VA_ARGS__, (char *)NULL)
-
-/* `nodetool status` on n, parsed into *ring (caller frees: cg_ring_free). */
-static int node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err)
-{
-	char *out = NULL;
-	int rc = cgnode(n, 60000, &out, err, "nodetool", "status");
-	if (rc == 0)
-		rc = cg_nodetool_status_parse(out, ring, err);
-	free(out);
-	return rc;
-}
-
-/*
- * Open the node of a node-level resource through ctx. repin: the machine is
- * a new one (its install is being created): a pin left by an earlier machine
- * of the same id (local namespaces are re-created under their name) is
- * replaced by the host key the machine's record carries, once the server has
- * presented exactly that key. The key comes from the tool's own record,
- * never from the server.
- */
-static int node_for(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *r,
-		    bool repin, struct node *n, struct cg_err *err)
-{
-	char *maddr = cg_addr_node(CG_KIND_MACHINE, r->dc, r->node);
-	struct cg_resource m, kp;
-	memset(&m, 0, sizeof(m));
-	memset(&kp, 0, sizeof(kp));
-	memset(n, 0, sizeof(*n));
-	int rc = -1;
-	if (ctx->lookup(ctx, maddr, &m) != 0) {
-		cg_error(err, CG_EXIT_ERROR, "%s: its machine %s is not recorded", r->addr, maddr);
-		goto out;
-	}
-	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m.region ? m.region : r->region);
-	int havekp = ctx->lookup(ctx, kaddr, &kp) == 0;
-	free(kaddr);
-	if (node_init(n, &m, havekp ? &kp : NULL, err))
-		goto out;
-	if (ctx->progress)
-		ctx->progress(ctx, r->addr, "connecting to %s", maddr);
-	n->repin = repin;
-	if (node_connect(p, n, env_secs("CASSANDGO_SSH_TIMEOUT", 300) * 1000, err) ||
-	    ensure_cgnode(p, n, err))
-		goto out;
-	rc = 0;
-out:
-	if (rc)
-		node_clear(n);
-	cg_res_clear(&m);
-	cg_res_clear(&kp);
-	free(maddr);
-	return rc;
-}
-
-/* --- security: the CA, node certificates, CQL as the tool ------------------- */
-
-/* The addresses a node's certificate names: every one it listens,
- * broadcasts or connects from (private, and public when it has one). */
-static int machine_sans(const struct cg_resource *m, const char *ips[2])
-{
-	int n = 0;
-	const char *pr = cg_res_get(m, "private_ip"), *pu = cg_res_get(m, "public_ip");
-	if (pr && *pr)
-		ips[n++] = pr;
-	if (pu && *pu && (!pr || strcmp(pu, pr)))
-		ips[n++] = pu;
-	return n;
-}
-
-/* conf/tls/.id of a node holding the right certificate: the CA's
- * fingerprint and the addresses it certifies. */
-static char *tls_id(const struct cg_tls_ca *ca, const struct cg_resource *m)
-{
-	const char *ips[2];
-	int n = machine_sans(m, ips);
-	return cg_xasprintf("%s:%s%s%s", cg_tls_ca_fingerprint(ca), n > 0 ? ips[0] : "",
-			    n > 1 ? "," : "", n > 1 ? ips[1] : "");
-}
-
-static const char *cluster_dir(const struct cg_provider *p)
-{
-	return p->env && p->env->cluster_dir ? p->env->cluster_dir : ".";
-}
-
-/* The errors for security material a cluster set up before cannot do
- * without (refresh and apply say the same). */
-static int ca_missing(const struct cg_provider *p, struct cg_err *err);
-static int password_missing(const char *path, struct cg_err *err)
-{
-	return cg_error(err, CG_EXIT_ERROR, "the superuser's password file %s is missing: "
-			"restore it from a backup (the cluster accepts no other password)", path);
-}
-
-/*
- * The cluster's CA, loaded once. An apply (ctx) makes it when it does not
- * exist yet, unless nodes already hold certificates it issued: a new CA
- * would split the cluster, so its files must be restored instead. Without
- * ctx (refresh) a missing CA is no error: p->ca stays NULL.
- */
-static int cluster_ca(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err)
-{
-	const char *dir = cluster_dir(p);
-	int rc = 0;
-	pthread_mutex_lock(&p->mu);
-	if (!p->ca) {
-		bool issued = false;
-		if (ctx) {
-			struct cg_rset cf;
-			cg_rset_init(&cf);
-			ctx->list(ctx, CG_KIND_CONFIG, &cf);
-			for (int i = 0; i < cf.n; i++)
-				issued |= cg_res_get(&cf.v[i], "certificate") != NULL;
-			cg_rset_free(&cf);
-		}
-		rc = cg_tls_ca_load(dir, ctx && !issued, p->c->name, &p->ca, NULL, err);
-		if (rc == 1 && ctx) {
-			rc = ca_missing(p, err);
-		} else if (rc == 1) {
-			rc = 0;
-		}
-	}
-	pthread_mutex_unlock(&p->mu);
-	return rc;
-}
-
-static int ca_missing(const struct cg_provider *p, struct cg_err *err)
-{
-	char *cp = cg_tls_ca_cert_path(cluster_dir(p)), *kp = cg_tls_ca_key_path(cluster_dir(p));
-	int rc = cg_error(err, CG_EXIT_ERROR, "the cluster's CA is missing (%s, %s) while its "
-			  "nodes hold certificates it issued: restore both files from a backup "
-			  "(a new CA would split the cluster)", cp, kp);
-	free(cp);
-	free(kp);
-	return rc;
-}
-
-/*
- * Give the node its key and certificate when conf/tls/.id (read into
- * have) says it holds none from this CA for its addresses: a fresh key
- * (it never leaves the node but through this channel), the CA's
- * certificate beside it, .id last.
- */
-static int ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
-		       const struct cg_resource *d, const char *have, struct cg_err *err)
-{
-	char *want = tls_id(p->ca, &n->m);
-	if (have && !strcmp(have, want)) {
-		free(want);
-		return 0;
-	}
-	const char *ips[2];
-	int nips = machine_sans(&n->m, ips);
-	char *cn = cg_xasprintf("%s %s n%d", p->c->name, d->dc ? d->dc : "?", d->node);
-	char *key = NULL, *crt = NULL;
-	if (ctx->progress)
-		ctx->progress(ctx, d->addr, "issuing the node's certificate");
-	int rc = cg_tls_issue(p->ca, cn, ips, nips, 3650, &key, &crt, err);
-	if (rc == 0) {
-		char *dir = cg_xasprintf("%s/conf/tls", n->base);
-		struct cg_buf pem = {0};
-		cg_buf_adds(&pem, key);
-		cg_buf_adds(&pem, crt);
-		const char *ca = cg_tls_ca_pem(p->ca);
-		char *id = cg_xasprintf("%s\n", want);
-		/* .sum lets the node tell whether node.pem is still this one */
-		unsigned char md[32];
-		char sum[68];
-		SHA256((const unsigned char *)pem.data, pem.len, md);
-		for (int i = 0; i < 32; i++)
-			snprintf(sum + 2 * i, 3, "%02x", md[i]);
-		sum[64] = '\n';
-		sum[65] = '\0';
-		rc = cg_ssh_upload(n->s, dir, "node.pem", pem.data, pem.len, 0600, 30000, err);
-		if (rc == 0)
-			rc = cg_ssh_upload(n->s, dir, "ca.crt", ca, strlen(ca), 0644, 30000, err);
-		if (rc == 0)
-			rc = cg_ssh_upload(n->s, dir, ".sum", sum, 65, 0644, 30000, err);
-		if (rc == 0)
-			rc = cg_ssh_upload(n->s, dir, ".id", id, strlen(id), 0644, 30000, err);
-		OPENSSL_cleanse(pem.data, pem.len);
-		OPENSSL_cleanse(key, strlen(key));
-		cg_buf_free(&pem);
-		free(id);
-		free(dir);
-	}
-	free(key);
-	free(crt);
-	free(cn);
-	free(want);
-	return rc;
-}
-
-/*
- * Run CQL statements (one per line) through the node's client (cgnode cql)
- * as user (NULL: none). Credentials and statements go on stdin, never on a
- * command line. Returns 0 with *out (may be NULL) holding the rows, the
- * client's exit status (3: authentication refused, 4: no node reachable,
- * 5: a statement failed) with err filled, or -1 when SSH failed.
- */
-static int node_cql_wait(struct node *n, const char *user, const char *pass, const char *stmts,
-			 int wait_login_s, char **out, struct cg_err *err)
-{
-	struct cg_buf in = {0};
-	cg_buf_addf(&in, "%s\n%s\n%s\n", user ? user : "", pass ? pass : "", stmts);
-	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
-	char wait[16];
-	snprintf(wait, sizeof(wait), "%d", wait_login_s);
-	const char *args[] = { "cql", wait_login_s > 0 ? wait : NULL, NULL };
-	char *cmd = cg_boot_cgnode_cmdline(bin, args);
-	struct cg_ssh_result r;
-	int rc = cg_ssh_exec(n->s, cmd, in.data, in.len, 180000, &r, err);
-	OPENSSL_cleanse(in.data, in.len);
-	cg_buf_free(&in);
-	free(cmd);
-	free(bin);
-	if (rc)
-		return -1;
-	if (r.signal || r.status) {
-		rc = r.status > 0 ? r.status : 1;
-		cg_error(err, CG_EXIT_ERROR, "%s: CQL as %s: %s", n->label, user ? user : "nobody",
-			 r.err && *r.err ? cg_ssh_tail(r.err, 2) : "no message");
-		/* one line, whatever the client printed */
-		for (char *c = err->msg; *c; c++)
-			if (*c == '\n')
-				*c = ' ';
-	} else if (out) {
-		*out = r.out;
-		r.out = NULL;
-	}
-	cg_ssh_result_free(&r);
-	return rc;
-}
-
-static int node_cql(struct node *n, const char *user, const char *pass, const char *stmts,
-		    char **out, struct cg_err *err)
-{
-	return node_cql_wait(n, user, pass, stmts, 0, out, err);
-}
-
 /* --- install -------------------------------------------------------------- */
 
+/* Does the cluster's install come from this machine's jar cache: the local
+ * provider's default (its nodes run the cache's jars), or maven and upload
+ * (the manifest, and upload's artifacts, are the cache's)? */
+static bool from_cache(const struct cg_cluster *c)
+{
+	const char *m = c->install;
+	if (!m)		/* local: the cache's jars; aws: maven */
+		return true;
+	if (!strcmp(m, "maven") || !strcmp(m, "upload"))
+		return true;
+	char *dir = cg_maven_cache_dir(NULL, c->cassandra_version);
+	char *want = cg_xasprintf("dir:%s/lib", dir);
+	bool same = !strcmp(m, want);
+	free(want);
+	free(dir);
+	return same;
+}
+
+/* At plan time: a release the cache lacks must exist to be fetched. */
+static int release_known(const struct cg_cluster *c, struct cg_err *err)
+{
+	if (!c->cassandra_version || !from_cache(c) || cg_release_cached(c->cassandra_version))
+		return 0;
+	return cg_release_exists(c->cassandra_version, err);
+}
+
+/* At apply time: fetched into the cache once, before the first install
+ * that needs it (the others wait for it). */
+static int release_ready(struct cg_provider *p, struct cg_ctx *ctx, const char *addr,
+			 const char *version, struct cg_err *err)
+{
+	if (!from_cache(p->c) || strcmp(version, p->c->cassandra_version))
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	int rc = 0;
+	if (!cg_release_cached(version)) {
+		if (ctx->progress)
+			ctx->progress(ctx, addr, "resolving Cassandra %s from Maven Central into the "
+				      "jar cache", version);
+		int64_t t0 = cg_now_ms();
+		rc = cg_release_fetch(version, err);
+		if (rc == 0 && ctx->progress)
+			ctx->progress(ctx, addr, "Cassandra %s in the jar cache (%.1fs)", version,
+				      (double)(cg_now_ms() - t0) / 1000.0);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+/* install: maven and upload: the node gets the release's manifest on stdin
+ * (cgnode cmd_install downloads or receives, verifies every hash, then
+ * installs in one rename). The manifest is read and checked here, per
+ * install, so a damaged one stops before any node. */
+static int release_input(const char *version, struct cg_maven_manifest *m, char **text,
+			 struct cg_err *err)
+{
+	if (cg_maven_load(NULL, version, m, err))
+		return -1;
+	char *main_jar = cg_xasprintf("org/apache/cassandra/cassandra-all/%s/cassandra-all-%s.jar",
+				      version, version);
+	int rc = 0;
+	if (!cg_maven_has(m, main_jar))
+		rc = cg_error(err, CG_EXIT_ERROR, "the manifest of Cassandra %s does not list %s",
+			      version, main_jar);
+	else
+		*text = cg_maven_render(m);
+	free(main_jar);
+	if (rc)
+		cg_maven_free(m);
+	return rc;
+}
+
+/* cgnode `install upload` exits 3, listing "missing PATH", while artifacts are owed. */
+#define UPLOAD_MISSING 3
+
+/* Run cgnode args on n with in on stdin, whatever its exit status (*r). */
+static int cgnode_exec(struct node *n, int tmo, const char *in, size_t inlen,
+		       const char *const *args, char **cmd, struct cg_ssh_result *r,
+		       struct cg_err *err)
+{
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	*cmd = cg_boot_cgnode_cmdline(bin, args);
+	free(bin);
+	return cg_ssh_exec(n->s, *cmd, in, inlen, tmo, r, err);
+}
+
+/*
+ * install: upload from the operator: n says which artifacts it lacks (none
+ * when installed), the operator sends exactly those, each checked against
+ * the manifest first, as one tar stream over the pinned SSH session, then n
+ * checks every hash and installs. A rerun after a kill sends only what is
+ * still owed. *sent adds the artifacts' bytes sent.
+ */
+static int upload_direct(struct node *n, int tmo, const char *version,
+			 const struct cg_maven_manifest *m, const char *manifest, uint64_t *sent,
+			 struct cg_err *err)
+{
+	const char *inst[] = { "install", "upload", version, NULL };
+	const char *recv[] = { "install-receive", version, NULL };
+	for (int round = 0;; round++) {
+		struct cg_ssh_result r;
+		char *cmd = NULL;
+		if (cgnode_exec(n, tmo, manifest, strlen(manifest), inst, &cmd, &r, err)) {
+			free(cmd);
+			return -1;
+		}
+		int rc = 0;
+		if (r.signal || (r.status != 0 && (r.status != UPLOAD_MISSING || round > 0)))
+			rc = cg_ssh_result_error(n->s, cmd, &r, err);
+		free(cmd);
+		if (rc || r.status == 0) {
+			cg_ssh_result_free(&r);
+			return rc;
+		}
+		bool *pick = cg_xcalloc((size_t)m->n, sizeof(bool));
+		int npick = 0;
+		for (char *l = r.out; l && *l;) {
+			char *nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			if (!strncmp(l, "missing ", 8)) {
+				int k = 0;
+				while (k < m->n && strcmp(m->v[k].path, l + 8))
+					k++;
+				if (k == m->n) {
+					rc = cg_error(err, CG_EXIT_ERROR, "%s: asks for %.200s, which the "
+						      "manifest does not list", n->label, l + 8);
+					break;
+				}
+				npick += !pick[k];
+				pick[k] = true;
+			}
+			l = nl ? nl + 1 : NULL;
+		}
+		cg_ssh_result_free(&r);
+		if (rc == 0 && npick == 0)
+			rc = cg_error(err, CG_EXIT_ERROR, "%s: cgnode install upload owes artifacts "
+				      "but names none", n->label);
+		struct cg_buf tar = { 0 };
+		uint64_t bytes = 0;
+		char *dir = rc ? NULL : cg_maven_cache_dir(NULL, version);
+		if (rc == 0)
+			rc = cg_maven_tar(m, pick, dir, &tar, &bytes, err);
+		if (rc == 0 && (rc = boot_cgnode_in(n, tmo, tar.data, tar.len, NULL, err,
+						    recv[0], recv[1], (char *)NULL)) == 0)
+			*sent += bytes;
+		cg_buf_free(&tar);
+		free(dir);
+		free(pick);
+		if (rc)
+			return rc;
+	}
+}
+
+/*
+ * install: upload on a node that is not its region's first: the first node
+ * (src, a machine address) serves its installed release over HTTP on its
+ * private address (cgnode install-share), and n fetches it from there with
+ * install: maven's code (resume, retries, every hash against the manifest
+ * the operator sent over SSH). Nothing crosses the operator's link.
+ */
+static int upload_from_peer(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+			    const char *src, const char *version, const char *manifest, int tmo,
+			    struct cg_err *err)
+{
+	struct cg_resource sm;
+	memset(&sm, 0, sizeof(sm));
+	if (ctx->lookup(ctx, src, &sm) != 0)
+		return cg_error(err, CG_EXIT_ERROR, "%s is not recorded", src);
+	const char *ip = cg_res_get(&sm, "private_ip");
+	int rc = ip ? 0 : cg_error(err, CG_EXIT_ERROR, "%s has no private address yet", src);
+	struct node sn;
+	char port[8], *url = NULL;
+	snprintf(port, sizeof(port), "%d", CG_MODEL_SHARE_PORT);
+	if (rc == 0 && (rc = boot_node_of_machine(p, ctx, &sm, 30000, &sn, err)) == 0) {
+		rc = boot_cgnode(&sn, 120000, NULL, err, "install-share", version, ip, port);
+		boot_node_clear(&sn);
+	}
+	if (rc == 0) {
+		url = cg_xasprintf("http://%s:%s/%s", ip, port, version);
+		rc = boot_cgnode_in(n, tmo, manifest, strlen(manifest), NULL, err, "install",
+				    "upload", version, url, (char *)NULL);
+	}
+	free(url);
+	cg_res_clear(&sm);
+	return rc;
+}
+
 static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
-			 const struct cg_resource *d, struct cg_resource *res, struct cg_err *err)
+			 const struct cg_resource *d, const struct cg_resource *cur,
+			 struct cg_resource *res, struct cg_err *err)
 {
 	const char *version = cg_res_get(d, "version"), *method = cg_res_get(d, "method");
 	if (!version || !method)
 		return cg_error(err, CG_EXIT_ERROR, "%s: version and method are required", d->addr);
+	bool maven = !strcmp(method, "maven"), upload = !strcmp(method, "upload");
+	if (release_ready(p, ctx, d->addr, version, err))
+		return cg_error_wrap(err, "%s", d->addr);
+	char *manifest = NULL;
+	struct cg_maven_manifest m = { 0 };
+	if ((maven || upload) && release_input(version, &m, &manifest, err))
+		return cg_error_wrap(err, "%s", d->addr);
+	const char *mirror = p->c->maven_mirror ? p->c->maven_mirror : CG_MODEL_MAVEN_CENTRAL;
+	/* upload: from the region's first node, else (that node, or this
+	 * one's fetch from it, failed) from the operator */
+	const char *src = upload ? cg_res_get(d, "source") : NULL;
+	if (src && !strcmp(src, "operator"))
+		src = NULL;
 	struct node n;
-	if (node_for(p, ctx, d, op == CG_OP_CREATE, &n, err))
+	if (boot_node_for(p, ctx, d, op == CG_OP_CREATE, &n, err)) {
+		free(manifest);
+		cg_maven_free(&m);
 		return -1;
-	if (ctx->progress)
-		ctx->progress(ctx, d->addr, "installing Cassandra %s (%s)", version, method);
-	int rc = cgnode(&n, env_secs("CASSANDGO_INSTALL_TIMEOUT", 1200) * 1000, NULL, err,
-			"install", method, version);
+	}
+	int tmo = boot_env_secs("CASSANDGO_INSTALL_TIMEOUT", 1200) * 1000;
+	uint64_t sent = 0;
+	int rc;
+	/* an upgrade: the node is drained and stopped before its release changes */
+	const char *was = op == CG_OP_UPDATE && cur ? cg_res_get(cur, "version") : NULL;
+	if (was && strcmp(was, version) && boot_upgrade_stop(p, ctx, &n, d, was, err)) {
+		free(manifest);
+		cg_maven_free(&m);
+		boot_node_clear(&n);
+		return -1;
+	}
+	if (upload) {
+		rc = -1;
+		if (src) {
+			struct cg_err why = { 0 };
+			if (ctx->progress)
+				ctx->progress(ctx, d->addr, "installing Cassandra %s (upload) from %s",
+					      version, src);
+			rc = upload_from_peer(p, ctx, &n, src, version, manifest, tmo, &why);
+			if (rc && ctx->progress)
+				ctx->progress(ctx, d->addr, "from %s: %s; the operator sends it", src,
+					      why.msg);
+			if (rc)
+				src = NULL;
+		}
+		if (rc) {
+			if (ctx->progress)
+				ctx->progress(ctx, d->addr, "installing Cassandra %s (upload) from the "
+					      "operator", version);
+			rc = upload_direct(&n, tmo, version, &m, manifest, &sent, err);
+		}
+	} else {
+		if (ctx->progress)
+			ctx->progress(ctx, d->addr, "installing Cassandra %s (%s%s%s)", version, method,
+				      maven ? " from " : "", maven ? mirror : "");
+		rc = maven ? boot_cgnode_in(&n, tmo, manifest, strlen(manifest), NULL, err,
+					    "install", method, version, mirror, (char *)NULL)
+			   : boot_cgnode(&n, tmo, NULL, err, "install", method, version);
+	}
 	if (rc == 0) {
 		cg_res_copy(res, d);
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
 		cg_res_set(res, "version", version, 0);
 		cg_res_set(res, "method", method, 0);
+		if (maven || upload) {
+			char hex[17];
+			cg_hash_hex(cg_hash64(manifest, strlen(manifest)), hex);
+			cg_res_set(res, "manifest", hex, CG_ATTR_INFO);
+			cg_res_setf(res, "artifacts", CG_ATTR_INFO, "%d", m.n);
+		}
+		if (upload) {	/* what this apply did: who sent it, and how much */
+			cg_res_set(res, "source", src ? src : "operator", CG_ATTR_INFO);
+			cg_res_setf(res, "sent_bytes", CG_ATTR_INFO, "%" PRIu64, sent);
+		}
 	}
-	node_clear(&n);
+	free(manifest);
+	cg_maven_free(&m);
+	boot_node_clear(&n);
 	return rc;
 }
 
@@ -654,7 +339,7 @@ static int apply_install(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op o
 static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 			const struct cg_resource *cur, struct cg_resource *res, struct cg_err *err)
 {
-	int di = dc_index(p->c, d->dc);
+	int di = boot_dc_index(p->c, d->dc);
 	if (di < 0)
 		return cg_error(err, CG_EXIT_ERROR, "%s: datacenter %s is not in the configuration",
 				d->addr, d->dc ? d->dc : "?");
@@ -671,6 +356,14 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	struct cg_node_files f;
 	memset(&f, 0, sizeof(f));
 	int complete = cg_cassconf_spec(p->c, di, d->node, &known, fresh, &spec, err);
+	/* the security step the plan chose (model.c: one step per apply); a
+	 * resource without one is on exactly when it carries a certificate,
+	 * so the config never asks for TLS files this apply does not deliver */
+	bool secure = cg_res_get(d, "certificate") != NULL;
+	int step = cg_cassconf_security_parse(cg_res_get(d, "security"));
+	if (step < 0)
+		step = secure ? CG_SEC_ON : CG_SEC_OFF;
+	spec.security = (enum cg_security)step;
 	int rc = -1;
 	if (complete == 0)
 		cg_error(err, CG_EXIT_ERROR, "%s: addresses of the node or of the seeds are not "
@@ -686,7 +379,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	cg_hash_hex(f.hash, hex);
 
 	struct node n;
-	if (node_for(p, ctx, d, false, &n, err)) {
+	if (boot_node_for(p, ctx, d, false, &n, err)) {
 		cg_node_files_free(&f);
 		return -1;
 	}
@@ -694,14 +387,18 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	char *cmd = cg_xasprintf("printf 'hash=%%s\ntls=%%s\n' \"$(cat %s/conf/.hash 2>/dev/null)\" "
 				 "\"$(%s tls-id)\"", n.qbase, n.cgnode);
 	char *have = NULL, *have_hash = NULL, *have_tls = NULL;
-	bool secure = !p->c->security_off;
+	/* certificates from the first security step on (see cg_security) */
 	rc = cg_ssh_run(n.s, cmd, NULL, 0, 30000, &have, err);
 	if (rc == 0) {
 		have_hash = cg_boot_status_get(have, "hash");
 		have_tls = cg_boot_status_get(have, "tls");
 	}
-	if (rc == 0 && secure && (rc = cluster_ca(p, ctx, err)) == 0)
-		rc = ensure_cert(p, ctx, &n, d, have_tls, err);
+	if (rc == 0 && secure && (rc = boot_cluster_ca(p, ctx, err)) == 0)
+		rc = boot_ensure_cert(p, ctx, &n, d, have_tls, err);
+	/* the superuser's password exists before passwords are required:
+	 * clients can be given it while the cluster still accepts them without */
+	if (rc == 0 && secure && step != CG_SEC_ON)
+		rc = boot_password_ready(p, ctx, err);
 	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0)) {
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "uploading config %s", hex);
@@ -714,12 +411,12 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 			{ "logback.xml", f.logback },
 		};
 		for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
-			rc = cg_ssh_upload(n.s, conf, files[i].name, files[i].text,
+			rc = boot_put(&n, conf, files[i].name, files[i].text,
 					   strlen(files[i].text), 0644, 30000, err);
 		/* .hash last: it claims the other files are complete. */
 		char *h = cg_xasprintf("%s\n", hex);
 		if (rc == 0)
-			rc = cg_ssh_upload(n.s, conf, ".hash", h, strlen(h), 0644, 30000, err);
+			rc = boot_put(&n, conf, ".hash", h, strlen(h), 0644, 30000, err);
 		free(h);
 	}
 	if (rc == 0) {
@@ -735,999 +432,27 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	free(have);
 	free(cmd);
 	free(conf);
-	node_clear(&n);
+	boot_node_clear(&n);
 	cg_node_files_free(&f);
 	return rc;
 }
 
-/* --- service ---------------------------------------------------------------- */
-
-/* Addresses under which a machine may show up in nodetool. */
-static int is_machine_addr(const struct cg_resource *m, const char *a)
+/* A fault of cassandgo chaos on the node (the plan marks its service
+ * `chaos`, planner/faults.h): undone before the service step, which then
+ * starts Cassandra where it is down and waits for it like any start. */
+static int heal_first(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *cur,
+		      struct cg_err *err)
 {
-	const char *pr = cg_res_get(m, "private_ip"), *pu = cg_res_get(m, "public_ip");
-	return a && ((pr && !strcmp(pr, a)) || (pu && !strcmp(pu, a)));
-}
-
-static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
-			   const struct cg_resource *m, int connect_ms, struct node *n,
-			   struct cg_err *err);
-
-/* The machines the configuration wants: one on its way out (the node count
- * went down) is not a member to keep, whether or not it is deleted yet. */
-static void list_configured(struct cg_provider *p, struct cg_ctx *ctx, struct cg_rset *ms)
-{
-	ctx->list(ctx, CG_KIND_MACHINE, ms);
-	for (int i = ms->n - 1; i >= 0; i--)
-		if (!cg_model_wants_machine(p->c, &ms->v[i]))
-			cg_rset_remove_at(ms, i);
-}
-
-/* Is a the address of a machine of the cluster? */
-static int cluster_addr(const struct cg_rset *ms, const char *a)
-{
-	for (int i = 0; i < ms->n; i++)
-		if (is_machine_addr(&ms->v[i], a))
-			return 1;
-	return 0;
-}
-
-/* A ghost: a down ring member that no configured machine answers to (its
- * instance was terminated, by hand or replaced, or its node was removed
- * from the configuration while down). */
-static int is_ghost(const struct cg_ring_node *rn, const struct cg_rset *ms)
-{
-	return rn->status == 'D' && !cluster_addr(ms, rn->address);
-}
-
-/*
- * The ring as seen by the first machine of ms (other than skip) whose
- * Cassandra answers. On success *n stays open for more commands.
- */
-static int peer_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_rset *ms,
-		     const char *skip, struct node *n, struct cg_ring *ring, struct cg_err *err)
-{
-	char last[512] = "no other machine";
-	for (int i = 0; i < ms->n; i++) {
-		const struct cg_resource *m = &ms->v[i];
-		struct cg_err e = {0};
-		if (skip && !strcmp(m->addr, skip))
-			continue;
-		if (node_of_machine(p, ctx, m, 10000, n, &e) == 0) {
-			if (node_ring(n, ring, &e) == 0)
-				return 0;
-			cg_ring_free(ring);
-			node_clear(n);
-		}
-		snprintf(last, sizeof(last), "%s: %.450s", m->addr, e.msg);
-	}
-	return cg_error(err, CG_EXIT_ERROR, "no other node shows the ring (%s)", last);
-}
-
-/*
- * The dead node a joining node takes over (Cassandra's replace_address): a
- * member of its DC's ring that no machine of the cluster has any more (its
- * instance is gone), in its rack when one is. Taking its tokens streams its
- * data once and keeps ownership as it was; joining beside it would leave it
- * in the ring as DN. A gone machine may still look Up until gossip convicts
- * it: wait for that, bounded. NULL: nothing to replace (a plain join, or
- * the node is up in the ring already).
- */
-static char *find_replaced(struct cg_provider *p, struct cg_ctx *ctx, struct node *self,
-			   const char *dc)
-{
-	struct cg_rset ms;
-	struct node peer;
-	struct cg_err e = {0};
-	char *ip = NULL;
-	const char *zone = cg_res_get(&self->m, "zone");
-	int64_t deadline = cg_now_ms() + env_secs("CASSANDGO_DEAD_WAIT", 120) * 1000LL;
-
-	cg_rset_init(&ms);
-	list_configured(p, ctx, &ms);
-	struct cg_ring ring = {0};
-	if (peer_ring(p, ctx, &ms, self->m.addr, &peer, &ring, &e)) {
-		if (ctx->progress)
-			ctx->progress(ctx, self->label, "joining without a look at the ring: %s", e.msg);
-		cg_rset_free(&ms);
-		return NULL;
-	}
-	for (;;) {
-		const struct cg_ring_node *pick = NULL, *me = NULL;
-		for (int i = 0; i < ring.n; i++) {
-			const struct cg_ring_node *rn = &ring.v[i];
-			if (is_machine_addr(&self->m, rn->address))
-				me = rn;
-			if (cluster_addr(&ms, rn->address) || strcmp(rn->dc, dc))
-				continue;
-			if (!pick || (zone && !strcmp(rn->rack, zone) && strcmp(pick->rack, zone)))
-				pick = rn;
-		}
-		/* The ring knows this address: up, nothing to take over; down, a
-		 * new machine at a dead one's address (Cassandra refuses to join
-		 * it under a new identity). A bootstrapped node ignores the flag. */
-		if (me)
-			pick = me->status == 'D' ? me : NULL;
-		if (pick && pick->status == 'D') {
-			ip = cg_xstrdup(pick->address);
-			if (ctx->progress)
-				ctx->progress(ctx, self->label, "replacing dead node %s (host %s, rack %s)",
-					      pick->address, pick->host_id ? pick->host_id : "?",
-					      pick->rack);
-			break;
-		}
-		if (!pick)
-			break;
-		if (cg_now_ms() >= deadline) {
-			if (ctx->progress)
-				ctx->progress(ctx, self->label, "%s has no machine but is still seen up: "
-					      "joining beside it", pick->address);
-			break;
-		}
-		if (ctx->progress)
-			ctx->progress(ctx, self->label, "waiting until %s (no machine) is seen down",
-				      pick->address);
-		sleep(3);
-		cg_ring_free(&ring);
-		if (node_ring(&peer, &ring, &e))
-			break;
-	}
-	node_clear(&peer);
-	cg_ring_free(&ring);
-	cg_rset_free(&ms);
-	return ip;
-}
-
-/* Every node this node sees is Up/Normal (and it sees itself). Ghosts do
- * not count: no restart brings them back; the ring action removes them. */
-static int wait_ring_from(struct cg_provider *p, struct node *n, struct cg_ctx *ctx,
-			  const char *addr, int secs, struct cg_err *err)
-{
-	int64_t deadline = cg_now_ms() + (int64_t)secs * 1000;
-	char last[512] = "";
-	struct cg_rset ms;
-	cg_rset_init(&ms);
-	list_configured(p, ctx, &ms);
-	for (;;) {
-		struct cg_err e = {0};
-		struct cg_ring ring = {0};
-		if (node_ring(n, &ring, &e) == 0) {
-			int bad = 0, self = 0;
-			for (int i = 0; i < ring.n; i++) {
-				if (is_ghost(&ring.v[i], &ms))
-					continue;
-				if (ring.v[i].status != 'U' || ring.v[i].state != 'N') {
-					bad++;
-					snprintf(last, sizeof(last), "%s is %c%c", ring.v[i].address,
-						 ring.v[i].status, ring.v[i].state);
-				}
-				self |= is_machine_addr(&n->m, ring.v[i].address);
-			}
-			if (!self)
-				snprintf(last, sizeof(last), "this node is not in its own ring");
-			if (!bad && self) {
-				cg_ring_free(&ring);
-				cg_rset_free(&ms);
-				return 0;
-			}
-		} else {
-			snprintf(last, sizeof(last), "%.500s", e.msg);
-		}
-		cg_ring_free(&ring);
-		if (cg_now_ms() >= deadline)
-			break;
-		if (ctx && ctx->progress)
-			ctx->progress(ctx, addr, "waiting for the ring (%s)", last);
-		sleep(2);
-		if (cg_now_ms() >= deadline)
-			break;
-	}
-	cg_rset_free(&ms);
-	return cg_error(err, CG_EXIT_ERROR, "%s: ring not healthy after %d s: %s", addr, secs, last);
-}
-
-/* Was the node's config rendered to join an existing ring? */
-static bool joins(struct cg_ctx *ctx, const struct cg_resource *d)
-{
-	char *a = cg_addr_node(CG_KIND_CONFIG, d->dc, d->node);
-	struct cg_resource cf;
-	memset(&cf, 0, sizeof(cf));
-	bool j = ctx->lookup(ctx, a, &cf) == 0 && cg_res_get(&cf, "mode") &&
-		 !strcmp(cg_res_get(&cf, "mode"), "join");
-	cg_res_clear(&cf);
-	free(a);
-	return j;
-}
-
-static int apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
-			 const struct cg_resource *d, struct cg_resource *res, struct cg_err *err)
-{
-	struct node n;
-	if (node_for(p, ctx, d, false, &n, err))
-		return -1;
-	int start_s = env_secs("CASSANDGO_START_TIMEOUT", 180);
-	char *st = NULL, *run_hash = NULL, *conf_hash = NULL;
-	int rc = cgnode(&n, 30000, &st, err, "status");
-	if (rc)
-		goto out;
-	int running = status_is(st, "running", "1");
-	run_hash = cg_boot_status_get(st, "running_hash");
-	conf_hash = cg_boot_status_get(st, "config_hash");
-	if (!conf_hash || !*conf_hash) {
-		rc = cg_error(err, CG_EXIT_ERROR, "%s: no config on the node (config.%s.n%d first)",
-			      d->addr, d->dc, d->node);
-		goto out;
-	}
-	int restart = running && (!run_hash || strcmp(run_hash, conf_hash) != 0);
-	if (restart) {
-		if (ctx->progress)
-			ctx->progress(ctx, d->addr, "restarting Cassandra (config %s)", conf_hash);
-		if ((rc = cgnode(&n, 180000, NULL, err, "stop")))
-			goto out;
-	}
-	if (!running || restart) {
-		char *replace = !running && joins(ctx, d) ? find_replaced(p, ctx, &n, d->dc) : NULL;
-		if (ctx->progress)
-			ctx->progress(ctx, d->addr, "starting Cassandra");
-		rc = replace ? cgnode(&n, 60000, NULL, err, "start", "--replace", replace)
-			     : cgnode(&n, 60000, NULL, err, "start");
-		free(replace);
-		if (rc)
-			goto out;
-		/* wait-ready prints the log tail itself when it gives up. */
-		char secs[16];
-		snprintf(secs, sizeof(secs), "%d", start_s);
-		if ((rc = cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready", secs)))
-			goto out;
-		if (op == CG_OP_UPDATE &&
-		    (rc = wait_ring_from(p, &n, ctx, d->addr, env_secs("CASSANDGO_RING_TIMEOUT", 300), err)))
-			goto out;
-	}
-	cg_res_copy(res, d);
-	cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
-	cg_res_set(res, "running", "true", 0);
-	cg_res_set(res, "config_hash", conf_hash, 0);
-out:
-	free(st);
-	free(run_hash);
-	free(conf_hash);
-	node_clear(&n);
-	return rc;
-}
-
-/* The node's operation mode (NORMAL, LEAVING, DECOMMISSIONED, ...) from
- * `nodetool netstats`; NULL when it cannot tell. Caller frees. */
-static char *node_mode(struct node *n)
-{
-	char *out = NULL, *mode = NULL, *p;
-	struct cg_err e = {0};
-	if (cgnode(n, 60000, &out, &e, "nodetool", "netstats") == 0 && (p = strstr(out, "Mode: "))) {
-		p += 6;
-		mode = cg_xstrndup(p, strcspn(p, " \r\n"));
-	}
-	free(out);
-	return mode;
-}
-
-static int delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *cur,
-			  struct cg_err *err)
-{
-	struct node n;
-	if (node_for(p, ctx, cur, false, &n, err))
-		return -1;
-	char *st = NULL;
-	int rc = cgnode(&n, 30000, &st, err, "status");
-	if (rc == 0 && status_is(st, "running", "1")) {
-		/* Decommission streams this node's data away; alone, there is no one
-		 * to stream to. */
-		struct cg_ring ring = {0};
-		int others = 0;
-		if ((rc = node_ring(&n, &ring, err)) == 0)
-			for (int i = 0; i < ring.n; i++)
-				others += ring.v[i].status == 'U' &&
-					  !is_machine_addr(&n.m, ring.v[i].address);
-		cg_ring_free(&ring);
-		/* An apply killed during the decommission left it running in
-		 * Cassandra (or done): wait for it rather than start another. */
-		char *mode = rc == 0 && others ? node_mode(&n) : NULL;
-		if (mode && !strcmp(mode, "LEAVING")) {
-			if (ctx->progress)
-				ctx->progress(ctx, cur->addr, "waiting for the decommission under way");
-			int64_t deadline = cg_now_ms() +
-					   env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000LL;
-			while (mode && !strcmp(mode, "LEAVING") && cg_now_ms() < deadline) {
-				sleep(2);
-				free(mode);
-				mode = node_mode(&n);
-			}
-		}
-		if (mode && !strcmp(mode, "DECOMMISSIONED")) {
-			others = 0;
-		} else if (mode && !strcmp(mode, "LEAVING")) {
-			rc = cg_error(err, CG_EXIT_ERROR, "%s: the decommission under way did not end",
-				      cur->addr);
-		}
-		free(mode);
-		if (rc == 0 && others) {
-			if (ctx->progress)
-				ctx->progress(ctx, cur->addr, "decommissioning");
-			/* Cassandra refuses when fewer nodes than a keyspace's RF would
-			 * remain; --force only on the operator's explicit say-so. */
-			const char *force = getenv("CASSANDGO_DECOMMISSION_FORCE");
-			rc = force && !strcmp(force, "1")
-				? cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
-					 err, "nodetool", "decommission", "--force")
-				: cgnode(&n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
-					 err, "nodetool", "decommission");
-		}
-	}
-	if (rc == 0)
-		rc = cgnode(&n, 180000, NULL, err, "stop");
-	free(st);
-	node_clear(&n);
-	return rc;
-}
-
-/* --- ring ------------------------------------------------------------------- */
-
-struct expect {
-	const char *dc;
-	const struct cg_resource *m;
-	const char *zone;
-};
-
-#define RING_SEP "\n@@cassandgo-ring@@\n"
-
-/*
- * `nodetool status` and `nodetool ring` of node n in one round trip, the two
- * JVMs side by side (each takes seconds to start). *status and *ring are
- * split from one output; the exit status is status's.
- */
-static int ring_views(struct node *n, char **status, char **ring, struct cg_err *err)
-{
-	char *cmd = cg_xasprintf("t=$(mktemp) || exit 1; %s nodetool ring >\"$t\" 2>&1 & "
-				 "%s nodetool status; rc=$?; wait; printf '" RING_SEP "'; "
-				 "cat \"$t\"; rm -f \"$t\"; exit $rc", n->cgnode, n->cgnode);
-	char *out = NULL;
-	int rc = cg_ssh_run(n->s, cmd, NULL, 0, 90000, &out, err);
-	free(cmd);
-	if (rc)
-		return -1;
-	char *sep = strstr(out, RING_SEP);
-	*ring = cg_xstrdup(sep ? sep + strlen(RING_SEP) : "");
-	if (sep)
-		*sep = 0;
-	*status = out;
-	return 0;
-}
-
-/* One look at the ring: 1 healthy, 2 healthy but unevenly owned (*why),
- * 0 not yet (*why). *seen gets the parsed `nodetool status` (caller frees);
- * *ghosts is set when every node is up and dead members remain. */
-static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, int nex,
-		      const struct cg_rset *ms, struct cg_ring *seen, int *ghosts,
-		      int strict_balance, char *why, size_t whylen, struct cg_err *err)
-{
-	char *out = NULL, *ring_text = NULL;
-	struct cg_ring ring = {0};
-	if (ring_views(n, &out, &ring_text, err)) {
-		/* Not up yet, or the session broke: the caller tells them apart. */
-		snprintf(why, whylen, "%.400s", err->msg);
+	if (!cur || cur->kind != CG_KIND_SERVICE || !cg_res_get(cur, "chaos"))
 		return 0;
-	}
-	int rc = 1;
-	if (cg_nodetool_status_parse(out, &ring, err)) {
-		snprintf(why, whylen, "%.400s", err->msg);
-		free(out);
-		free(ring_text);
-		return 0;
-	}
-	free(out);
-	out = ring_text;
-	for (int i = 0; i < nex && rc == 1; i++) {
-		const struct cg_ring_node *rn = NULL;
-		for (int j = 0; j < ring.n && !rn; j++)
-			if (is_machine_addr(ex[i].m, ring.v[j].address))
-				rn = &ring.v[j];
-		if (!rn) {
-			snprintf(why, whylen, "%s (%s) is not in the ring", ex[i].m->addr,
-				 cg_res_get(ex[i].m, "private_ip"));
-			rc = 0;
-		} else if (rn->status != 'U' || rn->state != 'N') {
-			snprintf(why, whylen, "%s is %c%c", ex[i].m->addr, rn->status, rn->state);
-			rc = 0;
-		} else if (strcmp(rn->dc, ex[i].dc) != 0 ||
-			   (ex[i].zone && strcmp(rn->rack, ex[i].zone) != 0)) {
-			snprintf(why, whylen, "%s is in %s/%s, expected %s/%s", ex[i].m->addr, rn->dc,
-				 rn->rack, ex[i].dc, ex[i].zone ? ex[i].zone : "?");
-			rc = 0;
-		}
-	}
-	/* Dead members are removed only once every node is up and normal: a
-	 * replacement under way (its node not listed yet) still needs its. */
-	for (int j = 0; j < ring.n && rc == 1; j++)
-		if (is_ghost(&ring.v[j], ms))
-			*ghosts = 1;
-	if (rc == 1 && ring.n != nex) {
-		snprintf(why, whylen, "the ring has %d nodes, the configuration %d", ring.n, nex);
-		rc = 0;
-	}
-	*seen = ring;	/* the caller's (remove_ghosts): freed there */
-	if (rc != 1) {
-		free(out);
-		return rc;
-	}
-
-	/* Balance per DC, from the tokens. */
-	const char **addrs = cg_xcalloc((size_t)nex, sizeof(*addrs));
-	double *sh = cg_xcalloc((size_t)nex, sizeof(*sh));
-	for (int i = 0; i < nex; i++) {
-		const char *pu = cg_res_get(ex[i].m, "public_ip"), *pr = cg_res_get(ex[i].m, "private_ip");
-		/* nodetool shows the broadcast address: public when it differs and is used. */
-		addrs[i] = pr;
-		if (pu && pr && strcmp(pu, pr) && strstr(out, pu) && !strstr(out, pr))
-			addrs[i] = pu;
-	}
-	cg_boot_ring_shares(out, addrs, nex, sh);
-	free(out);
-	double tol = strict_balance ? 0.01 : 0.25;
-	for (int d = 0; d < p->c->ndcs && rc == 1; d++) {
-		int nd = 0;
-		for (int i = 0; i < nex; i++)
-			nd += !strcmp(ex[i].dc, p->c->dcs[d].name);
-		for (int i = 0; i < nex && rc == 1; i++) {
-			if (strcmp(ex[i].dc, p->c->dcs[d].name))
-				continue;
-			double even = 1.0 / nd;
-			if (sh[i] < 0 || sh[i] < even - tol || sh[i] > even + tol) {
-				snprintf(why, whylen, "%s owns %.2f%% of %s, even is %.2f%%", ex[i].m->addr,
-					 sh[i] * 100, ex[i].dc, even * 100);
-				/* Precomputed tokens must be exact. Allocated ones (joins,
-				 * a dead node removed) can be skewed with few tokens per
-				 * node: healthy, but the operator is told. */
-				rc = strict_balance ? 0 : 2;
-			}
-		}
-	}
-	free(addrs);
-	free(sh);
-	return rc;
-}
-
-/*
- * Remove the ghosts of ring, as n sees it (nodetool removenode: their
- * ranges are copied from the other replicas): members no configured machine
- * has and no replacement took over (the node count went down meanwhile).
- * Never an error: *why says what happened, the caller looks again.
- */
-static void remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_ring *ring,
-			 const struct cg_rset *ms, const char *addr, char *why, size_t whylen)
-{
-	struct cg_err e = {0};
-	for (int i = 0; i < ring->n; i++) {
-		const struct cg_ring_node *rn = &ring->v[i];
-		const char *h = rn->host_id;
-		if (!is_ghost(rn, ms))
-			continue;
-		if (!h || !*h || strspn(h, "0123456789abcdef-") != strlen(h)) {
-			snprintf(why, whylen, "dead node %s has no usable host id", rn->address);
-			continue;
-		}
-		if (ctx->progress)
-			ctx->progress(ctx, addr, "removing dead node %s (host %s): no machine has it",
-				      rn->address, h);
-		/* A removal already under way (an apply killed during it) refuses
-		 * a second one: the next look sees whether it finished. */
-		if (cgnode(n, env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL, &e,
-			   "nodetool", "removenode", h))
-			snprintf(why, whylen, "removing dead node %s: %.400s", rn->address, e.msg);
-		else
-			snprintf(why, whylen, "dead node %s removed", rn->address);
-	}
-}
-
-static int apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
-		      struct cg_resource *res, struct cg_err *err)
-{
-	struct cg_rset ms, cfgs;
-	cg_rset_init(&ms);
-	cg_rset_init(&cfgs);
-	list_configured(p, ctx, &ms);
-	ctx->list(ctx, CG_KIND_CONFIG, &cfgs);
-	int total = 0;
-	for (int di = 0; di < p->c->ndcs; di++)
-		total += p->c->dcs[di].nodes;
-	struct expect *ex = cg_xcalloc((size_t)(total ? total : 1), sizeof(*ex));
-	int nex = 0, rc = -1, strict = 1;
-	for (int di = 0; di < p->c->ndcs; di++)
-		for (int i = 1; i <= p->c->dcs[di].nodes; i++) {
-			char *a = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[di].name, i);
-			const struct cg_resource *m = cg_rset_find(&ms, a);
-			free(a);
-			a = cg_addr_node(CG_KIND_CONFIG, p->c->dcs[di].name, i);
-			const struct cg_resource *cf = cg_rset_find(&cfgs, a);
-			free(a);
-			/* Balance is exact only when every token was precomputed. */
-			if (!cf || !cg_res_get(cf, "mode") || strcmp(cg_res_get(cf, "mode"), "initial"))
-				strict = 0;
-			if (!m) {
-				cg_error(err, CG_EXIT_ERROR, "ring: machine.%s.n%d is not recorded",
-					 p->c->dcs[di].name, i);
-				goto out;
-			}
-			ex[nex].dc = p->c->dcs[di].name;
-			ex[nex].m = m;
-			ex[nex].zone = cg_res_get(m, "zone");
-			nex++;
-		}
-	if (!nex) {
-		cg_error(err, CG_EXIT_ERROR, "ring: the cluster has no nodes");
-		goto out;
-	}
-	int secs = env_secs("CASSANDGO_RING_TIMEOUT", 300);
-	int64_t deadline = cg_now_ms() + (int64_t)secs * 1000;
-	char why[512] = "no node reachable";
-	int k = 0;
 	struct node n;
-	memset(&n, 0, sizeof(n));
-	for (;;) {
-		if (!n.s) {
-			/* Ask the nodes in turn: one down node must not blind the check. */
-			struct cg_err e = {0};
-			if (node_of_machine(p, ctx, ex[k++ % nex].m, 10000, &n, &e))
-				snprintf(why, sizeof(why), "%.500s", e.msg);
-		}
-		if (n.s) {
-			struct cg_err e = {0};
-			struct cg_ring seen = {0};
-			int ghosts = 0;
-			int r = ring_check(p, &n, ex, nex, &ms, &seen, &ghosts, strict, why,
-					   sizeof(why), &e);
-			if (ghosts)
-				remove_ghosts(&n, ctx, &seen, &ms, d->addr, why, sizeof(why));
-			cg_ring_free(&seen);
-			if (r == 2 && ctx->progress)
-				ctx->progress(ctx, d->addr, "warning: ownership is uneven: %s", why);
-			if (r == 1 || r == 2)
-				break;
-			struct cg_ssh_result sr;
-			if (cg_ssh_exec(n.s, "true", NULL, 0, 10000, &sr, &e) != 0)
-				node_clear(&n);	/* reconnect, maybe to another node */
-			else
-				cg_ssh_result_free(&sr);
-		}
-		if (cg_now_ms() >= deadline) {
-			node_clear(&n);
-			cg_error(err, CG_EXIT_ERROR, "ring not healthy after %d s: %s", secs, why);
-			goto out;
-		}
-		if (ctx->progress)
-			ctx->progress(ctx, d->addr, "waiting: %s", why);
-		sleep(2);
-	}
-	node_clear(&n);
-	struct cg_buf dcs = {0};
-	for (int di = 0; di < p->c->ndcs; di++)
-		cg_buf_addf(&dcs, "%s%s:%d", di ? "," : "", p->c->dcs[di].name, p->c->dcs[di].nodes);
-	cg_res_copy(res, d);
-	cg_res_set_id(res, p->c->name);
-	cg_res_setf(res, "nodes", 0, "%d", nex);
-	cg_res_set(res, "dcs", dcs.data, 0);
-	cg_buf_free(&dcs);
-	rc = 0;
-out:
-	free(ex);
-	cg_rset_free(&ms);
-	cg_rset_free(&cfgs);
-	return rc;
-}
-
-/* --- auth ------------------------------------------------------------------ */
-
-/* `ALTER KEYSPACE system_auth` to NetworkTopologyStrategy with the RFs of
- * "DC1:3,DC2:2"; NULL when rf is not of that form. Caller frees. */
-static char *system_auth_cql(const char *rf)
-{
-	struct cg_buf b = {0};
-	cg_buf_adds(&b, "ALTER KEYSPACE system_auth WITH replication = "
-		    "{'class': 'NetworkTopologyStrategy'");
-	for (const char *q = rf; q && *q;) {
-		size_t dl = strcspn(q, ":"), nl;
-		if (!dl || q[dl] != ':' || strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						      "0123456789_.-") != dl)
-			goto bad;
-		nl = strspn(q + dl + 1, "0123456789");
-		if (!nl || (q[dl + 1 + nl] && q[dl + 1 + nl] != ','))
-			goto bad;
-		cg_buf_addf(&b, ", '%.*s': %.*s", (int)dl, q, (int)nl, q + dl + 1);
-		q += dl + 1 + nl;
-		q += *q == ',';
-	}
-	cg_buf_adds(&b, "}");
-	return cg_buf_detach(&b);
-bad:
-	cg_buf_free(&b);
-	return NULL;
-}
-
-/* Does the rows output of `SELECT role ...` (up to its `--`) list role? */
-static bool lists_role(const char *rows, const char *role)
-{
-	size_t rl = strlen(role);
-	for (const char *l = rows; l && *l;) {
-		size_t len = strcspn(l, "\n");
-		if (len == 2 && !strncmp(l, "--", 2))
-			return false;
-		if (len == rl && !strncmp(l, role, rl))
-			return true;
-		l += len + (l[len] == '\n');
-	}
-	return false;
-}
-
-/* A node of the cluster whose Cassandra answers over SSH. */
-static int any_node(struct cg_provider *p, struct cg_ctx *ctx, struct node *n, struct cg_err *err)
-{
-	struct cg_rset ms;
-	char last[512] = "no machine recorded";
-	cg_rset_init(&ms);
-	list_configured(p, ctx, &ms);
-	for (int i = 0; i < ms.n; i++) {
-		struct cg_err e = {0};
-		char *st = NULL;
-		if (node_of_machine(p, ctx, &ms.v[i], 10000, n, &e) == 0) {
-			if (cgnode(n, 30000, &st, &e, "status") == 0 && status_is(st, "running", "1")) {
-				free(st);
-				cg_rset_free(&ms);
-				return 0;
-			}
-			free(st);
-			node_clear(n);
-		}
-		snprintf(last, sizeof(last), "%s: %.450s", ms.v[i].addr,
-			 e.msg[0] ? e.msg : "Cassandra is not running");
-	}
-	cg_rset_free(&ms);
-	return cg_error(err, CG_EXIT_ERROR, "no node of the cluster runs Cassandra (%s)", last);
-}
-
-/*
- * The cluster's authentication, once every node is up (FACTS.md: the
- * default role's row moves while nodes join, so not before): system_auth in
- * every DC, the superuser (password from the 0600 file beside the state,
- * made here the first time), then no `cassandra` role. Every step is
- * idempotent: a run killed anywhere picks up from what the cluster shows.
- */
-static int apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
-		      const struct cg_resource *cur, struct cg_resource *res, struct cg_err *err)
-{
-	char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL;
-	char *alter = system_auth_cql(cg_res_get(d, "system_auth"));
-	const char *user = cg_res_get(d, "user");
-	struct node n;
-	memset(&n, 0, sizeof(n));
-	int rc = -1;
-	if (!alter || !user || strspn(user, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(user)) {
-		cg_error(err, CG_EXIT_ERROR, "auth: bad user or system_auth replication");
-		goto out;
-	}
-	/* A cluster whose superuser exists accepts no new password. */
-	rc = cg_tls_password_load(pwpath, cur == NULL, &pw, err);
-	if (rc == 1)
-		rc = password_missing(pwpath, err);
-	if (rc || (rc = any_node(p, ctx, &n, err)))
-		goto out;
-	int64_t deadline = cg_now_ms() + env_secs("CASSANDGO_AUTH_TIMEOUT", 180) * 1000LL;
-	/* as the superuser: system_auth in every DC, no default role */
-	char *st = cg_xasprintf("%s\nDROP ROLE IF EXISTS cassandra\nSELECT role FROM system_auth.roles",
-				alter);
-	/* as the default role: the same ALTER, the superuser, then on as it
-	 * (one JVM for a new cluster) */
-	/* (no ALTER ROLE after it: 5.0 refuses a password change within 5 s) */
-	char *boot = cg_xasprintf("%s\nCREATE ROLE IF NOT EXISTS %s WITH SUPERUSER = true AND "
-				  "LOGIN = true AND PASSWORD = '%s'\nRECONNECT\n%s\n%s\n%s",
-				  alter, user, pw, user, pw, st);
-	/* A new cluster has only the default role: try it first. */
-	bool fresh = cur == NULL;
-	for (;;) {
-		struct cg_err e = {0};
-		char *rows = NULL;
-		int r = -1;
-		for (int k = 0; k < 2; k++) {
-			bool as_default = (k == 0) == fresh;
-			if (ctx->progress)
-				ctx->progress(ctx, d->addr, as_default ? "setting up %s as the default role"
-								       : "logging in as %s", user);
-			/* the default role of a new cluster may take a moment: one
-			 * JVM waits for it (up to 60 s) */
-			r = as_default ? node_cql_wait(&n, "cassandra", "cassandra", boot, fresh ? 60 : 0,
-						       &rows, &e)
-				       : node_cql(&n, user, pw, st, &rows, &e);
-			if (r != 3)
-				break;	/* done, or an error other than "refused" */
-		}
-		if (r == 0) {
-			bool left = lists_role(rows, "cassandra"), have = lists_role(rows, user);
-			free(rows);
-			if (have && !left) {
-				rc = 0;
-				break;
-			}
-			snprintf(e.msg, sizeof(e.msg), "%s", left ? "the default role is still listed"
-								  : "the superuser is not listed");
-		} else if (r == 3) {
-			/* Neither logs in: on a new cluster the default role may not
-			 * exist yet (it moves while nodes join): retry until the
-			 * deadline. */
-			snprintf(e.msg, sizeof(e.msg), "neither %s (password in %s) nor the default role "
-				 "can log in: if this cluster was set up before, %s does not hold its "
-				 "password: restore it from a backup", user, pwpath, pwpath);
-		}
-		if (r < 0 || r == 6 || (r == 3 && !fresh) || cg_now_ms() >= deadline) {
-			rc = cg_error(err, CG_EXIT_ERROR, "%s", e.msg);
-			break;
-		}
-		if (ctx->progress)
-			ctx->progress(ctx, d->addr, "retrying: %.300s", e.msg);
-		sleep(1);
-	}
-	OPENSSL_cleanse(boot, strlen(boot));
-	free(boot);
-	free(st);
-	/* cqlsh as the operator runs it: TLS checked, no password to type */
-	if (rc == 0)
-		rc = cg_tls_write_cqlshrc(cluster_dir(p), user, pw, err);
-	if (rc == 0) {
-		cg_res_copy(res, d);
-		cg_res_set_id(res, p->c->name);
-	}
-out:
-	node_clear(&n);
-	if (pw)
-		OPENSSL_cleanse(pw, strlen(pw));
-	free(pw);
-	free(pwpath);
-	free(alter);
-	return rc;
-}
-
-/* live auth from the superuser's view (refresh): nothing when it cannot
- * log in (the plan then sets authentication up). */
-static int auth_of(struct cg_provider *p, struct node *n, bool recorded, struct cg_rset *live,
-		   struct cg_err *err)
-{
-	char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL, *rows = NULL;
-	struct cg_err e = {0};
-	int rc = 0, q = -1;
-	if (cg_tls_password_load(pwpath, false, &pw, &e) == 0)
-		q = node_cql(n, CG_SUPERUSER, pw, "SELECT role FROM system_auth.roles\n"
-			     "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = "
-			     "'system_auth'", &rows, &e);
-	/* A cluster set up before that refuses the password: the file is not
-	 * the one it was set up with. Stop before anything changes. */
-	if (q == 3 && recorded)
-		rc = cg_error(err, CG_EXIT_ERROR, "the cluster refuses the superuser's password in %s: "
-			      "restore that file from a backup (cassandgo never changes the password "
-			      "of a cluster it set up)", pwpath);
-	if (q == 0) {
-		struct cg_resource *r = cg_rset_new(live, CG_KIND_AUTH, "auth");
-		cg_res_set_id(r, p->c->name);
-		if (lists_role(rows, CG_SUPERUSER))
-			cg_res_set(r, "user", CG_SUPERUSER, 0);
-		cg_res_set(r, "default_role", lists_role(rows, "cassandra") ? "present" : "absent", 0);
-		/* the replication map: {class=...NetworkTopologyStrategy, DC1=3, ...} */
-		const char *map = strstr(rows, "\n--\n");
-		struct cg_buf rf = {0};
-		if (map && strstr(map, "NetworkTopologyStrategy"))
-			for (int d = 0; d < p->c->ndcs; d++) {
-				/* an entry starts after '{' or ", " */
-				char *key = cg_xasprintf("%s=", p->c->dcs[d].name);
-				for (const char *q = strstr(map, key); q; q = strstr(q + 1, key))
-					if (q[-1] == '{' || q[-1] == ' ') {
-						cg_buf_addf(&rf, "%s%s:%d", rf.len ? "," : "",
-							    p->c->dcs[d].name, atoi(q + strlen(key)));
-						break;
-					}
-				free(key);
-			}
-		cg_res_set(r, "system_auth", rf.data ? rf.data : "SimpleStrategy", 0);
-		cg_buf_free(&rf);
-	}
-	if (pw)
-		OPENSSL_cleanse(pw, strlen(pw));
-	free(pw);
-	free(rows);
-	free(pwpath);
-	return rc;
-}
-
-/* --- monitoring ------------------------------------------------------------- */
-
-/* Connect to machine m (NULL: error) with its region's key pair. */
-static int node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
-			   const struct cg_resource *m, int connect_ms, struct node *n,
-			   struct cg_err *err)
-{
-	struct cg_resource kp;
-	memset(&kp, 0, sizeof(kp));
-	memset(n, 0, sizeof(*n));
-	if (!m)
-		return cg_error(err, CG_EXIT_ERROR, "a machine of the cluster is not recorded");
-	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m->region);
-	int have = ctx->lookup(ctx, kaddr, &kp) == 0;
-	free(kaddr);
-	int rc = node_init(n, m, have ? &kp : NULL, err);
-	if (!rc)
-		rc = node_connect(p, n, connect_ms, err);
-	if (!rc)
-		rc = ensure_cgnode(p, n, err);
-	if (rc)
-		node_clear(n);
-	cg_res_clear(&kp);
-	return rc;
-}
-
-/* Node exporters on every node, a bounded pool of SSH sessions at once: on
- * a cloud machine the first start installs the package. */
-struct xpool {
-	struct cg_provider *p;
-	struct cg_ctx *ctx;
-	const struct cg_resource **m;
-	int n, next, failed;
-	struct cg_err err;		/* the first failure */
-	pthread_mutex_t mu;
-};
-
-static void *exporter_worker(void *arg)
-{
-	struct xpool *x = arg;
-	for (;;) {
-		pthread_mutex_lock(&x->mu);
-		int i = x->next < x->n && !x->failed ? x->next++ : -1;
-		pthread_mutex_unlock(&x->mu);
-		if (i < 0)
-			return NULL;
-		struct node nd;
-		struct cg_err e = {0};
-		if (node_of_machine(x->p, x->ctx, x->m[i], 30000, &nd, &e) == 0) {
-			if (cgnode(&nd, 600000, NULL, &e, "exporter-start"))
-				cg_error_wrap(&e, "node exporter on %s", x->m[i]->addr);
-			node_clear(&nd);
-		}
-		if (e.msg[0]) {
-			pthread_mutex_lock(&x->mu);
-			if (!x->failed++)
-				x->err = e;
-			pthread_mutex_unlock(&x->mu);
-		}
-	}
-}
-
-static int start_exporters(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_rset *ms,
-			   struct cg_err *err)
-{
-	struct xpool x = {.p = p, .ctx = ctx};
-	int total = 0;
-	for (int di = 0; di < p->c->ndcs; di++)
-		total += p->c->dcs[di].nodes;
-	x.m = cg_xcalloc((size_t)total + 1, sizeof(*x.m));
-	for (int di = 0; di < p->c->ndcs; di++)
-		for (int i = 1; i <= p->c->dcs[di].nodes; i++) {
-			char *a = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[di].name, i);
-			x.m[x.n] = cg_rset_find(ms, a);
-			if (!x.m[x.n]) {
-				cg_error(err, CG_EXIT_ERROR, "monitoring: %s is not recorded", a);
-				free(a);
-				free(x.m);
-				return -1;
-			}
-			free(a);
-			x.n++;
-		}
-	pthread_mutex_init(&x.mu, NULL);
-	int nth = x.n < 16 ? x.n : 16, started = 0;
-	pthread_t th[16];
-	for (int i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, exporter_worker, &x) == 0)
-			started++;
-	if (!started)
-		exporter_worker(&x);
-	for (int i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&x.mu);
-	free(x.m);
-	if (x.failed) {
-		*err = x.err;
+	if (boot_node_for(p, ctx, cur, false, &n, err))
 		return -1;
-	}
-	return 0;
-}
-
-/*
- * A node exporter on every node, then Prometheus on node 1 of the monitoring
- * DC with every node as target of both jobs; done when Prometheus says every
- * target is up (CASSANDGO_MONITORING_TIMEOUT seconds, 180). Each node's JMX
- * exporter came with its Cassandra (cgnode.env).
- */
-static int apply_monitoring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
-			    struct cg_resource *res, struct cg_err *err)
-{
-	int md = cg_monitoring_dc(p->c), rc = -1, n = 0;
-	struct cg_rset ms;
-	char **t = NULL, *yml = NULL, *host = NULL;
-	struct node nd;
-	memset(&nd, 0, sizeof(nd));
-	cg_rset_init(&ms);
-	ctx->list(ctx, CG_KIND_MACHINE, &ms);
-	if (md < 0) {
-		cg_error(err, CG_EXIT_ERROR, "monitoring: no DC of %s has monitoring", p->c->name);
-		goto out;
-	}
-	n = cg_monitoring_targets(p->c, &ms, &t);
-	if (n < 0) {
-		cg_error(err, CG_EXIT_ERROR, "monitoring: some node's address is not recorded");
-		goto out;
-	}
 	if (ctx->progress)
-		ctx->progress(ctx, d->addr, "node exporters on %d nodes", n);
-	if (start_exporters(p, ctx, &ms, err))
-		goto out;
-	yml = cg_monitoring_prometheus_yml(p->c->name, t, n);
-	char hex[17];
-	cg_hash_hex(cg_hash64(yml, strlen(yml)), hex);
-	host = cg_addr_node(CG_KIND_MACHINE, p->c->dcs[md].name, 1);
-	const struct cg_resource *m1 = cg_rset_find(&ms, host);
-	if (ctx->progress)
-		ctx->progress(ctx, d->addr, "Prometheus on %s n1", p->c->dcs[md].name);
-	if (node_of_machine(p, ctx, m1, 30000, &nd, err))
-		goto out;
-	{
-		if (cgnode_in(&nd, 600000, yml, strlen(yml), NULL, err, "monitoring-start", hex,
-			      (char *)NULL))
-			goto out;
-	}
-	int secs = env_secs("CASSANDGO_MONITORING_TIMEOUT", 180);
-	if (ctx->progress)
-		ctx->progress(ctx, d->addr, "waiting for %d targets up", 2 * n);
-	char ssecs[16], stargets[16];
-	snprintf(ssecs, sizeof(ssecs), "%d", secs);
-	snprintf(stargets, sizeof(stargets), "%d", 2 * n);
-	if (cgnode(&nd, (secs + 30) * 1000, NULL, err, "monitoring-wait", ssecs, stargets))
-		goto out;
-	cg_res_copy(res, d);
-	cg_res_set_id(res, host);
-	cg_res_set(res, "targets", hex, 0);
-	rc = 0;
-out:
-	node_clear(&nd);
-	cg_monitoring_targets_free(t, n > 0 ? n : 0);
-	free(yml);
-	free(host);
-	cg_rset_free(&ms);
+		ctx->progress(ctx, cur->addr, "healing (chaos: %s)", cg_res_get(cur, "chaos"));
+	int rc = boot_cgnode(&n, 60000, NULL, err, "chaos-heal", "--no-start");
+	boot_node_clear(&n);
 	return rc;
-}
-
-/* Stop Prometheus and the exporters where the machines still answer; a
- * machine that is gone took them with it. */
-static int delete_monitoring(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err)
-{
-	(void)err;
-	struct cg_rset ms;
-	cg_rset_init(&ms);
-	ctx->list(ctx, CG_KIND_MACHINE, &ms);
-	for (int i = 0; i < ms.n; i++) {
-		struct node nd;
-		struct cg_err e = {0};
-		if (ms.v[i].kind != CG_KIND_MACHINE || !ms.v[i].dc)
-			continue;
-		if (node_of_machine(p, ctx, &ms.v[i], 10000, &nd, &e) == 0) {
-			cgnode(&nd, 60000, NULL, &e, "monitoring-stop");
-			cgnode(&nd, 60000, NULL, &e, "exporter-stop");
-			node_clear(&nd);
-		}
-	}
-	cg_rset_free(&ms);
-	return 0;
 }
 
 static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
@@ -1737,17 +462,22 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	const struct cg_resource *r = desired ? desired : current;
 	if (!r)
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: nothing to apply");
+	/* a destroy goes on whatever the heal says: the node goes anyway */
+	struct cg_err herr = {0};
+	if (heal_first(p, ctx, current, op == CG_OP_DELETE ? &herr : err) < 0 && op != CG_OP_DELETE)
+		return -1;
 	if (op == CG_OP_DELETE) {
 		switch (r->kind) {
 		case CG_KIND_SERVICE:
-			return delete_service(p, ctx, current ? current : desired, err);
+			return boot_delete_service(p, ctx, current ? current : desired, err);
 		case CG_KIND_INSTALL:	/* the package stays; its machine goes */
 		case CG_KIND_CONFIG:	/* the files stay until the machine goes */
 		case CG_KIND_RING:	/* nothing exists apart from the nodes */
 		case CG_KIND_AUTH:	/* lives in the nodes' system_auth */
+		case CG_KIND_KEYSPACE:	/* never dropped (the plan only forgets it) */
 			return 0;
 		case CG_KIND_MONITORING:
-			return delete_monitoring(p, ctx, err);
+			return boot_delete_monitoring(p, ctx, err);
 		default:
 			break;
 		}
@@ -1757,12 +487,16 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s of %s is not a provider step",
 				cg_op_name(op), r->addr);
 	switch (r->kind) {
-	case CG_KIND_INSTALL: return apply_install(p, ctx, op, desired, result, err);
+	case CG_KIND_INSTALL: return apply_install(p, ctx, op, desired, current, result, err);
 	case CG_KIND_CONFIG: return apply_config(p, ctx, desired, current, result, err);
-	case CG_KIND_SERVICE: return apply_service(p, ctx, op, desired, result, err);
-	case CG_KIND_RING: return apply_ring(p, ctx, desired, result, err);
-	case CG_KIND_MONITORING: return apply_monitoring(p, ctx, desired, result, err);
-	case CG_KIND_AUTH: return apply_auth(p, ctx, desired, current, result, err);
+	case CG_KIND_SERVICE:
+		if (cg_res_get(desired, "running") && !strcmp(cg_res_get(desired, "running"), "false"))
+			return boot_park_service(p, ctx, desired, result, err);
+		return boot_apply_service(p, ctx, op, desired, current, result, err);
+	case CG_KIND_RING: return boot_apply_ring(p, ctx, desired, current, result, err);
+	case CG_KIND_MONITORING: return boot_apply_monitoring(p, ctx, desired, result, err);
+	case CG_KIND_AUTH: return boot_apply_auth(p, ctx, desired, current, result, err);
+	case CG_KIND_KEYSPACE: return boot_apply_keyspace(p, ctx, desired, current, result, err);
 	default:
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s is not a bootstrap resource",
 				r->addr);
@@ -1796,8 +530,8 @@ static void *probe_worker(void *arg)
 		struct probe *pr = &pl->v[i];
 		struct node n;
 		struct cg_err e = {0};
-		if (node_init(&n, pr->m, pr->kp, &e) == 0 &&
-		    node_connect(pr->p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0) {
+		if (boot_node_init(&n, pr->m, pr->kp, &e) == 0 &&
+		    boot_node_connect(pr->p, &n, boot_env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0) {
 			/* No cgnode yet = nothing bootstrapped: report nothing. */
 			char *cmd = cg_xasprintf("test -x %s && %s status", n.cgnode, n.cgnode);
 			struct cg_ssh_result r;
@@ -1810,7 +544,7 @@ static void *probe_worker(void *arg)
 			}
 			free(cmd);
 		}
-		node_clear(&n);
+		boot_node_clear(&n);
 	}
 }
 
@@ -1819,9 +553,9 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 	struct node n;
 	struct cg_err e = {0};
 	struct cg_ring ring = {0};
-	if (node_init(&n, pr->m, pr->kp, &e) == 0 &&
-	    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
-	    node_ring(&n, &ring, &e) == 0) {
+	if (boot_node_init(&n, pr->m, pr->kp, &e) == 0 &&
+	    boot_node_connect(p, &n, boot_env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
+	    boot_node_ring(&n, &ring, &e) == 0) {
 		/* Count Up/Normal nodes per DC, in the configuration's order. */
 		struct cg_buf dcs = {0};
 		int total = 0;
@@ -1841,7 +575,7 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 		cg_buf_free(&dcs);
 	}
 	cg_ring_free(&ring);
-	node_clear(&n);
+	boot_node_clear(&n);
 }
 
 /* monitoring is live when Prometheus on node 1 of the monitoring DC is
@@ -1853,13 +587,13 @@ static void monitoring_of(struct cg_provider *p, struct probe *pr, int nodes,
 	struct node n;
 	struct cg_err e = {0};
 	char *out = NULL;
-	if (node_init(&n, pr->m, pr->kp, &e) == 0 &&
-	    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
-	    cgnode(&n, 60000, &out, &e, "monitoring-status") == 0) {
+	if (boot_node_init(&n, pr->m, pr->kp, &e) == 0 &&
+	    boot_node_connect(p, &n, boot_env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0 &&
+	    boot_cgnode(&n, 60000, &out, &e, "monitoring-status") == 0) {
 		char *h = cg_boot_status_get(out, "config_hash");
 		char *up = cg_boot_status_get(out, "targets_up");
 		char *tot = cg_boot_status_get(out, "targets_total");
-		if (status_is(out, "prometheus", "1") && status_is(out, "ready", "1") && h && *h &&
+		if (boot_status_is(out, "prometheus", "1") && boot_status_is(out, "ready", "1") && h && *h &&
 		    up && tot && atoi(up) == 2 * nodes && atoi(tot) == 2 * nodes) {
 			struct cg_resource *r = cg_rset_new(live, CG_KIND_MONITORING, "monitoring");
 			cg_res_set_id(r, pr->m->addr);
@@ -1876,7 +610,26 @@ static void monitoring_of(struct cg_provider *p, struct probe *pr, int nodes,
 		free(h), free(up), free(tot);
 	}
 	free(out);
-	node_clear(&n);
+	boot_node_clear(&n);
+}
+
+/* Does the config name other DCs than the ring has ("dcs": "DC1:2,DC2:2")?
+ * Then the plan says which keyspaces are not declared (not carried along). */
+static bool dcs_change(const struct cg_cluster *c, const struct cg_resource *ring)
+{
+	const char *dcs = cg_res_get(ring, "dcs");
+	int n = 0;
+	for (const char *q = dcs; q && *q; n++) {
+		size_t dl = strcspn(q, ":,");
+		bool known = false;
+		for (int d = 0; d < c->ndcs; d++)
+			known |= strlen(c->dcs[d].name) == dl && !strncmp(c->dcs[d].name, q, dl);
+		if (!known)
+			return true;
+		q += strcspn(q, ",");
+		q += *q == ',';
+	}
+	return n != c->ndcs;
 }
 
 static void node_res(struct cg_rset *live, enum cg_kind k, const struct cg_resource *m)
@@ -1893,21 +646,27 @@ static void node_res(struct cg_rset *live, enum cg_kind k, const struct cg_resou
 static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 			struct cg_err *err)
 {
-	/* Damaged security material stops the plan before anything changes. */
-	if (!p->c->security_off) {
-		char *pwpath = cg_tls_password_path(cluster_dir(p)), *pw = NULL;
-		int r = cluster_ca(p, NULL, err);
+	if (release_known(p->c, err))
+		return -1;
+	/* Damaged security material stops the plan before anything changes.
+	 * The CA is loaded whenever it exists: nodes keep their certificates
+	 * while security is being turned off. */
+	{
+		char *pwpath = cg_tls_password_path(boot_cluster_dir(p)), *pw = NULL;
+		int r = boot_cluster_ca(p, NULL, err);
 		bool issued = false;
 		for (int i = 0; i < known->n; i++)
 			issued |= known->v[i].kind == CG_KIND_CONFIG &&
 				  cg_res_get(&known->v[i], "certificate") != NULL;
 		if (r == 0 && !p->ca && issued)
-			r = ca_missing(p, err);
+			r = boot_ca_missing(p, err);
 		/* a cluster set up before needs its password file */
-		if (r == 0 && cg_rset_find(known, "auth") && access(pwpath, F_OK) != 0)
-			r = password_missing(pwpath, err);
-		if (r == 0 && cg_tls_password_load(pwpath, false, &pw, err) < 0)
-			r = -1;
+		if (r == 0 && !p->c->security_off) {
+			if (cg_rset_find(known, "auth") && access(pwpath, F_OK) != 0)
+				r = boot_password_missing(pwpath, err);
+			if (r == 0 && cg_tls_password_load(pwpath, false, &pw, err) < 0)
+				r = -1;
+		}
 		if (pw)
 			OPENSSL_cleanse(pw, strlen(pw));
 		free(pw);
@@ -1952,7 +711,7 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 		char *inst = cg_boot_status_get(st, "installed");
 		char *ver = cg_boot_status_get(st, "version"), *meth = cg_boot_status_get(st, "method");
 		char *ch = cg_boot_status_get(st, "config_hash"), *rh = cg_boot_status_get(st, "running_hash");
-		int running = status_is(st, "running", "1");
+		int running = boot_status_is(st, "running", "1");
 		if (inst && !strcmp(inst, "1") && ver && *ver) {
 			node_res(live, CG_KIND_INSTALL, m);
 			struct cg_resource *r = &live->v[live->n - 1];
@@ -1973,8 +732,13 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 			 * ("current"), another ("stale"), or gone ("missing"). A node
 			 * made without security reports none. */
 			char *tid = cg_boot_status_get(st, "tls");
+			/* the security step it is rendered at (a node from before the
+			 * steps: on when it holds a certificate) */
+			char *sec = cg_boot_status_get(st, "security");
+			cg_res_set(r, "security", sec && *sec ? sec : tid && *tid ? "on" : "off", 0);
+			free(sec);
 			if (tid && *tid) {
-				char *want = p->ca ? tls_id(p->ca, m) : NULL;
+				char *want = p->ca ? boot_tls_id(p->ca, m) : NULL;
 				cg_res_set(r, "certificate", want && !strcmp(want, tid) ? "current" : "stale", 0);
 				free(want);
 			} else if (kc && cg_res_get(kc, "certificate")) {
@@ -1985,6 +749,12 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 			r = &live->v[live->n - 1];
 			cg_res_set(r, "running", running ? "true" : "false", 0);
 			cg_res_set(r, "config_hash", running && rh && *rh ? rh : ch, 0);
+			/* the release it runs (started by an older cgnode: the
+			 * installed one); a stopped node keeps the recorded one */
+			char *rv = cg_boot_status_get(st, "running_version");
+			if (running)
+				cg_res_set(r, "version", rv && *rv ? rv : ver, 0);
+			free(rv);
 		}
 		if (!running)
 			all_run = 0;
@@ -1994,16 +764,44 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	}
 	if (all_run && first >= 0)
 		ring_of(p, &pl.v[first], live);
-	/* Authentication lives in system_auth: any running node shows it. */
-	int arc = 0;
-	if (!p->c->security_off && first >= 0) {
+	/* Authentication lives in system_auth: any running node that requires
+	 * passwords shows it (none while security is still being turned on). */
+	int arc = 0, an = -1;
+	for (int i = 0; first >= 0 && an < 0 && i < pl.n; i++)
+		if (pl.v[i].status && boot_status_is(pl.v[i].status, "running", "1") &&
+		    boot_status_requires_auth(pl.v[i].status))
+			an = i;
+	if (an >= 0) {
 		struct node n;
 		struct cg_err e = {0};
-		if (node_init(&n, pl.v[first].m, pl.v[first].kp, &e) == 0 &&
-		    node_connect(p, &n, env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0)
-			arc = auth_of(p, &n, cg_rset_find(known, "auth") != NULL, live, err);
-		node_clear(&n);
+		if (boot_node_init(&n, pl.v[an].m, pl.v[an].kp, &e) == 0 &&
+		    boot_node_connect(p, &n, boot_env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0)
+			arc = boot_auth_of(p, &n, cg_rset_find(known, "auth"), live, err);
+		boot_node_clear(&n);
 	}
+	/* Keyspaces live in system_schema: any running node shows them (as
+	 * the superuser when it requires passwords). When none can, they stay
+	 * as recorded: a cluster that cannot answer has not lost them. */
+	int kn = an >= 0 ? an : first, krc = -1;
+	struct cg_resource *ring = cg_rset_find(live, "ring");
+	char *undeclared = NULL;
+	if (kn >= 0 && arc == 0) {
+		struct node n;
+		struct cg_err e = {0};
+		if (boot_node_init(&n, pl.v[kn].m, pl.v[kn].kp, &e) == 0 &&
+		    boot_node_connect(p, &n, boot_env_secs("CASSANDGO_REFRESH_TIMEOUT", 10) * 1000, &e) == 0)
+			krc = boot_keyspaces_of(p, &n, boot_status_requires_auth(pl.v[kn].status), known,
+						live, ring && dcs_change(p->c, ring) ? &undeclared : NULL);
+		boot_node_clear(&n);
+	}
+	/* the keyspaces a DC change does not carry along, for the plan's note */
+	ring = cg_rset_find(live, "ring");
+	if (ring && undeclared)
+		cg_res_set(ring, "undeclared_keyspaces", undeclared, CG_ATTR_INFO);
+	free(undeclared);
+	for (int i = 0; krc && i < known->n; i++)
+		if (known->v[i].kind == CG_KIND_KEYSPACE)
+			cg_rset_add(live, &known->v[i]);
 	int md = cg_monitoring_dc(p->c);
 	if (all_run && md >= 0) {
 		int nodes = 0;
@@ -2026,7 +824,8 @@ const struct cg_provider_ops cg_provider_bootstrap_ssh = {
 	.name = "ssh",
 	.kinds = CG_KIND_BIT(CG_KIND_INSTALL) | CG_KIND_BIT(CG_KIND_CONFIG) |
 		 CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING) |
-		 CG_KIND_BIT(CG_KIND_MONITORING) | CG_KIND_BIT(CG_KIND_AUTH),
+		 CG_KIND_BIT(CG_KIND_MONITORING) | CG_KIND_BIT(CG_KIND_AUTH) |
+		 CG_KIND_BIT(CG_KIND_KEYSPACE),
 	.open = boot_open,
 	.close = boot_close,
 	.zones = NULL,

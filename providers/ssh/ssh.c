@@ -465,6 +465,29 @@ const char *cg_ssh_tail(const char *text, int n)
 	return p;
 }
 
+int cg_ssh_result_error(struct cg_ssh *s, const char *cmd, const struct cg_ssh_result *r,
+			struct cg_err *err)
+{
+	char how[64];
+	if (r->signal)
+		snprintf(how, sizeof(how), "was killed by SIG%s", r->signal);
+	else
+		snprintf(how, sizeof(how), "exited with status %d", r->status);
+	const char *detail = r->err_len ? r->err : r->out;
+	/* The last 30 lines, cut further (at a line) to fit the message:
+	 * the end of a log is what explains a failure. */
+	const char *tail = cg_ssh_tail(detail ? detail : "", 30);
+	size_t tl = strlen(tail), room = sizeof(err->msg) / 4 * 3;
+	if (tl > room) {
+		tail += tl - room;
+		const char *nl = strchr(tail, '\n');
+		if (nl && nl[1])
+			tail = nl + 1;
+	}
+	return cg_error(err, CG_EXIT_ERROR, "%s: `%.300s` %s%s%s", s->name, cmd, how,
+			*tail ? ":\n" : "", tail);
+}
+
 int cg_ssh_run(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 	       int timeout_ms, char **out, struct cg_err *err)
 {
@@ -472,24 +495,7 @@ int cg_ssh_run(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 	if (cg_ssh_exec(s, cmd, in, in_len, timeout_ms, &r, err))
 		return -1;
 	if (r.signal || r.status != 0) {
-		char how[64];
-		if (r.signal)
-			snprintf(how, sizeof(how), "was killed by SIG%s", r.signal);
-		else
-			snprintf(how, sizeof(how), "exited with status %d", r.status);
-		const char *detail = r.err_len ? r.err : r.out;
-		/* The last 30 lines, cut further (at a line) to fit the message:
-		 * the end of a log is what explains a failure. */
-		const char *tail = cg_ssh_tail(detail, 30);
-		size_t tl = strlen(tail), room = sizeof(err->msg) / 4 * 3;
-		if (tl > room) {
-			tail += tl - room;
-			const char *nl = strchr(tail, '\n');
-			if (nl && nl[1])
-				tail = nl + 1;
-		}
-		cg_error(err, CG_EXIT_ERROR, "%s: `%.300s` %s%s%s", s->name, cmd, how,
-			 *tail ? ":\n" : "", tail);
+		cg_ssh_result_error(s, cmd, &r, err);
 		cg_ssh_result_free(&r);
 		return -1;
 	}

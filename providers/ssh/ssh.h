@@ -18,7 +18,7 @@
 #define CG_SSH_H
 
 #include <stddef.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 /* --- keys ------------------------------------------------------------- */
 
@@ -106,6 +106,10 @@ int cg_ssh_exec(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len
  */
 int cg_ssh_run(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 	       int timeout_ms, char **out, struct cg_err *err);
+/* The error cg_ssh_run reports for a command that ran but did not exit 0
+ * (its status or signal, the tail of its stderr, else stdout); returns -1. */
+int cg_ssh_result_error(struct cg_ssh *s, const char *cmd, const struct cg_ssh_result *r,
+			struct cg_err *err);
 /* Write data to dir/name atomically (temp + rename, mode applied before the
  * rename; dir created when missing). */
 int cg_ssh_upload(struct cg_ssh *s, const char *dir, const char *name,

@@ -8,30 +8,12 @@ $(SSH_INTEG): tests/ssh/ssh_integ.c $(LIB_A)
 
 .PHONY: check-ssh
 CHECKS += check-ssh
-# `check: $(CHECKS)` is expanded before this file is read: add it directly.
-check: check-ssh
 check-ssh: $(SSH_INTEG)
 	tests/ssh/run.sh $(SSH_INTEG)
 
 # Files shipped to the nodes, compiled into the library as byte arrays
-# (uploaded by the bootstrap provider when their hash differs):
-# $(call embed,SOURCE,SYMBOL) defines SYMBOL[] and SYMBOL_len.
-define embed
-$(BUILD)/gen/$(2).c: $(1) providers/ssh/ssh.mk
-	@mkdir -p $$(dir $$@)
-	@{ echo '/* generated from $(1) by providers/ssh/ssh.mk */'; \
-	  echo '#include <stddef.h>'; \
-	  echo 'extern const unsigned char $(2)[];'; \
-	  echo 'extern const size_t $(2)_len;'; \
-	  echo 'const unsigned char $(2)[] = {'; \
-	  od -An -v -tx1 $(1) | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
-	  echo '};'; \
-	  echo 'const size_t $(2)_len = sizeof($(2));'; } > $$@.tmp
-	@mv -f $$@.tmp $$@
-$(BUILD)/gen/$(2).o: $(BUILD)/gen/$(2).c
-	$$(CC) $$(CFLAGS) -c -o $$@ $$<
-$(LIB_A): $(BUILD)/gen/$(2).o
-endef
+# (uploaded by the bootstrap provider when their hash differs): see embed
+# in the top Makefile.
 # the node control script (<base_dir>/bin/cgnode) and the CQL client it runs
 $(eval $(call embed,providers/ssh/cgnode,cg_cgnode_script))
 $(eval $(call embed,providers/ssh/CgCql.java,cg_cgcql_source))
@@ -44,7 +26,6 @@ $(BOOT_INTEG): tests/ssh/boot_integ.c $(LIB_A)
 
 .PHONY: check-ssh-boot
 CHECKS += check-ssh-boot
-check: check-ssh-boot
 check-ssh-boot: $(BOOT_INTEG)
 	tests/ssh/boot.sh $(BOOT_INTEG)
 
@@ -59,3 +40,8 @@ BENCHES += bench-ssh
 bench: bench-ssh
 bench-ssh: $(SSH_BENCH)
 	tests/ssh/bench.sh $(SSH_BENCH)
+
+# The release resolver (release.c runs it on demand for a release the jar
+# cache lacks), with the pom it reads.
+$(eval $(call embed,tests/cassandra/fetch.sh,cg_fetch_script))
+$(eval $(call embed,tests/cassandra/pom.xml,cg_fetch_pom))

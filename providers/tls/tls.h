@@ -25,7 +25,7 @@
 #define CG_TLS_H
 
 #include <stdbool.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 struct cg_tls_ca;
 

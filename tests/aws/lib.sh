@@ -14,6 +14,11 @@ LOGIN=cgaws				# a clean login user (no rc files)
 BRIDGE=cgawsbr0
 AWS_TIMEOUT=${AWS_TIMEOUT:-600}		# per cassandgo command (seconds)
 JARS=$(ls -d /var/cache/cassandgo/cassandra-5.0.9/lib 2>/dev/null || true)
+# install: maven as on EC2, from a real HTTP server in a namespace of ours
+# on the data plane's bridge, serving the release's repo/ (Maven's layout)
+MIRROR_NS=cgm-aws-mirror		# not cga-*: those are the instances (step 5 counts them)
+MIRROR_IP=169.254.77.2
+MIRROR_URL=http://$MIRROR_IP/maven2
 
 aws_preflight() {
 	[ "$(id -u)" = 0 ] || die "needs root (network namespaces, sshd)"
@@ -23,6 +28,8 @@ aws_preflight() {
 	done
 	"$PY" -c 'import cassandra.cluster' 2>/dev/null || die "python3-cassandra missing (make deps)"
 	[ -n "$JARS" ] || die "Cassandra 5.0.9 jars missing (make cassandra)"
+	[ -s "$JARS/../manifest" ] && [ -d "$JARS/../repo" ] ||
+		die "Cassandra 5.0.9 manifest and repo/ missing (make cassandra)"
 	need
 }
 
@@ -31,6 +38,9 @@ aws_user() {
 		useradd --system --user-group --no-create-home --home-dir /var/lib/cassandgo \
 			--shell /bin/bash --password '*' "$LOGIN"
 	usermod -p '*' "$LOGIN"
+	# what cloud-init gives the image's default user (tests/cloudinit checks it)
+	printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$LOGIN" >"/etc/sudoers.d/cg-test-$LOGIN"
+	chmod 0440 "/etc/sudoers.d/cg-test-$LOGIN"
 }
 
 # aws_config [EXTRA_DC1_NODES]: the shape, 3 regions x 2 nodes
@@ -44,7 +54,8 @@ $CLUSTER:
   ssh_user: $LOGIN
   ssh_address: private
   broadcast_address: private
-  install: dir:$JARS
+  install: maven
+  maven_mirror: $MIRROR_URL
 $extra  datacenters:
     - {datacenter: DC1, region: eu-west-1, zones: [a, b], nodes: $n1, seeds: 1, node_type: t3.large}
     - {datacenter: DC2, region: us-east-1, zones: [a, b], nodes: 2, seeds: 1, node_type: t3.large}
@@ -78,6 +89,33 @@ start_dataplane() {
 	die "data plane did not start"
 }
 
+# start_mirror: the Maven mirror the nodes download from (after
+# start_dataplane: it joins the data plane's bridge). aws_cleanup takes its
+# namespace down.
+start_mirror() {
+	ip netns del "$MIRROR_NS" 2>/dev/null	# a crashed run's
+	ip netns add "$MIRROR_NS" || die "cannot add namespace $MIRROR_NS"
+	ip link add cgvmirror type veth peer name eth0 netns "$MIRROR_NS" &&
+		ip link set cgvmirror master "$BRIDGE" up &&
+		ip -n "$MIRROR_NS" link set lo up && ip -n "$MIRROR_NS" link set eth0 up &&
+		ip -n "$MIRROR_NS" addr add "$MIRROR_IP/32" dev eth0 &&
+		ip -n "$MIRROR_NS" route add default dev eth0 &&
+		ip route replace "$MIRROR_IP/32" dev "$BRIDGE" src 169.254.77.1 ||
+		die "cannot wire $MIRROR_NS to $BRIDGE"
+	# the repository under /maven2, as Maven Central lays it out
+	ip netns exec "$MIRROR_NS" python3 "$REPO/tests/maven/mirror.py" --root "$JARS/../repo" --prefix maven2 \
+		--bind "$MIRROR_IP" --port 80 --log "$WORK/mirror.log" 2>"$WORK/mirror.err" &
+	PIDS+=($!)
+	local first
+	first=$(awk 'NR == 1 { print $3 }' "$JARS/../manifest")
+	for _ in $(seq 1 100); do
+		curl -fsS -o /dev/null -m 2 "$MIRROR_URL/$first" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$WORK/mirror.err" >&2
+	die "the mirror at $MIRROR_URL does not answer"
+}
+
 # stop the data plane (it takes its hosts down), then anything left by hand
 aws_cleanup() {
 	set +e
@@ -92,6 +130,8 @@ aws_cleanup() {
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
 		ip netns del "$ns" 2>/dev/null
 	done
+	for pid in $(ip netns pids "$MIRROR_NS" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+	ip netns del "$MIRROR_NS" 2>/dev/null
 	ip link del "$BRIDGE" 2>/dev/null
 	for pid in $(grep -lsF -- "$WORK/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
 		[ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null

@@ -8,12 +8,16 @@
 #   3 drift and change: terminate behind its back, add a node, remove one,
 #     change a cassandra: setting (rolling restart)
 #   4 under the fault proxy (30% of EC2 calls fail) the same apply converges
+#   6 parking: rows written, stop (killed once after a drain, then again):
+#     instances stopped, hosts and JVMs gone, plan says parked; start
+#     (killed once, then again): ring of 6 UN, rows read at LOCAL_QUORUM in
+#     every DC
 #   5 destroy leaves no instance, SG, key pair, namespace or process
 # usage: tests/aws/run.sh CASSANDGO [STEPS]   (STEPS e.g. "1 2 5"; default all)
 # Prints "N passed, M failed"; exits 1 on any failure; cleans up on every exit.
 set -uo pipefail
 CG=$(realpath "${1:?usage: run.sh CASSANDGO}")
-STEPS=${2:-1 2 3 4 5}
+STEPS=${2:-1 2 3 4 6 5}
 . "$(dirname "$0")/lib.sh"
 trap aws_cleanup EXIT
 aws_preflight
@@ -27,17 +31,11 @@ use_endpoint "$MOTO_URL"
 aws_config
 mkdir -p "$WORK/state"
 start_dataplane
+start_mirror
 start_kill_proxy
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-show() { sed 's/^/    | /' "$1" | tail -n "${2:-25}"; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
+# shellcheck source=tests/tally.sh
+. "$(dirname "$0")/../tally.sh"
 abort() { bad "$*; the remaining steps cannot run"; finish; }
 has() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 now() { date +%s; }
@@ -323,6 +321,11 @@ if has 3; then
 		{ show "$L.plan-add"; bad "3 plan does not add DC1.n3"; }
 	if kill_point add-DC1.n3-start 'line:^start +DC1 n3 .*starting Cassandra' 7; then
 		j=$(joined DC1.n3 none) && ring_check DC3.n1 && ok "3 added: $j; ring $(cat "$L.ring")" || bad "3 DC1.n3 did not join: $j"
+		# system_auth's RF in DC1 went 2 -> 3: DC1.n3 streamed only its share
+		# of the roles when it joined; each DC1 node is repaired after the raise
+		r=$(grep -cE 'full repair of system_auth on DC1 n[1-3] \([1-3] of 3 in DC1\)' "$L.add-DC1.n3-start.rec")
+		[ "$r" = 3 ] && ok "3 system_auth's RF in DC1 2 -> 3: a full repair of system_auth on each of the 3 DC1 nodes" ||
+			{ show "$L.add-DC1.n3-start.rec" 30; bad "3 system_auth repairs after the RF raise: $r of 3"; }
 	fi
 
 	# remove it again: decommissioned before its instance goes
@@ -385,6 +388,61 @@ if has 4; then
 	fi
 	stop_proxy
 	use_endpoint "$KP_URL"
+fi
+
+# --- 6: parking: stop and start with the data still readable --------------
+if has 6; then
+	rows() { "$PY" "$AWS_DIR/park_rows.py" "$1" park 50 DC1="$(host_ip DC1.n1)" DC2="$(host_ip DC2.n1)" DC3="$(host_ip DC3.n1)" >"$L.rows-$1" 2>&1; }
+	# the Cassandra JVMs of the instances' hosts, and how many of them still live
+	jvm_pids() { for ns in $(ip netns list | awk '$1 ~ /^cga-/ {print $1}'); do
+		for p in $(ip netns pids "$ns"); do
+			grep -qsF CassandraDaemon "/proc/$p/cmdline" && echo "$p"; done; done | tr '\n' ' '; }
+	alive() { local n=0 p; for p in $1; do [ -d "/proc/$p" ] && n=$((n + 1)); done; echo $n; }
+	# nodes whose drain began in either log: the killed stop may have stopped a
+	# node it had not yet said was done (or said so without recording it), so
+	# "drained" lines alone count a node zero or two times
+	drained() { grep -hE ' draining$' "$@" | awk '{print $2 "." $3}' | sort -u | wc -l; }
+	if rows write; then
+		ok "6 $(cat "$L.rows-write")"
+		t0=$(now)
+		jvms=$(jvm_pids)
+		# killed after the first node is drained: stop again finishes it
+		if CRASH_CMD=stop crash park-stop "line:drained, Cassandra stopped"; then
+			cg stop --auto-approve "$CLUSTER" >"$L.stop" 2>&1
+			rc=$?
+			for _ in $(seq 1 100); do ip netns list | grep -q '^cga-' || break; sleep 0.1; done
+			w=$(world)
+			if [ $rc = 0 ] && grep -q "^Stop complete! Cluster $CLUSTER is parked" "$L.stop" &&
+				case "$w" in "running=0 other=6 "*) true ;; *) false ;; esac &&
+				[ "$(alive "$jvms")" = 0 ] && ! ip netns list | grep -q '^cga-' &&
+				[ "$(drained "$L.park-stop" "$L.stop")" = 6 ]; then
+				ok "6 stop, killed after a drain, then stop again: 6 nodes drained, parked in $(( $(now) - t0 ))s; boto3 ${w%% nodes=*}; no host, none of the $(echo $jvms | wc -w) JVMs left"
+			else
+				show "$L.stop" 30; bad "6 stop: rc $rc, $w, $(alive "$jvms") of the JVMs ($jvms) alive"
+			fi
+		fi
+		cg plan "$CLUSTER" >"$L.plan-parked" 2>&1
+		grep -q "No changes: cluster $CLUSTER is parked" "$L.plan-parked" && ok "6 plan: parked, nothing planned" ||
+			{ show "$L.plan-parked"; bad "6 plan of the parked cluster"; }
+		t0=$(now)
+		# killed once its instances run again: start again goes on from there
+		if CRASH_CMD=start crash park-start "line:machine started"; then
+			cg start --auto-approve "$CLUSTER" >"$L.start" 2>&1
+			rc=$?
+			if [ $rc = 0 ] && grep -q "^Start complete! Cluster $CLUSTER runs" "$L.start"; then
+				ok "6 start, killed once the machines ran, then start again: complete in $(( $(now) - t0 ))s"
+			else
+				show "$L.start" 40; bad "6 start: rc $rc"
+			fi
+		fi
+		c=$(consistent 6) && ok "6 boto3 after start: $c; state = world" || bad "6 world after start: $c"
+		ring_check DC2.n2 && ok "6 ring after start: $(cat "$L.ring")" || bad "6 ring after start"
+		rows read && ok "6 $(tr '\n' ';' <"$L.rows-read")" || { show "$L.rows-read"; bad "6 rows after start"; }
+		apply_ok apply-after6 && grep -q '^No changes\.' "$L.apply-after6" && ok "6 then apply: No changes." ||
+			{ show "$L.apply-after6" 30; bad "6 not converged after start"; }
+	else
+		show "$L.rows-write"; bad "6 writing rows before the stop"
+	fi
 fi
 
 # --- 5: destroy leaves nothing -------------------------------------------

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base.h"
+#include "../../util/util.h"
 #include "cassconf.h"
 #include "config.h"
 #include "model.h"

@@ -22,7 +22,10 @@ install -m 0755 "$repo/providers/ssh/cgnode" "$tmp/node/bin/cgnode"
 : >"$log"
 
 mk() { printf '#!/bin/sh\n%s\n' "$2" >"$fake/$1"; chmod 755 "$fake/$1"; }
-mk sudo '[ "$1" = -n ] || { echo "sudo without -n" >>'"$log"'; exit 1; }; shift; exec "$@"'
+# cgnode re-executes itself through `sudo -n --` when not root: the stand-in
+# passes it on, still as nobody, with a stand-in `id` that answers root.
+mk sudo '[ "$1" = -n ] || { echo "sudo without -n" >>'"$log"'; exit 1; }; shift; [ "$1" = -- ] && shift; exec env CG_FAKE_ROOT=1 "$@"'
+mk id '[ "${CG_FAKE_ROOT:-}" = 1 ] && [ "$*" = -u ] && { echo 0; exit 0; }; exec /usr/bin/id "$@"'
 mk cloud-init 'echo "cloud-init $*" >>'"$log"
 mk curl 'echo "curl $*" >>'"$log"'; echo "-----BEGIN PGP PUBLIC KEY BLOCK----- (test)"'
 mk dpkg-query '[ -f '"$state"'/installed ] || exit 1; cat '"$state"'/installed'

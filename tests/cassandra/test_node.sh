@@ -5,8 +5,9 @@
 #
 # Everything runs inside a network namespace created here, so loopback
 # addresses and ports (7000, 7199, 9042) collide with nothing on the host.
-#  1. one node on 127.0.0.1, run as the unprivileged user nobody: start
-#     returns at once, wait-ready, status, nodetool status parsed UN, stop,
+#  1. one node on 127.0.0.1, cgnode as root (as sudo runs it on a node),
+#     Cassandra as the unprivileged RUN_USER cassandgo-db (a system
+#     account cgnode makes): start returns at once, wait-ready, status, nodetool status parsed UN, stop,
 #     nothing left running; time to ready is printed.
 #  2. three nodes in two DCs (127.0.0.2-4): seeds first, then the other; the
 #     ring forms (all UN in DC and rack), ownership is even per DC, and a row
@@ -49,8 +50,8 @@ trap 'exit 1' INT TERM HUP
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 
-# Run in the namespace, as nobody (unprivileged) or as root.
-as_nobody() { ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# Run in the namespace as root: cgnode is root's on a node (the login user
+# runs it through sudo) and drops to RUN_USER for Cassandra and its tools.
 as_root() { ip netns exec "$ns" "$@"; }
 
 install_cgnode() {	# BASE
@@ -91,24 +92,25 @@ root1=$tmp/one
 	fail "render of the single node"
 n1=$root1/DC1.n1
 install_cgnode "$n1"
-chown -R nobody:nogroup "$root1"
+sed -i "s/^RUN_USER=.*/RUN_USER='cassandgo-db'/" "$n1/conf/cgnode.env"
+grep -qx "RUN_USER='cassandgo-db'" "$n1/conf/cgnode.env" || fail "RUN_USER not set in $n1/conf/cgnode.env"
 c1=$n1/bin/cgnode
 
-st=$(as_nobody "$c1" status)
+st=$(as_root "$c1" status)
 [ "$(kv running <<<"$st")" = 0 ] || fail "status before start says running: $st"
 [ "$(kv installed <<<"$st")" = 0 ] || fail "status before install says installed: $st"
 pass "status before install/start: installed=0 running=0"
 
-out=$(as_nobody "$c1" install "dir:$lib" "$ver") || fail "install dir:$lib $ver"
+out=$(as_root "$c1" install "dir:$lib" "$ver") || fail "install dir:$lib $ver"
 [ "$out" = "installed $ver" ] || fail "install printed: $out"
-out=$(as_nobody "$c1" install "dir:$lib" "$ver") || fail "second install"
-st=$(as_nobody "$c1" status)
+out=$(as_root "$c1" install "dir:$lib" "$ver") || fail "second install"
+st=$(as_root "$c1" status)
 [ "$(kv installed <<<"$st")" = 1 ] && [ "$(kv version <<<"$st")" = "$ver" ] &&
 	[ "$(kv method <<<"$st")" = "dir:$lib" ] || fail "status after install: $st"
-if as_nobody "$c1" install "dir:$lib" 4.1.0 >/dev/null 2>&1; then
+if as_root "$c1" install "dir:$lib" 4.1.0 >/dev/null 2>&1; then
 	fail "install accepted jars of another version"
 fi
-if as_nobody "$c1" install "dir:$tmp" "$ver" >/dev/null 2>&1; then
+if as_root "$c1" install "dir:$tmp" "$ver" >/dev/null 2>&1; then
 	fail "install accepted a directory without jars"
 fi
 pass "install dir: (idempotent; refuses a wrong version or an empty dir)"
@@ -116,24 +118,24 @@ pass "install dir: (idempotent; refuses a wrong version or an empty dir)"
 t0=$(date +%s%N)
 # Command substitution waits for EOF on the pipe: if Cassandra kept the
 # caller's stdout (an SSH channel), this would hang until the timeout.
-out=$(timeout 20 bash -c "ip netns exec $ns setpriv --reuid=65534 --regid=65534 --clear-groups $c1 start") ||
+out=$(timeout 20 bash -c "ip netns exec $ns $c1 start") ||
 	fail "cgnode start did not return at once (fds not detached?)"
 t_start=$((($(date +%s%N) - t0) / 1000000))
 case $out in "started "*) ;; *) fail "start printed: $out" ;; esac
 pid=${out#started }
-[ "$(stat -c %U "/proc/$pid")" = nobody ] || fail "Cassandra does not run as nobody"
+[ "$(stat -c %U "/proc/$pid")" = cassandgo-db ] || fail "Cassandra does not run as cassandgo-db"
 [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] || fail "Cassandra is not a session leader (setsid)"
-pass "start returned in ${t_start} ms (pid $pid, user nobody, own session)"
+pass "start returned in ${t_start} ms (pid $pid, user cassandgo-db, own session)"
 
-out=$(as_nobody "$c1" start)
+out=$(as_root "$c1" start)
 [ "$out" = "running $pid" ] || fail "second start is not a no-op: $out"
 pass "second start is a no-op"
 
-as_nobody "$c1" wait-ready 180 >/dev/null || fail "node not ready in 180 s"
+as_root "$c1" wait-ready 180 >/dev/null || fail "node not ready in 180 s"
 t_ready=$((($(date +%s%N) - t0) / 1000000))
 pass "ready (CQL) $t_ready ms after start"
 
-st=$(as_nobody "$c1" status)
+st=$(as_root "$c1" status)
 [ "$(kv running <<<"$st")" = 1 ] || fail "status: not running: $st"
 [ "$(kv pid <<<"$st")" = "$pid" ] || fail "status: pid differs: $st"
 [ "$(kv cql <<<"$st")" = 1 ] || fail "status: cql=0 while ready: $st"
@@ -143,7 +145,7 @@ h=$(cat "$n1/conf/.hash")
 pass "status: running=1 cql=1 config_hash=$h"
 
 t0=$(date +%s%N)
-as_nobody "$c1" nodetool status >"$tmp/status1" 2>"$tmp/status1.err" ||
+as_root "$c1" nodetool status >"$tmp/status1" 2>"$tmp/status1.err" ||
 	fail "nodetool status: $(cat "$tmp/status1.err")"
 t_nt=$((($(date +%s%N) - t0) / 1000000))
 "$render" --parse <"$tmp/status1" >"$tmp/parsed1" || fail "nodetool status does not parse: $(cat "$tmp/status1")"
@@ -151,16 +153,16 @@ t_nt=$((($(date +%s%N) - t0) / 1000000))
 	fail "unexpected ring: $(cat "$tmp/parsed1")"
 pass "nodetool status (${t_nt} ms): $(cat "$tmp/parsed1")"
 
-[ "$(as_nobody "$c1" log-tail 5 | wc -l)" -ge 5 ] || fail "log-tail 5 printed fewer than 5 lines"
+[ "$(as_root "$c1" log-tail 5 | wc -l)" -ge 5 ] || fail "log-tail 5 printed fewer than 5 lines"
 pass "log-tail"
 
-as_nobody "$c1" stop >/dev/null || fail "stop failed"
-st=$(as_nobody "$c1" status)
+as_root "$c1" stop >/dev/null || fail "stop failed"
+st=$(as_root "$c1" status)
 [ "$(kv running <<<"$st")" = 0 ] || fail "status after stop: $st"
 alive "$pid" && fail "pid $pid still alive after stop"
 pgrep -f "$n1/conf/cassandra.yaml" >/dev/null && fail "a process of the node is left"
-out=$(as_nobody "$c1" stop) && [ "$out" = stopped ] || fail "second stop is not a no-op: $out"
-if as_nobody "$c1" wait-ready 5 >/dev/null 2>&1; then
+out=$(as_root "$c1" stop) && [ "$out" = stopped ] || fail "second stop is not a no-op: $out"
+if as_root "$c1" wait-ready 5 >/dev/null 2>&1; then
 	fail "wait-ready succeeded with the node stopped (readiness of an old run?)"
 fi
 pass "stop: nothing left running; stop again is a no-op; wait-ready refuses a stopped node"
@@ -170,8 +172,8 @@ pass "stop: nothing left running; stop again is a no-op; wait-ready refuses a st
 t0=$(date +%s%N)
 # Two starts at once (a retried command): one JVM, and it does not keep
 # cgnode's lock open.
-as_nobody "$c1" start >"$tmp/start.a" & sa=$!
-as_nobody "$c1" start >"$tmp/start.b" & sb=$!
+as_root "$c1" start >"$tmp/start.a" & sa=$!
+as_root "$c1" start >"$tmp/start.b" & sb=$!
 wait "$sa" || fail "restart (first of two)"
 wait "$sb" || fail "restart (second of two)"
 [ "$(pgrep -fc "$n1/conf/cassandra.yaml")" = 1 ] || fail "two concurrent starts launched two JVMs"
@@ -181,16 +183,16 @@ for fd in "/proc/$pid/fd/"*; do
 done
 grep -qx "running $pid" "$tmp/start.a" "$tmp/start.b" || fail "no start saw the other's JVM"
 [ "$(cat "$n1/run/log.offset")" -gt 0 ] || fail "restart did not record the log offset"
-as_nobody "$c1" wait-ready 180 >/dev/null || fail "restarted node not ready"
+as_root "$c1" wait-ready 180 >/dev/null || fail "restarted node not ready"
 t_restart=$((($(date +%s%N) - t0) / 1000000))
 [ "$(grep -c 'Starting listening for CQL clients' "$n1/logs/system.log")" = 2 ] ||
 	fail "wait-ready returned before the restarted node listened"
-as_nobody "$c1" nodetool status >"$tmp/status1b" 2>/dev/null || fail "nodetool after restart"
+as_root "$c1" nodetool status >"$tmp/status1b" 2>/dev/null || fail "nodetool after restart"
 "$render" --parse <"$tmp/status1b" | grep -q '^DC1 127.0.0.1 UN rack1 16 ' ||
 	fail "restarted node not UN: $(cat "$tmp/status1b")"
 grep -q "$(awk '/^UN/{print $(NF-1)}' "$tmp/status1")" "$tmp/status1b" ||
 	fail "host id changed across a restart"
-as_nobody "$c1" stop >/dev/null || fail "stop after restart"
+as_root "$c1" stop >/dev/null || fail "stop after restart"
 pass "restart (two concurrent starts, one JVM): ready from the new run in ${t_restart} ms, same host id, UN"
 
 # ---- 2. three nodes, two DCs, one ring ----------------------------------------

@@ -129,6 +129,22 @@ check "... independent branches went on" [ "$(world_count MonoDC machine)" = 5 ]
 out=$(cg apply --auto-approve MonoDC); rc=$?
 check "next apply picks up from there" bash -c "[ $rc = 0 ] && [ $(world_count MonoDC machine) = 6 ] && grep -q 'Apply complete' <<<'$out'"
 
+# --- an unknown node, DC or zone names the valid ones (no node touched) ----
+out=$(cg nodetool MonoDC DC1.n9 status 2>&1); rc=$?
+check_out "nodetool on an unknown node: 64, naming the nodes" $rc 64 "has no node DC1.n9: its nodes are DC1.n1, DC1.n2, .*DC1.n6"
+out=$(cg nodetool MonoDC DC9 status 2>&1); rc=$?
+check_out "nodetool on an unknown DC: 64, naming the DCs and zones" $rc 64 "has no datacenter or zone DC9: it has DC1, "
+out=$(cg nodetool MonoDC all 2>&1); rc=$?
+check_out "nodetool without arguments: 64" $rc 64 "expected CLUSTER NODE|DC|ZONE|all ARGS"
+out=$(cg nodetool MonoDC all status $'a\nb' 2>&1); rc=$?
+check_out "nodetool with a control character: 64" $rc 64 "argument 2 holds a control character"
+out=$(cg chaos MonoDC kill DC2.n1 2>&1); rc=$?
+check_out "chaos kill of an unknown node: 64, naming the nodes" $rc 64 "its nodes are DC1.n1, "
+out=$(cg chaos MonoDC partition nowhere 2>&1); rc=$?
+check_out "chaos partition of an unknown group: 64, naming the DCs" $rc 64 "has no datacenter or zone nowhere: it has DC1"
+out=$(cg chaos MonoDC pause DC1.n1 soon 2>&1); rc=$?
+check_out "chaos pause with a bad duration: 64" $rc 64 "'soon' is not a whole number of seconds"
+
 # --- lock contention -------------------------------------------------------
 setup lock
 CG_FAKE_SLEEP_MS=300 "$BIN" apply --auto-approve MonoDC </dev/null >slow.out 2>&1 &
@@ -205,6 +221,30 @@ check "nothing left in the world" [ "$(grep -c MultiDC world)" = 0 ]
 check "nothing left in the state" [ "$("$BIN" state list </dev/null | wc -l)" = 0 ]
 out=$(cg destroy --auto-approve MultiDC)
 check "second destroy: No changes." grep -q "No changes" <<<"$out"
+
+# --- stress: bad input changes nothing (tests/stress runs the real thing) -------
+setup stress
+out=$(cg stress MultiDC --dc DC1 --dc DC9 2>&1); rc=$?
+check_out "stress --dc DC9: 64 naming the DCs" $rc 64 'MultiDC has no datacenter "DC9"; its datacenters: DC1, DC2, DC3'
+for a in "--workload scan" "--rate 0" "--rate 1x" "--duration 0" "--duration 86401" "--consistency SERIAL" "--bogus"; do
+	# shellcheck disable=SC2086 # split on purpose: option and value
+	out=$(cg stress MultiDC $a 2>&1); rc=$?
+	check_out "stress $a: usage error 64" $rc 64 "Run 'cassandgo stress --help'"
+done
+out=$(cg stress MultiDC --dc DC1 2>&1); rc=$?
+check_out "stress before apply: says to apply" $rc 1 "run 'cassandgo apply MultiDC' first"
+check "stress errors made no results folder" [ ! -e results ]
+out=$(cg stress --help 2>&1); rc=$?
+check_out "stress --help names latte's TLS limit" $rc 0 "does not verify the nodes' certificates"
+
+# --- keyspaces declared in the config ----------------------------------------
+. "$ROOT/tests/cli/keyspaces.sh"
+
+# --- a rolling upgrade (cassandra_version) -----------------------------------------
+. "$ROOT/tests/cli/upgrade.sh"
+
+# --- parking: stop and start ----------------------------------------------------
+. "$ROOT/tests/cli/park.sh"
 
 # --- hostile paths and values (plan --out, printed commands) -------------------
 . "$ROOT/tests/cli/hostile.sh"

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../planner/base.h"
+#include "../../util/util.h"
 #include "../../providers/ec2/ec2.h"
 #include "../../providers/ssh/ssh.h"
 

@@ -5,12 +5,5 @@
 # (util-linux, mount) for the per-host mount namespace, sqlite3 for the
 # state's integrity_check.
 set -euo pipefail
-pkgs=(util-linux mount sqlite3 iproute2 openssh-server openssh-client python3-cassandra)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
+. "$(dirname "$0")/../deps.lib.sh"
+deps_apt util-linux mount sqlite3 iproute2 openssh-server openssh-client python3-cassandra

@@ -5,13 +5,6 @@
 # reaching the nodes as the cluster's login user. Java, the Cassandra jars,
 # sshd and iproute2 come from cassandra.sh and local.sh.
 set -euo pipefail
-pkgs=(python3 python3-cassandra openssh-client iproute2 procps coreutils openssl sqlite3)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
+. "$(dirname "$0")/../deps.lib.sh"
+deps_apt python3 python3-cassandra openssh-client iproute2 procps coreutils openssl sqlite3
 /usr/bin/python3 -c 'import cassandra.cluster' || { echo "deps e2e: python3-cassandra does not import" >&2; exit 1; }

@@ -9,15 +9,8 @@ command -v clang >/dev/null || {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang
 }
 major=$(clang -dumpversion | cut -d. -f1)
-pkgs=(clang "libclang-rt-$major-dev")
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
+. "$(dirname "$0")/../deps.lib.sh"
+deps_apt clang "libclang-rt-$major-dev"
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \

@@ -4,16 +4,9 @@
 # iproute2 for network namespaces, CMocka, and the test login user.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-pkgs=(libssh2-1-dev libssl-dev libcmocka-dev openssh-server openssh-client iproute2
-      procps coreutils passwd)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
+. tests/deps.lib.sh
+deps_apt libssh2-1-dev libssl-dev libcmocka-dev openssh-server openssh-client iproute2 \
+	procps coreutils passwd sudo util-linux
 # The packaged sshd must not hold port 22 of the host for nothing; the tests
 # start their own sshds inside namespaces. /run/sshd is needed by every sshd.
 mkdir -p /run/sshd

@@ -2,15 +2,33 @@
 #   make e2e        apply, ring/ownership/CQL checks, no-op, kill+restart, destroy
 #   make bench-lab  cassandgo's apply to all-UN vs. one-node-at-a-time starts
 #   make bench-security  Lab with security on vs off (same run, medians, ratio)
-.PHONY: e2e bench-lab bench-security
-CHECKS += e2e
-BENCHES += bench-lab bench-security
+#   make check-keyspaces  keyspaces declared in the config on a Lab of its own:
+#                   created, RF raised (repair in that DC), removed (forgotten)
+#   make check-upgrade  a rolling upgrade 2 DCs x 3 nodes, pinned release - 1
+#                   -> pinned, a client per DC at LOCAL_QUORUM throughout,
+#                   killed once and resumed (tests/e2e/upgrade.sh)
+#   make bench-upgrade  the same run; its figure: upgrade time per node
+.PHONY: e2e bench-lab bench-security check-keyspaces check-upgrade bench-upgrade
+CHECKS += e2e check-keyspaces check-upgrade
+LAB_CHECKS += e2e check-keyspaces check-upgrade
+BENCHES += bench-lab bench-security bench-upgrade
 
 e2e: cassandgo cassandra
 	@tests/e2e/run.sh ./cassandgo
+
+check-keyspaces: cassandgo cassandra
+	@tests/e2e/keyspaces.sh ./cassandgo
 
 bench-lab: cassandgo cassandra
 	@tests/e2e/bench.sh ./cassandgo
 
 bench-security: cassandgo cassandra
 	@tests/e2e/bench_security.sh ./cassandgo
+
+check-upgrade: cassandgo cassandra
+	@tests/e2e/upgrade.sh ./cassandgo
+
+bench-upgrade: cassandgo cassandra
+	@tests/e2e/upgrade.sh ./cassandgo > $(BUILD)/bench-upgrade.log 2>&1; rc=$$?; \
+	  grep -E '^upgrade: |passed,' $(BUILD)/bench-upgrade.log; \
+	  [ $$rc = 0 ] || { tail -n 30 $(BUILD)/bench-upgrade.log; exit $$rc; }

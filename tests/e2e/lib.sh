@@ -20,6 +20,16 @@ now() { echo "${EPOCHREALTIME/,/.}"; }
 # elapsed START [END]: seconds with one decimal
 elapsed() { awk -v a="$1" -v b="${2:-$(now)}" 'BEGIN { printf "%.1f", b - a }'; }
 
+# descendant NAME PID: the first process named NAME under PID (by parent ids)
+descendant() {
+	local c
+	for c in $(pgrep -P "$2"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$1" ] && { echo "$c"; return 0; }
+		descendant "$1" "$c" && return 0
+	done
+	return 1
+}
+
 # proc_start PID: the start time (clock ticks since boot) of a live process;
 # fails for no process or a zombie.
 proc_start() {
@@ -160,4 +170,24 @@ e2e_status_check() {
 	"$PY" "$HERE/status_check.py" \
 		"$E2E_PREFIX.1.1=DC1/lab-east-a" "$E2E_PREFIX.1.2=DC1/lab-east-b" \
 		"$E2E_PREFIX.2.1=DC2/lab-west-a" "$E2E_PREFIX.2.2=DC2/lab-west-b" "$@"
+}
+
+# ok, bad, show, finish: the tally every test script prints
+# shellcheck source=tests/tally.sh
+. "$HERE/../tally.sh"
+
+# e2e_apply_first WHAT: the first apply of Lab, timed, into $L.apply; when it
+# fails, the log's tail, a failed step 1 and the end of the test.
+e2e_apply_first() {
+	local t0 rc
+	echo "# $1: Lab on $E2E_RANGE in $TMP"
+	t0=$(now)
+	cg apply --auto-approve Lab >"$L.apply" 2>&1
+	rc=$?
+	echo "# apply: $rc after $(elapsed "$t0")s"
+	if [ $rc != 0 ] || ! grep -q '^Apply complete!' "$L.apply"; then
+		show "$L.apply" 40
+		bad "1 apply Lab: exit $rc"
+		finish
+	fi
 }

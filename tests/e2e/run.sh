@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # make e2e: the Lab cluster for real (local provider, SSH bootstrap, four
 # Cassandra 5.0 nodes in two DCs), end to end:
-#   1 apply from nothing            4 a second apply changes nothing
-#   2 nodetool: layout, ownership   5 a killed Cassandra is planned and restarted
+#   1 apply from nothing            4 a second apply changes nothing;
+#                                     4c security off and on, rolling
+#   2 nodetool: layout, ownership   5 a killed Cassandra is planned and restarted;
+#                                     5b chaos: partition, heal, pause, kill
+#                                     5c a fault in the state: status, plan, apply;
+#                                        cassandgo nodetool
 #   3 CQL across DCs                6 destroy leaves nothing
 # usage: tests/e2e/run.sh [CASSANDGO]. Prints "N passed, M failed"; exits 1 on
 # any failure. Cleans up (destroy, then by hand) on every exit (trap).
@@ -19,15 +23,7 @@ pass=0 fail=0
 trap e2e_cleanup EXIT
 trap 'echo "e2e: interrupted; cleaning up"; echo "$pass passed, $((fail + 1)) failed"; exit 130' INT TERM
 
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-# show FILE: the evidence of a failure, indented
-show() { sed 's/^/    | /' "$1" | tail -n "${2:-25}"; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
+# ok, bad, show, finish: tests/e2e/lib.sh
 abort() { bad "$*; the remaining steps cannot run"; finish; }
 
 # A Cassandra 5.0 log line or a JVM stack trace is not what we test; the
@@ -92,6 +88,34 @@ if [ -n "$pw" ] && [ -z "$leaks" ] && ! sqlite3 "$CASSANDGO_STATE" .dump | grep 
 	ok "3 the password is in no log, plan or state (only its 0600 files)"
 else
 	bad "3 password found in: ${leaks:-state.db}"
+fi
+# Least privilege on every node: Cassandra runs as the system account
+# cassandgo-db (no login shell, no sudo, no supplementary group), which can
+# write neither the node script nor the config, and reads node.pem only
+# through its group; bin/ and conf/ are root's.
+RU=cassandgo-db
+priv_bad=
+for i in "${!N_BASE[@]}"; do
+	b=${N_BASE[$i]}
+	pid=$(cat "$b/run/cassandra.pid" 2>/dev/null)
+	[ "$(ps -o user= -p "${pid:-0}" 2>/dev/null)" = "$RU" ] ||
+		priv_bad+=" ${N_ADDR[$i]}:cassandra-runs-as-$(ps -o user= -p "${pid:-0}" 2>/dev/null)"
+	for f in "$b" "$b/bin" "$b/bin/cgnode" "$b/conf" "$b/conf/cassandra.yaml" "$b/conf/cgnode.env"; do
+		[ "$(stat -c %U "$f" 2>/dev/null)" = root ] || priv_bad+=" ${N_ADDR[$i]}:$f-not-root's"
+		! setpriv --reuid="$RU" --regid="$RU" --clear-groups test -w "$f" ||
+			priv_bad+=" ${N_ADDR[$i]}:$f-writable-by-$RU"
+	done
+	[ "$(stat -c '%U:%G %a' "$b/conf/tls/node.pem" 2>/dev/null)" = "root:$RU 640" ] ||
+		priv_bad+=" ${N_ADDR[$i]}:node.pem-$(stat -c '%U:%G-%a' "$b/conf/tls/node.pem" 2>/dev/null)"
+done
+case $(getent passwd "$RU" | cut -d: -f7) in */nologin) ;; *) priv_bad+=" $RU-has-a-login-shell" ;; esac
+[ "$(id -nG "$RU" 2>/dev/null)" = "$RU" ] || priv_bad+=" $RU-groups:$(id -nG "$RU" 2>/dev/null)"
+! grep -rqs "^$RU[[:space:]]" /etc/sudoers /etc/sudoers.d || priv_bad+=" $RU-in-sudoers"
+! setpriv --reuid="$RU" --regid="$RU" --clear-groups sudo -n true 2>/dev/null || priv_bad+=" $RU-can-sudo"
+if [ -z "$priv_bad" ]; then
+	ok "3 least privilege: Cassandra runs as $RU (nologin, no sudo); bin/, conf/ root's; node.pem root:$RU 0640"
+else
+	bad "3 least privilege:$priv_bad"
 fi
 if "$PY" "$HERE/cql_check.py" "${N_IP[0]}" "${N_IP[3]}" e2e e2e_bal >"$L.cql" 2>&1; then
 	ok "3 CQL: $(tr '\n' ';' <"$L.cql" | sed 's/;$//; s/;/; /')"
@@ -164,9 +188,13 @@ rc=$?
 [ $rc = 0 ] && ok "4 files restored: plan --detailed-exitcode 0, nothing was changed" ||
 	{ show "$L.plan1"; bad "4 after restoring the files: plan exit $rc, expected 0"; }
 # another CA's certificate on DC1.n2 (an intruder's, or a botched manual swap)
-# (e2e_ssh reads no stdin: write the file with the node's own cp)
+# (e2e_ssh reads no stdin: write the file with the node's own cp; conf/ is
+# root's, so as root: neither the login user nor Cassandra's account can)
 cat "$TMP/foreign.key" "$TMP/foreign.crt" >"$TMP/foreign.pem" && chmod 644 "$TMP/foreign.pem"
-e2e_ssh 1 "cp '$TMP/foreign.pem' '${N_BASE[1]}/conf/tls/node.pem'" 2>"$L.swap"
+if e2e_ssh 1 "cp '$TMP/foreign.pem' '${N_BASE[1]}/conf/tls/node.pem'" 2>"$L.swap"; then
+	bad "4 the login user could overwrite ${N_BASE[1]}/conf/tls/node.pem without sudo"
+fi
+e2e_ssh 1 "sudo -n cp '$TMP/foreign.pem' '${N_BASE[1]}/conf/tls/node.pem'" 2>>"$L.swap"
 cg plan Lab >"$L.plan2" 2>&1
 if grep -qE '^  ~ config\.DC1\.n2 .*certificate' "$L.plan2" && grep -q 'Plan: 0 to add, 1 to change' "$L.plan2"; then
 	ok "4 a replaced node certificate is seen: $(grep -E '^  ~ config\.DC1\.n2' "$L.plan2" | sed 's/^ *//')"
@@ -176,11 +204,69 @@ else
 fi
 cg apply --auto-approve Lab >"$L.apply3" 2>&1 && cg plan Lab --detailed-exitcode >"$L.plan3" 2>&1
 rc=$?
-if [ $rc = 0 ] && e2e_ssh 1 "openssl x509 -noout -issuer -in '${N_BASE[1]}/conf/tls/node.pem'" 2>/dev/null | grep -q 'cassandgo CA'; then
+if [ $rc = 0 ] && e2e_ssh 1 "sudo -n openssl x509 -noout -issuer -in '${N_BASE[1]}/conf/tls/node.pem'" 2>/dev/null | grep -q 'cassandgo CA'; then
 	ok "4 apply reissued DC1.n2's certificate from the cluster's CA; plan: nothing to do"
 else
 	show "$L.apply3"; show "$L.plan3"
 	bad "4 reissue of DC1.n2's certificate (rc $rc)"
+fi
+
+# --- 4c. security off and back on for the running cluster: one rolling step
+# per apply (on -> send -> accept -> off, and back), with a client writing and
+# reading all along; it moves between TLS+password and plaintext where the
+# plan's note says to -----------------------------------------------------
+steady_start() {	# MODE
+	rm -f "$TMP/steady.stop" "$TMP/steady.$1"
+	CG_SECURITY_DIR=$TMP/.cassandgo/Lab "$PY" "$HERE/steady_client.py" "$TMP/steady.stop" \
+		"$TMP/steady.$1" "$1" "${N_IP[@]}" >"$L.steady.$1" 2>&1 &
+	STEADY=$!
+	sleep 3
+}
+steady_stop() {		# MODE LABEL: stop the client, check it saw no failure
+	touch "$TMP/steady.stop"
+	wait "$STEADY"
+	local r
+	r=$(head -n1 "$TMP/steady.$1" 2>/dev/null)
+	if [ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]; then
+		ok "4c $2: a $1 client through it: $r"
+	else
+		show "$TMP/steady.$1"; show "$L.steady.$1"
+		bad "4c $2: the $1 client: ${r:-no result}"
+	fi
+}
+sec_apply() {		# on|off STEP: plan says the step, apply runs it
+	local t
+	cg plan Lab >"$L.secplan" 2>&1
+	t=$(now)
+	if grep -q "security turns $1 in 3 steps.*step $2 of 3" "$L.secplan" &&
+		cg apply --auto-approve Lab >"$L.secapply" 2>&1; then
+		ok "4c security $1, step $2 of 3: planned and applied ($(elapsed "$t")s, $(grep -c '^  ~ service' "$L.secplan") restarts)"
+	else
+		show "$L.secplan"; show "$L.secapply" 2>/dev/null
+		bad "4c security $1, step $2 of 3"
+	fi
+}
+sed -i 's/^  heap: 512M$/  heap: 512M\n  security: off/' "$CONF"
+steady_start tls
+sec_apply off 1
+sec_apply off 2
+steady_stop tls "security off, steps 1-2 (passwords, then internode TLS dropped)"
+steady_start plain
+sec_apply off 3
+sed -i '/^  security: off$/d' "$CONF"
+sec_apply on 1
+sec_apply on 2
+steady_stop plain "security off step 3 (no TLS), on steps 1-2 (TLS accepted, then sent)"
+steady_start tls
+sec_apply on 3
+steady_stop tls "security on, step 3 (TLS and passwords required, superuser first)"
+cg plan Lab --detailed-exitcode >"$L.secdone" 2>&1
+rc=$?
+if [ $rc = 0 ] && "$PY" "$HERE/sec_check.py" "${N_IP[0]}" DC1 "$TMP/foreign.crt" "$TMP/foreign.key" >"$L.sec2" 2>&1; then
+	ok "4c security back on: plan has nothing to do; $(grep -c '^ok' "$L.sec2") checks from outside pass again"
+else
+	show "$L.secdone"; show "$L.sec2"
+	bad "4c security back on (plan exit $rc)"
 fi
 
 # --- 5. kill one node's Cassandra; plan sees it, apply restarts it ----------
@@ -259,6 +345,120 @@ if [ $? = 0 ] && grep -q '^No changes\.' "$L.apply4"; then
 else
 	show "$L.apply4"
 	bad "5 apply after the restart is not a no-op"
+fi
+
+# --- 5b. faults on purpose: partition a DC, heal; pause a node; kill and heal;
+# delay needs netem, which this kernel lacks: a clear error ------------------
+# wait_ring IDX SECS PATTERN...: nodetool status from node IDX matches every
+# extended regex PATTERN (one per line) within SECS
+wait_ring() {
+	local i=$1 secs=$2 t p all
+	shift 2
+	for t in $(seq 1 "$secs"); do
+		e2e_nodetool "$i" status >"$L.ring" 2>&1
+		all=1
+		for p in "$@"; do grep -qE "$p" "$L.ring" || all=0; done
+		[ $all = 1 ] && return 0
+		sleep 1
+	done
+	return 1
+}
+P2=${E2E_PREFIX//./\\.}
+t0=$(now)
+if cg chaos Lab partition DC2 >"$L.chaos1" 2>&1 && [ "$(grep -c 'blocked [0-9]*$' "$L.chaos1")" = 2 ] &&
+	wait_ring 0 90 "^DN +$P2\.2\.1 " "^DN +$P2\.2\.2 " "^UN +$P2\.1\.2 "; then
+	ok "5b chaos partition DC2: DC1 sees both DC2 nodes down ($(elapsed "$t0")s)"
+else
+	show "$L.chaos1"; show "$L.ring"
+	bad "5b chaos partition DC2"
+fi
+t0=$(now)
+if cg chaos Lab heal all >"$L.chaos2" 2>&1 && [ "$(grep -c ': healed$' "$L.chaos2")" = 4 ] &&
+	wait_ring 0 120 "^UN +$P2\.2\.1 " "^UN +$P2\.2\.2 " && wait_ring 3 60 "^UN +$P2\.1\.1 " "^UN +$P2\.1\.2 "; then
+	ok "5b chaos heal all: 4 UN again, seen from both DCs ($(elapsed "$t0")s)"
+else
+	show "$L.chaos2"; show "$L.ring"
+	bad "5b chaos heal all"
+fi
+t0=$(now)
+if cg chaos Lab pause DC1.n2 25 >"$L.chaos3" 2>&1 && grep -q "paused .* for 25s" "$L.chaos3" &&
+	wait_ring 3 40 "^DN +$P2\.1\.2 " && wait_ring 3 90 "^UN +$P2\.1\.2 "; then
+	ok "5b chaos pause DC1.n2 25: down, then up again on its own ($(elapsed "$t0")s)"
+else
+	show "$L.chaos3"; show "$L.ring"
+	bad "5b chaos pause DC1.n2"
+fi
+t0=$(now)
+if cg chaos Lab kill DC2.n1 >"$L.chaos4" 2>&1 && grep -q "killed [0-9]" "$L.chaos4" &&
+	wait_ring 0 60 "^DN +$P2\.2\.1 " && cg chaos Lab heal DC2.n1 >>"$L.chaos4" 2>&1 &&
+	grep -q "healed; Cassandra started" "$L.chaos4" && wait_ring 0 120 "^UN +$P2\.2\.1 "; then
+	ok "5b chaos kill DC2.n1, then heal DC2.n1: it runs again ($(elapsed "$t0")s)"
+else
+	show "$L.chaos4"; show "$L.ring"
+	bad "5b chaos kill and heal DC2.n1"
+fi
+cg chaos Lab delay DC1 50 >"$L.chaos5" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "no netem (module sch_netem)" "$L.chaos5" && cg chaos Lab heal all >/dev/null 2>&1; then
+	ok "5b chaos delay on this kernel: exit 1, names the missing sch_netem"
+else
+	show "$L.chaos5"
+	bad "5b chaos delay: exit $rc"
+fi
+if cg chaos Lab partition DC9 >"$L.chaos6" 2>&1 || ! grep -q "has no datacenter or zone DC9" "$L.chaos6"; then
+	show "$L.chaos6"
+	bad "5b chaos partition of an unknown DC"
+else
+	ok "5b chaos partition DC9: refused, naming it"
+fi
+
+# --- 5c. a fault in the state: kill DC1.n2 -> status shows it -> plan heals
+# it in place (a restart, nothing replaced) -> apply heals it -> status clean;
+# nodetool on every node, each line prefixed by its node --------------------
+t0=$(now)
+cg chaos Lab kill DC1.n2 >"$L.f1" 2>&1 && wait_ring 0 60 "^DN +$P2\.1\.2 "
+cg status Lab >"$L.f2" 2>&1
+cg status Lab --json >"$L.f2j" 2>&1
+if grep -qE '^  kill +DC1\.n2 +killed at [0-9]{2}:[0-9]{2}$' "$L.f2" &&
+	grep -q '"faults": \[{"kind": "kill", "target": "DC1.n2"' "$L.f2j"; then
+	ok "5c chaos kill DC1.n2: status shows the fault (text and --json)"
+else
+	show "$L.f1"; show "$L.f2"; show "$L.f2j"
+	bad "5c status after chaos kill DC1.n2"
+fi
+cg plan Lab >"$L.f3" 2>&1
+if grep -qE '^  ~ service\.DC1\.n2  \(chaos: killed at [0-9]{2}:[0-9]{2}\)$' "$L.f3" &&
+	! grep -qE '^  (-/\+|\+|-) (machine|install|config|service)\.' "$L.f3"; then
+	ok "5c plan: DC1.n2 restarted in place for the fault, nothing replaced"
+else
+	show "$L.f3"
+	bad "5c plan after chaos kill DC1.n2"
+fi
+cg apply --auto-approve Lab >"$L.f4" 2>&1
+rc=$?
+cg status Lab >"$L.f5" 2>&1
+if [ $rc = 0 ] && grep -q '^Apply complete!' "$L.f4" && wait_ring 3 60 "^UN +$P2\.1\.2 " &&
+	grep -q "UN" "$L.f5" && ! grep -q "Active faults" "$L.f5"; then
+	ok "5c apply heals DC1.n2: it runs again, status shows no fault ($(elapsed "$t0")s)"
+else
+	show "$L.f4" 30; show "$L.f5"
+	bad "5c apply after chaos kill DC1.n2: exit $rc"
+fi
+cg nodetool Lab all status >"$L.nt1" 2>&1
+rc=$?
+if [ $rc = 0 ] && [ "$(grep -cE "^DC[12]\.n[12]: UN +$P2\." "$L.nt1")" = 16 ]; then
+	ok "5c nodetool Lab all status: 4 nodes, each sees 4 UN, every line prefixed"
+else
+	show "$L.nt1"
+	bad "5c nodetool Lab all status: exit $rc"
+fi
+cg nodetool Lab DC9 status >"$L.nt2" 2>&1
+rc=$?
+if [ $rc = 64 ] && grep -q "has no datacenter or zone DC9: it has DC1, DC2" "$L.nt2"; then
+	ok "5c nodetool Lab DC9: refused (64), naming the DCs"
+else
+	show "$L.nt2"
+	bad "5c nodetool Lab DC9: exit $rc"
 fi
 
 # --- 6. destroy leaves nothing ---------------------------------------------

@@ -13,7 +13,8 @@ Each request is, with the given probabilities:
               (the call happened: the client cannot know)
   slow        forwarded at once, answered after slow-s seconds
 and otherwise forwarded. --no-capacity ZONES answers RunInstances in those
-zones with InsufficientInstanceCapacity (500). Requests are counted per Action and region (from
+zones with InsufficientInstanceCapacity (500); --no-spot-capacity ZONES does
+the same for spot requests only (InstanceMarketOptions.MarketType=spot). Requests are counted per Action and region (from
 the SigV4 scope); GET /__counts returns them as JSON, POST /__counts
 resets them. Only loopback is ever contacted.
 """
@@ -116,6 +117,10 @@ def make_handler(state, up):
             fault = None if action.startswith("__") or self.path.startswith("/moto-api") else state.pick()
             state.count(action, region, fault)
             zone = form.get("Placement.AvailabilityZone", [""])[0]
+            spot = form.get("InstanceMarketOptions.MarketType", [""])[0] == "spot"
+            if action == "RunInstances" and zone and spot and zone in state.args.no_spot_capacity:
+                state.count(action + "(no spot capacity)", region, None)
+                return self.reply(500, NO_CAPACITY % zone.encode())
             if action == "RunInstances" and zone and zone in state.args.no_capacity:
                 state.count(action + "(no capacity)", region, None)
                 return self.reply(500, NO_CAPACITY % zone.encode())
@@ -179,11 +184,14 @@ def main():
         ap.add_argument("--" + f, type=float, default=0.0)
     ap.add_argument("--slow-s", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-spot-capacity", default="", help="comma list of zones where spot "
+                    "RunInstances fail with InsufficientInstanceCapacity")
     ap.add_argument("--no-capacity", default="", help="comma list of zones where RunInstances "
                     "answers InsufficientInstanceCapacity")
     ap.add_argument("--ready", help="file written once listening")
     a = ap.parse_args()
     a.no_capacity = [z for z in a.no_capacity.split(",") if z]
+    a.no_spot_capacity = [z for z in a.no_spot_capacity.split(",") if z]
     up = urllib.parse.urlparse(a.upstream)
     if not ipaddress.ip_address(up.hostname).is_loopback:
         sys.exit("fault_proxy: upstream must be loopback, got %s" % a.upstream)

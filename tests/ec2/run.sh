@@ -52,11 +52,52 @@ env -u CASSANDGO_ALLOWED_CIDRS CASSANDGO_IP_ECHO_URL="http://127.0.0.1:$ECHO_POR
 grep -q 'allowed_cidrs *= "198.51.100.7/32"' "$WORK/plan-ip.txt" || { grep allowed "$WORK/plan-ip.txt"; die "detected address not used"; }
 kill "$ECHO_PID"
 
+step "plan shows what the cluster costs; apply --max-cost-per-hour below it changes nothing (exit 3)"
+cg plan --json MultiDC >"$WORK/plan.json" 2>"$WORK/plan-json.err" || { cat "$WORK/plan-json.err"; die "plan --json failed"; }
+python3 - "$WORK/plan.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))["cost"]
+# 5 x m3.large in each of eu-west-1 (0.146), us-east-1 (0.133), us-west-1 (0.154) in the
+# 2025-05-28 table, and each one's 8 GiB gp3 root volume
+want = 5 * (0.146 + 0.133 + 0.154) + 15 * 8 * 0.08 / 730
+assert abs(c["per_hour"] - want) < 1e-4, (c["per_hour"], want)
+assert abs(c["per_day"] - 24 * want) < 1e-3, c
+assert [c["dcs"][d]["nodes"] for d in ("DC1", "DC2", "DC3")] == [5, 5, 5], c
+assert c["dcs"]["DC2"]["region"] == "us-east-1" and c["dcs"]["DC2"]["node_type"] == "m3.large", c
+assert not c["missing"] and "ec2instances.info data of 2025-05-28" in c["source"], c
+EOF
+grep -q '^  total .*/h .*/day$' "$WORK/plan.txt" || { cat "$WORK/plan.txt"; die "the text plan shows no total cost"; }
+set +e
+cg apply --auto-approve --max-cost-per-hour 0.5 MultiDC >"$WORK/budget.txt" 2>&1
+rc=$?
+set -e
+[ $rc = 3 ] && grep -q 'more than --max-cost-per-hour 0.5000; nothing was changed' "$WORK/budget.txt" ||
+	{ cat "$WORK/budget.txt"; die "apply over budget: exit $rc, want 3"; }
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    ec2 = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    assert not [i for x in ec2.describe_instances()["Reservations"] for i in x["Instances"]], r
+    assert not [g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"], r
+EOF
+
 step "apply --stage infra creates them"
 cg apply --auto-approve --stage infra MultiDC >"$WORK/apply.txt" 2>&1 || { cat "$WORK/apply.txt"; die "apply failed"; }
 $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
 test "$(stat -c %a "$WORK/state/keys/MultiDC-eu-west-1")" = 600 || die "key file is not 0600"
 ssh-keygen -y -f "$WORK/state/keys/MultiDC-eu-west-1" >/dev/null || die "ssh cannot read the key file"
+
+step "output shows what the running cluster costs and has cost since its machines started"
+cg output --json MultiDC >"$WORK/output.json" 2>"$WORK/output.err" || { cat "$WORK/output.err"; die "output --json failed"; }
+python3 - "$WORK/output.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))["cost"]
+want = 5 * (0.146 + 0.133 + 0.154) + 15 * 8 * 0.08 / 730
+assert abs(c["per_hour"] - want) < 1e-4, (c["per_hour"], want)
+assert c["since"] and 0 <= c["spent"] < want, c   # moto's launch times are minutes old
+EOF
+cg output MultiDC 2>&1 | grep -q '^Cost while it runs: 2.1782 USD per hour, 52.28 per day' ||
+	{ cg output MultiDC; die "output shows no running cost"; }
 
 step "the newest Ubuntu 24.04 image for the type's architecture was chosen"
 python3 - "$MOTO_URL" <<'EOF'
@@ -83,6 +124,89 @@ EOF
 step "a second apply changes nothing"
 cg apply --auto-approve --stage infra MultiDC >"$WORK/apply2.txt" 2>&1 || { cat "$WORK/apply2.txt"; die "second apply failed"; }
 grep -q "No changes." "$WORK/apply2.txt" || { cat "$WORK/apply2.txt"; die "second apply was not a no-op"; }
+
+step "stop parks the cluster, start brings it back with its new addresses in the rules"
+# (infra only: no node to drain; check-ssh-boot and e2e-aws drain real ones)
+python3 - "$MOTO_URL" "$WORK/ips-before.json" <<'EOF'
+import json, sys, boto3
+ips = {}
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    ec2 = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    for x in ec2.describe_instances()["Reservations"]:
+        for i in x["Instances"]:
+            ips[i["InstanceId"]] = i.get("PublicIpAddress")
+json.dump(ips, open(sys.argv[2], "w"))
+EOF
+cg stop --auto-approve MultiDC >"$WORK/stop.txt" 2>&1 || { cat "$WORK/stop.txt"; die "stop failed"; }
+grep -q "Stop complete! Cluster MultiDC is parked" "$WORK/stop.txt" || { cat "$WORK/stop.txt"; die "stop did not say parked"; }
+ec2_states() {	# STATE...: every instance of the cluster is in one of them
+	python3 - "$MOTO_URL" "$@" <<'EOF'
+import sys, boto3
+bad = []
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    ec2 = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    for x in ec2.describe_instances(Filters=[{"Name": "tag:cassandgo:cluster", "Values": ["MultiDC"]}])["Reservations"]:
+        for i in x["Instances"]:
+            if i["State"]["Name"] not in sys.argv[2:]:
+                bad.append((i["InstanceId"], i["State"]["Name"]))
+assert not bad, bad
+EOF
+}
+ec2_states stopped || die "stop left instances running"
+cg plan MultiDC >"$WORK/plan-parked.txt" 2>&1 || { cat "$WORK/plan-parked.txt"; die "plan of a parked cluster failed"; }
+grep -q "No changes: cluster MultiDC is parked" "$WORK/plan-parked.txt" && grep -q "Note: cluster MultiDC is parked (cassandgo stop" "$WORK/plan-parked.txt" &&
+	grep -q "Cost while parked .*the EBS volumes only" "$WORK/plan-parked.txt" ||
+	{ cat "$WORK/plan-parked.txt"; die "plan does not say parked"; }
+! grep -q "is stopped\|machine\.DC" "$WORK/plan-parked.txt" || { cat "$WORK/plan-parked.txt"; die "plan shows stopped instances as drift"; }
+cg plan --json MultiDC >"$WORK/plan-parked.json" 2>/dev/null || die "plan --json of a parked cluster failed"
+python3 - "$WORK/plan-parked.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["parked"] and not p["actions"], p
+c = p["cost"]
+assert c["ebs_only"] and c["parked_machines"] == 15, c
+assert abs(c["per_hour"] - 15 * 8 * 0.08 / 730) < 1e-6, c
+EOF
+set +e
+cg apply --auto-approve --stage infra MultiDC >"$WORK/apply-parked.txt" 2>&1; rc=$?
+cg status MultiDC >"$WORK/status-parked.txt" 2>&1; src=$?
+set -e
+[ $rc = 1 ] && grep -q "is parked (cassandgo stop, .*): apply changes nothing until 'cassandgo start MultiDC'" "$WORK/apply-parked.txt" ||
+	{ cat "$WORK/apply-parked.txt"; die "apply on a parked cluster: exit $rc"; }
+ec2_states stopped || die "apply started instances of a parked cluster"
+[ $src = 1 ] && grep -q "Cluster MultiDC is parked" "$WORK/status-parked.txt" && grep -q "^Cost while parked: 0.0132 USD per hour" "$WORK/status-parked.txt" ||
+	{ cat "$WORK/status-parked.txt"; die "status of a parked cluster: exit $src"; }
+# a stop or start that did not finish: two instances running again, the cluster still parked
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+ids = [i["InstanceId"] for x in ec2.describe_instances(Filters=[{"Name": "tag:cassandgo:cluster", "Values": ["MultiDC"]}])["Reservations"] for i in x["Instances"]]
+ec2.start_instances(InstanceIds=ids[:2])
+EOF
+cg plan --stage infra MultiDC 2>&1 | grep -q "but 2 of its 15 machines run: a stop or a start did not finish" || { cg plan --stage infra MultiDC; die "plan does not see a half-parked cluster"; }
+cg stop --auto-approve MultiDC >"$WORK/stop2.txt" 2>&1 || { cat "$WORK/stop2.txt"; die "second stop failed"; }
+grep -q "Plan: 0 to add, 2 to change, 0 to destroy" "$WORK/stop2.txt" || { cat "$WORK/stop2.txt"; die "second stop did not power off just the two"; }
+ec2_states stopped || die "second stop left instances running"
+cg stop --auto-approve MultiDC 2>&1 | grep -q "Cluster MultiDC is parked since" || die "a third stop is not a no-op"
+cg start --auto-approve --stage infra MultiDC >"$WORK/start.txt" 2>&1 || { cat "$WORK/start.txt"; die "start failed"; }
+grep -q "Start complete! Cluster MultiDC runs" "$WORK/start.txt" || { cat "$WORK/start.txt"; die "start did not complete"; }
+grep -q "~ peers\.us-east-1" "$WORK/start.txt" || { cat "$WORK/start.txt"; die "start does not re-render the cross-region rules"; }
+ec2_states running || die "start left instances stopped"
+python3 - "$MOTO_URL" "$WORK/ips-before.json" <<'EOF'
+import json, sys, boto3
+before = json.load(open(sys.argv[2]))
+changed = 0
+for r in ("eu-west-1", "us-east-1", "us-west-1"):
+    ec2 = boto3.client("ec2", region_name=r, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    for x in ec2.describe_instances()["Reservations"]:
+        for i in x["Instances"]:
+            changed += before.get(i["InstanceId"]) != i.get("PublicIpAddress")
+assert changed, "no public address changed: the test proves nothing"
+EOF
+# the rules admit the new public addresses, exactly those
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
+no_changes "not converged after start"
+cg plan MultiDC 2>&1 | grep -q "parked" && die "the parked mark outlived start"
 
 step "the 2014 layout (7001, 7199; per remote node 7000-7001, 7199, ICMP) is shown and converted"
 # us-east-1 as the 2014 layout left it: 41 rules; converted with the quota at exactly 41,
@@ -196,7 +320,7 @@ $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
 cg state show MultiDC >"$WORK/adopted.txt" 2>&1
 [ "$(grep -c 'host_key *= "ssh-ed25519 ' "$WORK/adopted.txt")" = 15 ] ||
 	{ grep -E '^machine|host_key' "$WORK/adopted.txt"; cat "$WORK/adopt.txt"; die "adopted machines lack their host keys"; }
-[ "$(grep -c 'install *= "apt"' "$WORK/adopted.txt")" = 15 ] || die "adopted machines lost their install method"
+[ "$(grep -c 'install *= "maven"' "$WORK/adopted.txt")" = 15 ] || die "adopted machines lost their install method"
 
 step "two instances claiming one node: one is kept, the other terminated"
 python3 - "$MOTO_URL" <<'EOF2'
@@ -406,4 +530,211 @@ $CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32 --peers
 no_changes "a shared address makes the plan change"
 cg plan --stage infra --refresh=false MultiDC >"$WORK/dup-plan.txt" 2>&1 || true
 grep -q "No changes." "$WORK/dup-plan.txt" || { cat "$WORK/dup-plan.txt"; die "a shared address makes the plan from the state change"; }
+step "spot capacity: one-time spot instances; spot-or-on-demand falls back where spot is refused; a reclaimed node is replaced"
+reset_moto
+cat >"$WORK/spot.yaml" <<'EOF'
+Spot:
+  provider: aws
+  allowed_cidrs: [203.0.113.7/32]
+  datacenters:
+    - datacenter: DC1
+      region: eu-west-1
+      zones: [eu-west-1a]
+      nodes: 2
+      node_type: m5.large
+      capacity: spot
+    - datacenter: DC2
+      region: us-east-1
+      zones: [us-east-1a]
+      nodes: 2
+      node_type: m5.large
+      capacity: spot-or-on-demand
+EOF
+spot() { "$CG" -c "$WORK/spot.yaml" --state "$WORK/spot-state/state.db" "$@"; }
+spot plan --json Spot >"$WORK/spot-plan.json" 2>"$WORK/spot-plan.err" || { cat "$WORK/spot-plan.err"; die "spot plan failed"; }
+python3 - "$WORK/spot-plan.json" "$REPO/providers/ec2/prices.tsv" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))["cost"]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if not l.startswith("#")]
+cols = rows[0]
+m5 = dict(zip(cols, next(r for r in rows if r[0] == "m5.large")))
+spot = lambda region: float(m5[region].split(":")[1])
+root = 8 * 0.08 / 730
+# both DCs are priced as spot (the estimate) while planned
+assert abs(c["dcs"]["DC1"]["per_hour"] - 2 * (spot("eu-west-1") + root)) < 1e-6, c
+assert abs(c["dcs"]["DC2"]["per_hour"] - 2 * (spot("us-east-1") + root)) < 1e-6, c
+assert c["dcs"]["DC1"]["capacity"] == "spot" and c["dcs"]["DC2"]["capacity"] == "spot-or-on-demand", c
+EOF
+start_proxy --no-spot-capacity us-east-1a
+use_endpoint "$PROXY_URL"
+spot apply --auto-approve --stage infra Spot >"$WORK/spot-apply.txt" 2>&1 || { cat "$WORK/spot-apply.txt"; die "spot apply failed"; }
+grep -q "no spot capacity in us-east-1a (InsufficientInstanceCapacity): on-demand instead" "$WORK/spot-apply.txt" ||
+	{ cat "$WORK/spot-apply.txt"; die "the fallback to on-demand is not said"; }
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+def inst(region):
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    return [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"] if i["State"]["Name"] == "running"]
+eu, us = inst("eu-west-1"), inst("us-east-1")
+assert len(eu) == 2 and all(i.get("InstanceLifecycle") == "spot" for i in eu), eu
+assert len(us) == 2 and all(i.get("InstanceLifecycle") is None for i in us), us   # fell back
+tags = lambda i: {t["Key"]: t["Value"] for t in i["Tags"]}
+assert all(tags(i)["cassandgo:capacity"] == "spot" for i in eu)
+assert all(tags(i)["cassandgo:capacity"] == "spot-or-on-demand" for i in us)
+EOF
+spot state show Spot --json >"$WORK/spot-state.json"
+python3 - "$WORK/spot-state.json" <<'EOF'
+import json, sys
+res = [r for c in json.load(open(sys.argv[1]))["clusters"] for r in c["resources"] if r["kind"] == "machine"]
+got = {r["address"]: r["resource"]["attributes"].get("market") for r in res}
+assert got == {"machine.DC1.n1": "spot", "machine.DC1.n2": "spot",
+               "machine.DC2.n1": "on-demand", "machine.DC2.n2": "on-demand"}, got
+EOF
+spot plan --stage infra Spot >"$WORK/spot-plan2.txt" 2>&1 || true
+grep -q "No changes." "$WORK/spot-plan2.txt" || { cat "$WORK/spot-plan2.txt"; die "a spot cluster plans changes right after apply"; }
+# EC2 reclaims DC1.n1 (one-time spot, interruption behaviour terminate)
+python3 - "$MOTO_URL" "$WORK/spot-state.json" <<'EOF'
+import json, sys, boto3
+res = [r for c in json.load(open(sys.argv[2]))["clusters"] for r in c["resources"]]
+iid = next(r["resource"]["id"] for r in res if r["address"] == "machine.DC1.n1")
+boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t",
+             aws_secret_access_key="t").terminate_instances(InstanceIds=[iid])
+EOF
+spot plan --stage infra Spot >"$WORK/spot-plan3.txt" 2>&1 || true
+grep -q "^  + machine.DC1.n1  (recorded as i-.*, which no longer exists)" "$WORK/spot-plan3.txt" ||
+	{ cat "$WORK/spot-plan3.txt"; die "a reclaimed spot node is not planned for replacement"; }
+spot apply --auto-approve --stage infra Spot >"$WORK/spot-apply2.txt" 2>&1 || { cat "$WORK/spot-apply2.txt"; die "replacing the reclaimed node failed"; }
+grep -q "spot instance i-" "$WORK/spot-apply2.txt" || { cat "$WORK/spot-apply2.txt"; die "the replacement is not a spot instance"; }
+spot destroy --auto-approve --refresh=false Spot >"$WORK/spot-destroy.txt" 2>&1 || { cat "$WORK/spot-destroy.txt"; die "spot destroy failed"; }
+stop_proxy
+use_endpoint "$MOTO_URL"
+
+step "expires: instances carry the expiry; gc finds clusters by tags with no state and destroys only the expired ones"
+reset_moto
+cat >"$WORK/gc.yaml" <<'EOF'
+Old:
+  provider: aws
+  allowed_cidrs: [203.0.113.7/32]
+  expires: 2020-01-01
+  datacenters:
+    - datacenter: DC1
+      region: eu-west-1
+      zones: [eu-west-1a]
+      nodes: 2
+    - datacenter: DC2
+      region: us-east-1
+      zones: [us-east-1a]
+      nodes: 1
+Young:
+  provider: aws
+  allowed_cidrs: [203.0.113.7/32]
+  expires: 8h
+  datacenters:
+    - datacenter: DC1
+      region: eu-west-1
+      zones: [eu-west-1b]
+      nodes: 1
+EOF
+gcg() { "$CG" -c "$WORK/gc.yaml" --state "$WORK/gc-state/state.db" "$@"; }
+for c in Old Young; do
+	gcg apply --auto-approve --stage infra $c >"$WORK/gc-apply-$c.txt" 2>&1 || { cat "$WORK/gc-apply-$c.txt"; die "apply $c failed"; }
+done
+python3 - "$MOTO_URL" <<'EOF'
+import sys, time, calendar, boto3
+def tags(region):
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    return [{t["Key"]: t["Value"] for t in i["Tags"]} for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+old = [t for r in ("eu-west-1", "us-east-1") for t in tags(r) if t["cassandgo:cluster"] == "Old"]
+young = [t for t in tags("eu-west-1") if t["cassandgo:cluster"] == "Young"]
+assert len(old) == 3 and all(t["cassandgo:expires_at"] == "2020-01-01T00:00:00Z" for t in old), old
+at = calendar.timegm(time.strptime(young[0]["cassandgo:expires_at"], "%Y-%m-%dT%H:%M:%SZ"))
+assert young[0]["cassandgo:expires"] == "8h" and abs(at - (time.time() + 8 * 3600)) < 600, young
+EOF
+# the laptop is lost: no state file (kept aside for the re-tagging below)
+mv "$WORK/gc-state" "$WORK/gc-state.kept"
+gcg gc --json >"$WORK/gc.json" 2>"$WORK/gc.err" || { cat "$WORK/gc.err"; die "gc failed"; }
+python3 - "$WORK/gc.json" <<'EOF'
+import json, sys
+cl = {c["cluster"]: c for c in json.load(open(sys.argv[1]))["clusters"]}
+assert set(cl) == {"Old", "Young"}, cl
+o, y = cl["Old"], cl["Young"]
+assert o["nodes"] == 3 and sorted(o["regions"]) == ["eu-west-1", "us-east-1"] and o["expired"], o
+assert not y["expired"] and y["nodes"] == 1 and not y["in_state"], y
+assert o["cost"]["per_hour"] > 0 and o["expires_at"] == "2020-01-01T00:00:00Z", o
+EOF
+gcg gc >"$WORK/gc.txt" 2>&1 || { cat "$WORK/gc.txt"; die "gc (text) failed"; }
+grep -q '^Old .* 3 .*2020-01-01T00:00:00Z *EXPIRED' "$WORK/gc.txt" || { cat "$WORK/gc.txt"; die "gc does not show Old as expired"; }
+if gcg gc --destroy-expired </dev/null >"$WORK/gc-noyes.txt" 2>&1; then die "gc --destroy-expired without a terminal or --auto-approve went ahead"; fi
+gcg gc --destroy-expired --auto-approve >"$WORK/gc-destroy.txt" 2>&1 || { cat "$WORK/gc-destroy.txt"; die "gc --destroy-expired failed"; }
+grep -q "Destroyed expired cluster Old." "$WORK/gc-destroy.txt" || { cat "$WORK/gc-destroy.txt"; die "gc did not destroy Old"; }
+python3 - "$MOTO_URL" <<'EOF'
+import sys, boto3
+for region in ("eu-west-1", "us-east-1"):
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+    live = [{t["Key"]: t["Value"] for t in i["Tags"]}["cassandgo:cluster"]
+            for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+    assert "Old" not in live, (region, live)
+    assert live == (["Young"] if region == "eu-west-1" else []), (region, live)
+    sgs = [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]]
+    assert not [g for g in sgs if g.startswith("cassandgo-Old-")], sgs
+    kps = [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]]
+    assert not [k for k in kps if k.startswith("cassandgo-Old-")], kps
+    if region == "eu-west-1":
+        assert "cassandgo-Young-eu-west-1" in sgs and "cassandgo-Young-eu-west-1" in kps, (sgs, kps)
+EOF
+
+# a new expires: for a running cluster re-tags its instances (from now)
+rm -rf "$WORK/gc-state"
+mv "$WORK/gc-state.kept" "$WORK/gc-state"
+sed -i 's/^  expires: 8h$/  expires: 3d/' "$WORK/gc.yaml"
+gcg plan --stage infra Young >"$WORK/gc-plan.txt" 2>&1 || true
+grep -q '^  ~ machine.DC1.n1  (expires: "8h" -> "3d")' "$WORK/gc-plan.txt" || { cat "$WORK/gc-plan.txt"; die "a new expires: is not planned as a tag update"; }
+gcg apply --auto-approve --stage infra Young >"$WORK/gc-apply2.txt" 2>&1 || { cat "$WORK/gc-apply2.txt"; die "re-tagging Young failed"; }
+python3 - "$MOTO_URL" <<'EOF'
+import sys, time, calendar, boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+t = [{x["Key"]: x["Value"] for x in i["Tags"]} for r in ec2.describe_instances()["Reservations"]
+     for i in r["Instances"] if i["State"]["Name"] == "running"]
+assert len(t) == 1 and t[0]["cassandgo:expires"] == "3d", t
+at = calendar.timegm(time.strptime(t[0]["cassandgo:expires_at"], "%Y-%m-%dT%H:%M:%SZ"))
+assert abs(at - (time.time() + 3 * 86400)) < 600, t
+EOF
+gcg destroy --auto-approve --refresh=false Young >"$WORK/gc-destroy2.txt" 2>&1 || { cat "$WORK/gc-destroy2.txt"; die "destroy Young failed"; }
+
+step "state import rebuilds a lost state from the tags; destroy then removes everything"
+reset_moto
+cat >"$WORK/lost.yaml" <<'EOF'
+Lost:
+  provider: aws
+  allowed_cidrs: [203.0.113.7/32]
+  datacenters:
+    - datacenter: DC1
+      region: eu-west-1
+      zones: [eu-west-1a]
+      nodes: 2
+    - datacenter: DC2
+      region: us-east-1
+      zones: [us-east-1a]
+      nodes: 1
+EOF
+lost() { "$CG" -c "$WORK/lost.yaml" --state "$WORK/lost-state/state.db" "$@"; }
+lost apply --auto-approve --stage infra Lost >"$WORK/lost-apply.txt" 2>&1 || { cat "$WORK/lost-apply.txt"; die "apply Lost failed"; }
+rm -rf "$WORK/lost-state"
+lost state import Lost --pin-host-keys >"$WORK/lost-import.txt" 2>&1 || { cat "$WORK/lost-import.txt"; die "state import failed"; }
+grep -q "Imported Lost: 3 machines and " "$WORK/lost-import.txt" && grep -q "Pinned 3 host keys" "$WORK/lost-import.txt" ||
+	{ cat "$WORK/lost-import.txt"; die "state import did not find the 3 machines"; }
+lost state show Lost --json >"$WORK/lost-state.json"
+python3 - "$WORK/lost-state.json" "$WORK/lost-state/Lost/known_hosts" <<'EOF'
+import json, sys
+res = [r for c in json.load(open(sys.argv[1]))["clusters"] for r in c["resources"]]
+kinds = sorted(r["kind"] for r in res)
+assert kinds == ["keypair"] * 2 + ["machine"] * 3 + ["network"] * 2 + ["peers"] * 2, kinds
+kh = [l.split()[0] for l in open(sys.argv[2])]
+ids = sorted(r["resource"]["id"] for r in res if r["kind"] == "machine")
+assert sorted(kh) == ids, (kh, ids)
+EOF
+lost destroy --auto-approve --refresh=false Lost >"$WORK/lost-destroy.txt" 2>&1 || { cat "$WORK/lost-destroy.txt"; die "destroy after state import failed"; }
+$CHECK "$MOTO_URL" Lost eu-west-1,us-east-1 --empty
+
 echo "check-ec2: all passed"

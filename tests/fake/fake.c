@@ -30,6 +30,7 @@
 struct cg_provider {
 	char *world;
 	char *cluster;
+	const struct cg_cluster *c;
 	pthread_mutex_t mu;
 	int writes;
 	int crash_after;
@@ -169,6 +170,7 @@ static int fake_open(struct cg_provider **out, const struct cg_cluster *c,
 	struct cg_provider *p = cg_xcalloc(1, sizeof(*p));
 	p->world = cg_xstrdup(w);
 	p->cluster = cg_xstrdup(c->name);
+	p->c = c;
 	pthread_mutex_init(&p->mu, NULL);
 	p->crash_after = getenv("CG_FAKE_CRASH_AFTER") ? atoi(getenv("CG_FAKE_CRASH_AFTER")) : 0;
 	p->sleep_ms = getenv("CG_FAKE_SLEEP_MS") ? atoi(getenv("CG_FAKE_SLEEP_MS")) : 0;
@@ -200,11 +202,23 @@ static int fake_zones(struct cg_provider *p, const char *region, char ***zones, 
 	return 0;
 }
 
+/* Like the real refresh: keyspaces are read for those recorded or
+ * declared only (one forgotten stays in Cassandra, unseen). */
+static bool keyspace_seen(const struct cg_provider *p, const struct cg_rset *known,
+			  const struct cg_resource *r)
+{
+	if (cg_rset_find(known, r->addr))
+		return true;
+	for (int k = 0; k < p->c->nkeyspaces; k++)
+		if (!strcmp(r->addr + strlen("keyspace."), p->c->keyspaces[k].name))
+			return true;
+	return false;
+}
+
 static int fake_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 			struct cg_err *err)
 {
 	struct world w;
-	(void)known;
 	if (getenv("CG_FAKE_EMPTY_REFRESH"))
 		return 0;
 	if (world_open(p, &w, err) < 0) {
@@ -212,7 +226,8 @@ static int fake_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 		return -1;
 	}
 	for (int i = 0; i < w.all.n; i++)
-		if (!strcmp(w.clusters[i], p->cluster))
+		if (!strcmp(w.clusters[i], p->cluster) &&
+		    (w.all.v[i].kind != CG_KIND_KEYSPACE || keyspace_seen(p, known, &w.all.v[i])))
 			cg_rset_add(live, &w.all.v[i]);
 	world_close(p, &w);
 	return 0;

@@ -1,13 +1,14 @@
 /* registry.c (tests) - every cluster is served by the test provider. */
 #include "fake.h"
+#include "../../providers/registry.h"
 
-const struct cg_provider_ops *cg_provider_infra(enum cg_provider_kind kind)
+struct cg_providers cg_registry_providers(const struct cg_cluster *c)
 {
-	(void)kind;
-	return &cg_provider_fake;
+	(void)c;
+	return (struct cg_providers){ &cg_provider_fake, &cg_provider_fake };
 }
 
-const struct cg_provider_ops *cg_provider_bootstrap(void)
+const struct cg_provider_ops *cg_registry_bootstrap(void)
 {
 	return &cg_provider_fake;
 }

@@ -10,7 +10,7 @@
 # (fuzzer-no-link) and ASan+UBSan, so the fuzzer sees inside the parsers.
 # Not part of CHECKS: it is time-bounded, not a pass/fail test of behaviour.
 
-FUZZ_TARGETS := config ec2_xml nodetool state_attrs planfile
+FUZZ_TARGETS := config ec2_xml nodetool state_attrs planfile maven_manifest latte scenario maven_metadata
 FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \

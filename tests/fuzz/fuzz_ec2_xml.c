@@ -3,11 +3,12 @@
  *
  * The input is one HTTP body. It goes through cg_ec2_parse_error (what a
  * non-200 answer meets) and, parsed with cg_xml_parse, through the walks the
- * provider does on successful answers. Those walks live in static functions
- * of providers/ec2/ec2.c (refresh_instances, obs_from_item, tag_value,
- * parse_rules, the key pair, zone, image and VPC lookups, pagination) with no
- * exported entry point short of a live HTTP call, so they are mirrored here
- * path for path, with the same buffer sizes, through the exported walkers.
+ * provider does on successful answers. Those walks live in the provider's
+ * private functions (providers/ec2/: ec2_machine_refresh, obs_from_item,
+ * ec2_tag_value, ec2_parse_rules, the key pair, zone, image and VPC
+ * lookups, pagination) with no public entry point short of a live HTTP
+ * call, so they are mirrored here path for path, with the same buffer
+ * sizes, through the exported walkers.
  */
 #include "fuzz.h"
 
@@ -20,7 +21,7 @@ static xmlNodePtr root_of(xmlDocPtr d)
 	return d ? xmlDocGetRootElement(d) : NULL;
 }
 
-/* ec2.c tag_value */
+/* common.c ec2_tag_value */
 static char *tag_value(xmlNodePtr it, const char *key)
 {
 	char kb[128];
@@ -30,7 +31,7 @@ static char *tag_value(xmlNodePtr it, const char *key)
 	return NULL;
 }
 
-/* ec2.c refresh_instances + obs_from_item (DescribeInstances, RunInstances) */
+/* machine.c ec2_machine_refresh + obs_from_item (DescribeInstances, RunInstances) */
 static void walk_instances(xmlNodePtr root)
 {
 	static const char *const item_text[] = {
@@ -57,7 +58,7 @@ static void walk_instances(xmlNodePtr root)
 	free(cg_xml_text(root, "instancesSet/item/placement/availabilityZone"));
 }
 
-/* ec2.c parse_rules (DescribeSecurityGroups) */
+/* sg.c ec2_parse_rules (DescribeSecurityGroups) */
 static void walk_groups(xmlNodePtr root)
 {
 	char proto[16], buf[64];

@@ -1,7 +1,7 @@
 /*
- * fuzz_nodetool.c - libFuzzer target: the `nodetool status` parser
- * (planner/cassconf.c cg_nodetool_status_parse), which reads what a node
- * prints over SSH.
+ * fuzz_nodetool.c - libFuzzer target: the `nodetool status` and
+ * `describecluster` parsers (planner/cassconf.c cg_nodetool_status_parse,
+ * cg_nodetool_schema_parse), which read what a node prints over SSH.
  */
 #include "fuzz.h"
 
@@ -25,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(err.code != 0 && err.msg[0]);
 		FUZZ_ASSERT(ring.n == 0 && !ring.v);	/* nothing to free on error */
 	}
+	int unreachable = -1, versions = cg_nodetool_schema_parse(text, &unreachable);
+	FUZZ_ASSERT(versions >= -1 && unreachable >= 0);
 	free(text);
 	return 0;
 }

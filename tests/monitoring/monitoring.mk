@@ -5,6 +5,7 @@
 #                           --json's URL; a second apply plans nothing; destroy
 .PHONY: check-monitoring
 CHECKS += check-monitoring
+LAB_CHECKS += check-monitoring
 
 check-monitoring: cassandgo cassandra
 	@tests/monitoring/run.sh ./cassandgo

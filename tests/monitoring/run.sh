@@ -26,15 +26,6 @@ e2e_setup monitoring || { echo "0 passed, 1 failed"; exit 1; }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-show() { sed 's/^/    | /' "$1" | tail -n "${2:-25}"; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
 L=$TMP/log
 P=$E2E_PREFIX
 URL=http://$P.1.1:9090

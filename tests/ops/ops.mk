@@ -4,6 +4,7 @@
 #                    a stopped node marked DOWN, destroy
 .PHONY: check-ops
 CHECKS += check-ops
+LAB_CHECKS += check-ops
 
 check-ops: cassandgo cassandra
 	@tests/ops/run.sh ./cassandgo

@@ -20,29 +20,11 @@ e2e_setup ops || { echo "0 passed, 1 failed"; exit 1; }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-show() { sed 's/^/    | /' "$1" | tail -n "${2:-25}"; }
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
-	exit $?
-}
 L=$TMP/log
 P=$E2E_PREFIX
 
 # --- 1. apply, and its report ----------------------------------------------
-echo "# check-ops: Lab on $E2E_RANGE in $TMP"
-t0=$(now)
-cg apply --auto-approve Lab >"$L.apply" 2>&1
-rc=$?
-echo "# apply: ${rc} after $(elapsed "$t0")s"
-if [ $rc != 0 ] || ! grep -q '^Apply complete!' "$L.apply"; then
-	show "$L.apply" 40
-	bad "1 apply Lab: exit $rc"
-	finish
-fi
+e2e_apply_first check-ops
 missing=
 for s in 'Intra-Cluster latencies...' 'Inter-Cluster latencies...' "How to connect to Lab's nodes..." \
 	'Cluster status...' 'Healthy: 4 nodes, all up and normal.'; do

@@ -8,4 +8,7 @@ cg_test_user() {
 		useradd --system --create-home --home-dir "/var/lib/$u" --shell /bin/bash "$u"
 	fi
 	usermod -p '*' "$u"
+	# cgnode runs through sudo, as the default user of a cloud image may
+	printf '%s ALL=(root) NOPASSWD: ALL\n' "$u" >"/etc/sudoers.d/cg-test-$u"
+	chmod 0440 "/etc/sudoers.d/cg-test-$u"
 }

@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../planner/config.h"
+#include "../../planner/model.h"
 #include "../../planner/cassandra_keys.h"
 
 static struct cg_config *load_ok(const char *path)
@@ -170,6 +172,26 @@ static void test_unknown_cluster(void **state)
 	cg_config_free(cfg);
 }
 
+/* install: maven is the default on aws; maven_mirror goes with it */
+static void test_maven(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load_ok("config/good/maven.yaml");
+	assert_int_equal(cfg->nclusters, 3);
+	assert_null(cfg->clusters[0].install);
+	assert_string_equal(cfg->clusters[0].maven_mirror, "https://repo.example.com:8443/maven2");
+	char *m = cg_model_install_method(&cfg->clusters[0]);
+	assert_string_equal(m, "maven");
+	free(m);
+	assert_string_equal(cfg->clusters[1].install, "maven");
+	assert_string_equal(cfg->clusters[1].maven_mirror, "http://127.0.0.1:8081/maven2");
+	m = cg_model_install_method(&cfg->clusters[1]);
+	assert_string_equal(m, "maven");
+	free(m);
+	assert_null(cfg->clusters[2].maven_mirror);
+	cg_config_free(cfg);
+}
+
 static void test_every_key(void **state)
 {
 	(void)state;
@@ -225,6 +247,18 @@ static void test_every_key(void **state)
 	assert_string_equal(us->node_type, "m5.large");
 	assert_true(us->monitoring);
 	assert_string_equal(us->ami, "ami-0123abcd");
+
+	/* keyspaces: RFs in the order of the DCs, whatever order they are given */
+	assert_int_equal(c->nkeyspaces, 2);
+	assert_string_equal(c->keyspaces[0].name, "app");
+	assert_int_equal(c->keyspaces[0].rf[0], 4);
+	assert_int_equal(c->keyspaces[0].rf[1], 5);
+	assert_false(c->keyspaces[0].durable_writes);
+	assert_int_equal(c->keyspaces[0].pos.line, 34);
+	assert_string_equal(c->keyspaces[1].name, "app_2");
+	assert_int_equal(c->keyspaces[1].rf[0], 3);
+	assert_int_equal(c->keyspaces[1].rf[1], 3);
+	assert_true(c->keyspaces[1].durable_writes);
 
 	c = &cfg->clusters[1];
 	assert_string_equal(c->name, "Small");
@@ -304,7 +338,8 @@ static void test_all_examples(void **state)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
-		if (l < 5 || strcmp(e->d_name + l - 5, ".yaml"))
+		/* scenarios (cassandgo run) are checked by test_scenario.c */
+		if (l < 5 || strcmp(e->d_name + l - 5, ".yaml") || !strncmp(e->d_name, "scenario-", 9))
 			continue;
 		char *path = cg_xasprintf("../examples/%s", e->d_name);
 		struct cg_config *cfg = load_ok(path);
@@ -449,6 +484,34 @@ static void test_bad_configs(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* expires: a lifetime from now, or a UTC date (a day, or a time with Z);
+ * nothing else, and no date that does not exist. */
+static void test_expiry(void **state)
+{
+	(void)state;
+	time_t at;
+	assert_int_equal(cg_config_expiry("8h", 1000, &at), 0);
+	assert_int_equal(at, 1000 + 8 * 3600);
+	assert_int_equal(cg_config_expiry("30m", 0, &at), 0);
+	assert_int_equal(at, 1800);
+	assert_int_equal(cg_config_expiry("3d", 0, &at), 0);
+	assert_int_equal(at, 3 * 86400);
+	assert_int_equal(cg_config_expiry("2026-12-31", 0, &at), 0);
+	assert_int_equal(at, 1798675200);
+	assert_int_equal(cg_config_expiry("2026-12-31T18:30Z", 0, &at), 0);
+	assert_int_equal(at, 1798675200 + 18 * 3600 + 30 * 60);
+	assert_int_equal(cg_config_expiry("2026-12-31T18:30:15Z", 0, &at), 0);
+	assert_int_equal(at, 1798675200 + 18 * 3600 + 30 * 60 + 15);
+	static const char *const bad[] = {
+		"", "h", "0h", "08h", "8", "8 h", "8hours", "400d", "-1h", "2026-02-30",
+		"2026-13-01", "2026-12-31T18:30", "2026-12-31 18:30Z", "2026-12-31T25:00Z",
+		"1999-01-01", "2026-1-1", "tomorrow",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cg_config_expiry(bad[i], 0, &at) == 0)
+			fail_msg("'%s' was taken as an expiry", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,12 +519,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hash, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_unknown_cluster),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_maven),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_all_examples),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_cassandra_keys),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

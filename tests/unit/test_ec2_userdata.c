@@ -91,6 +91,17 @@ static void test_apt(void **state)
 	schema_ok(ud);
 	free(ud);
 
+	/* maven install (the default): Java and curl at boot, the jars later
+	 * through cgnode, nothing from Apache's repository */
+	u.install = "maven";
+	ud = cg_ec2_userdata_render(&u, &err);
+	assert_non_null(ud);
+	assert_null(strstr(ud, "debian.cassandra.apache.org"));
+	assert_non_null(strstr(ud, "openjdk-17-jre-headless"));
+	assert_non_null(strstr(ud, "  - curl\n"));
+	schema_ok(ud);
+	free(ud);
+
 	/* refused inputs */
 	u.install = "apt";
 	u.cassandra_version = "5.0.6; rm -rf /";

@@ -18,6 +18,8 @@
 
 #include "../../planner/exec.h"
 #include "../../planner/plan.h"
+#include "../../planner/cassconf.h"
+#include "../../planner/upgrade.h"
 
 static struct cg_config *load(const char *path)
 {
@@ -187,6 +189,304 @@ static void test_auth_rf_before_decommission(void **state)
 	cg_config_free(cfg);
 }
 
+/* The world's nodes all running configs rendered at security step st. */
+static void world_at(struct cg_rset *world, const char *st)
+{
+	for (int i = 0; i < world->n; i++) {
+		struct cg_resource *r = &world->v[i];
+		if (r->kind == CG_KIND_CONFIG) {
+			cg_res_set(r, "hash", "0123456789abcdef", 0);
+			cg_res_set(r, "security", st, 0);
+		} else if (r->kind == CG_KIND_SERVICE) {
+			cg_res_set(r, "running", "true", 0);
+			cg_res_set(r, "config_hash", "0123456789abcdef", 0);
+		}
+	}
+}
+
+static const char *plan_note(const struct cg_plan *plan, const char *needle)
+{
+	for (int i = 0; i < plan->nnotes; i++)
+		if (strstr(plan->notes[i], needle))
+			return plan->notes[i];
+	return NULL;
+}
+
+/* Security off then on again for a running cluster: one step per apply,
+ * every node at one step before any moves on (on -> send -> accept -> off
+ * and back); the plan says which step it is; passwords stop being managed
+ * at the first step off; on the way on, the superuser is set up right
+ * after the first restart and the second restart waits for it. A node not
+ * yet running its rendered config holds the next step back. */
+static void test_security_steps(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/small.yaml");
+	struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset world;
+	struct cg_err err = {0};
+	static const char *const off_steps[] = { "on", "send", "accept", "off" };
+
+	zones_for(&zm);
+	cg_rset_init(&world);
+	applied(c, &zm, &world);
+	c->security_off = true;
+	for (int k = 0; k < 3; k++) {
+		world_at(&world, off_steps[k]);
+		assert_int_equal(cg_model_security(c, &world), CG_SEC_ON - (k + 1));
+		struct cg_rset d;
+		struct cg_plan plan;
+		cg_rset_init(&d);
+		assert_int_equal(cg_model_build(c, &zm, &world, ~0u, &d, &err), 0);
+		assert_string_equal(cg_res_get(cg_rset_find(&d, "config.DC1.n1"), "security"),
+				    off_steps[k + 1]);
+		assert_null(cg_rset_find(&d, "auth"));
+		if (cg_plan_diff("Small", &d, &world, &world, ~0u, &plan, &err))
+			fail_msg("%s", err.msg);
+		char want[64];
+		snprintf(want, sizeof(want), "turns off in 3 steps, one per apply, each restarting");
+		assert_non_null(plan_note(&plan, want));
+		snprintf(want, sizeof(want), "step %d of 3", k + 1);
+		assert_non_null(plan_note(&plan, want));
+		assert_int_equal(plan_note(&plan, "Run apply again") != NULL, k < 2);
+		int au = -1;
+		for (int i = 0; i < plan.n; i++)
+			if (!strcmp(plan.v[i].addr, "auth"))
+				au = i;
+		if (k == 0) {	/* the superuser is no longer managed */
+			assert_true(au >= 0);
+			assert_int_equal(plan.v[au].op, CG_OP_DELETE);
+		}
+		cg_plan_free(&plan);
+		cg_rset_free(&d);
+	}
+	/* one node still runs its old config: the step is not taken yet */
+	world_at(&world, "accept");
+	cg_res_set(cg_rset_find(&world, "service.DC1.n2"), "config_hash", "fedcba9876543210", 0);
+	assert_int_equal(cg_model_security(c, &world), CG_SEC_ACCEPT);
+
+	/* and on again: off -> accept -> send -> on */
+	c->security_off = false;
+	static const char *const on_steps[] = { "off", "accept", "send", "on" };
+	for (int i = world.n - 1; i >= 0; i--)
+		if (world.v[i].kind == CG_KIND_AUTH)
+			cg_rset_remove_at(&world, i);
+	for (int k = 0; k < 3; k++) {
+		world_at(&world, on_steps[k]);
+		assert_int_equal(cg_model_security(c, &world), k + 1);
+		struct cg_rset d;
+		struct cg_plan plan;
+		cg_rset_init(&d);
+		assert_int_equal(cg_model_build(c, &zm, &world, ~0u, &d, &err), 0);
+		assert_int_equal(cg_rset_find(&d, "auth") != NULL, k == 2);
+		if (cg_plan_diff("Small", &d, &world, &world, ~0u, &plan, &err))
+			fail_msg("%s", err.msg);
+		char want[32];
+		snprintf(want, sizeof(want), "step %d of 3", k + 1);
+		assert_non_null(plan_note(&plan, want));
+		if (k == 2) {
+			int au = -1, first = -1, second = -1;
+			for (int i = 0; i < plan.n; i++)
+				if (!strcmp(plan.v[i].addr, "auth"))
+					au = i;
+			assert_true(au >= 0);
+			assert_int_equal(plan.v[au].op, CG_OP_CREATE);
+			/* the restart chain: the first has no restart before it */
+			for (int i = 0; i < plan.n; i++) {
+				if (plan.v[i].kind != CG_KIND_SERVICE || plan.v[i].op != CG_OP_UPDATE)
+					continue;
+				bool after_restart = false, after_auth = false;
+				for (int j = 0; j < plan.v[i].ndeps; j++) {
+					const struct cg_action *dep = &plan.v[plan.v[i].deps[j]];
+					after_restart |= dep->kind == CG_KIND_SERVICE &&
+							 dep->op == CG_OP_UPDATE;
+					after_auth |= plan.v[i].deps[j] == au;
+				}
+				if (!after_restart)
+					first = i;
+				if (after_auth)
+					second = i;
+			}
+			assert_true(first >= 0 && second >= 0 && first != second);
+			bool auth_after_first = false;
+			for (int j = 0; j < plan.v[au].ndeps; j++) {
+				auth_after_first |= plan.v[au].deps[j] == first;
+				assert_int_not_equal(plan.v[plan.v[au].deps[j]].kind, CG_KIND_RING);
+			}
+			assert_true(auth_after_first);
+			assert_int_equal(cg_plan_check_acyclic(&plan, &err), 0);
+		}
+		cg_plan_free(&plan);
+		cg_rset_free(&d);
+	}
+	cg_rset_free(&world);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
+static const struct cg_action *action_at(const struct cg_plan *plan, const char *addr)
+{
+	for (int i = 0; i < plan->n; i++)
+		if (!strcmp(plan->v[i].addr, addr))
+			return &plan->v[i];
+	return NULL;
+}
+
+static bool waits_for(const struct cg_plan *plan, const struct cg_action *a, const char *addr)
+{
+	for (int k = 0; k < a->ndeps; k++)
+		if (!strcmp(plan->v[a->deps[k]].addr, addr))
+			return true;
+	return false;
+}
+
+/* The plan of the keyspaces test config against world. */
+static void keyspace_plan(struct cg_config *cfg, struct cg_zonemap *zm, struct cg_rset *world,
+			  struct cg_plan *plan)
+{
+	struct cg_rset d;
+	struct cg_err err = {0};
+	cg_rset_init(&d);
+	assert_int_equal(cg_model_build(&cfg->clusters[0], zm, world, ~0u, &d, &err), 0);
+	if (cg_plan_diff("Small", &d, world, world, ~0u, plan, &err))
+		fail_msg("%s", err.msg);
+	cg_rset_free(&d);
+}
+
+/* Keyspaces declared in the config: created after the ring and auth with
+ * their replication in the config's DC order (default: min(3, nodes)); an
+ * RF raised says so per DC with the repair that follows; a repair left
+ * unfinished is owed again; an RF lowered goes before the decommission; a
+ * keyspace removed from the config is only forgotten, with a note, and
+ * counts as nothing destroyed. */
+static void test_keyspaces(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/keyspaces.yaml");
+	struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset world, none;
+	struct cg_plan plan;
+
+	zones_for(&zm);
+	cg_rset_init(&world);
+	cg_rset_init(&none);
+	keyspace_plan(cfg, &zm, &none, &plan);
+	const struct cg_action *app = action_at(&plan, "keyspace.app");
+	const struct cg_action *logs = action_at(&plan, "keyspace.logs");
+	assert_non_null(app);
+	assert_non_null(logs);
+	assert_int_equal(app->op, CG_OP_CREATE);
+	assert_string_equal(cg_res_get(&app->desired, "replication"), "DC1:3,DC2:1");
+	assert_string_equal(cg_res_get(&app->desired, "durable_writes"), "true");
+	assert_string_equal(cg_res_get(&logs->desired, "replication"), "DC1:3,DC2:2");
+	assert_string_equal(cg_res_get(&logs->desired, "durable_writes"), "false");
+	assert_true(waits_for(&plan, app, "ring") && waits_for(&plan, app, "auth"));
+	cg_plan_free(&plan);
+
+	/* applied, the world as the model wants it (configs rendered with
+	 * every address known); then DC2's RF raised (and a third node there) */
+	applied(c, &zm, &world);
+	world_at(&world, "on");
+	struct cg_rset d1;
+	struct cg_err err = {0};
+	cg_rset_init(&d1);
+	assert_int_equal(cg_model_build(c, &zm, &world, ~0u, &d1, &err), 0);
+	for (int i = 0; i < d1.n; i++)
+		for (int k = 0; k < d1.v[i].nattrs; k++)
+			if (d1.v[i].attrs[k].value)
+				cg_res_set(cg_rset_find(&world, d1.v[i].addr), d1.v[i].attrs[k].key,
+					   d1.v[i].attrs[k].value, 0);
+	cg_rset_free(&d1);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_int_equal(plan.n, 0);
+	cg_plan_free(&plan);
+	c->dcs[1].nodes = 3;
+	c->keyspaces[0].rf[1] = 3;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	app = action_at(&plan, "keyspace.app");
+	assert_non_null(app);
+	assert_int_equal(app->op, CG_OP_UPDATE);
+	assert_string_equal(app->reason, "DC2 1 -> 3; then a full repair of app in DC2 (nodetool "
+			    "repair -full app on each of its nodes, one at a time)");
+	assert_true(waits_for(&plan, app, "ring"));
+	cg_plan_free(&plan);
+	c->dcs[1].nodes = 2;
+	c->keyspaces[0].rf[1] = 1;
+
+	/* an apply stopped between the ALTER and the end of the repair: the
+	 * refresh says a repair is still owed in DC2 */
+	struct cg_resource *w = cg_rset_find(&world, "keyspace.app");
+	cg_res_set(w, "repair", CG_KEYSPACE_PENDING "DC2", 0);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	app = action_at(&plan, "keyspace.app");
+	assert_non_null(app);
+	assert_string_equal(app->reason, "the full repair after the last RF raise did not finish (an "
+			    "interrupted apply); then a full repair of app in DC2 (nodetool repair "
+			    "-full app on each of its nodes, one at a time)");
+	cg_plan_free(&plan);
+	cg_res_set(w, "repair", CG_KEYSPACE_REPAIRED, 0);
+
+	/* one node less in DC1, RF 3 -> 2 there: no repair, before the
+	 * decommission, not after the ring check */
+	c->dcs[0].nodes = 2;
+	c->keyspaces[0].rf[0] = 2;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	app = action_at(&plan, "keyspace.app");
+	assert_string_equal(app->reason, "DC1 3 -> 2");
+	const struct cg_action *svc = NULL;
+	for (int i = 0; i < plan.n; i++)
+		if (!strcmp(plan.v[i].addr, "service.DC1.n3") && plan.v[i].op == CG_OP_DELETE)
+			svc = &plan.v[i];
+	assert_non_null(svc);
+	assert_true(waits_for(&plan, svc, "keyspace.app"));
+	assert_false(waits_for(&plan, app, "ring"));
+	assert_int_equal(cg_plan_check_acyclic(&plan, &(struct cg_err){0}), 0);
+	cg_plan_free(&plan);
+	c->dcs[0].nodes = 3;
+	c->keyspaces[0].rf[0] = 3;
+
+	/* a DC added (the ring does not have DC2 yet) or removed: the user
+	 * keyspaces the config does not declare are named, not carried along */
+	struct cg_resource *ring = cg_rset_find(&world, "ring");
+	cg_res_set(ring, "undeclared_keyspaces", "legacy,metrics", CG_ATTR_INFO);
+	cg_res_set(ring, "dcs", "DC1:3", 0);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_non_null(plan_note(&plan, "keyspace legacy is not declared: it will not be "
+				  "replicated to DC2 (declare it under keyspaces: for cassandgo to)"));
+	assert_non_null(plan_note(&plan, "keyspace metrics is not declared: it will not be"));
+	cg_plan_free(&plan);
+	cg_res_set(ring, "dcs", "DC1:3,DC2:2,DC3:3", 0);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_non_null(plan_note(&plan, "keyspace legacy is not declared: cassandgo leaves its "
+				  "replication in DC3 as it is"));
+	cg_plan_free(&plan);
+	cg_res_set(ring, "dcs", "DC1:3,DC2:2", 0);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_null(plan_note(&plan, "is not declared"));	/* no DC change: nothing to say */
+	cg_plan_free(&plan);
+
+	/* logs removed from the config: forgotten, never dropped */
+	c->nkeyspaces = 1;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_int_equal(plan.n, 1);
+	logs = action_at(&plan, "keyspace.logs");
+	assert_int_equal(logs->op, CG_OP_DELETE);
+	assert_true(logs->forget);
+	assert_string_equal(logs->reason, "removed from the configuration: cassandgo never drops a "
+			    "keyspace; its data stays");
+	assert_non_null(plan_note(&plan, "keyspace.logs is no longer in the configuration"));
+	assert_int_equal(plan.destroy, 0);
+	cg_plan_free(&plan);
+	c->nkeyspaces = 2;
+
+	cg_rset_free(&world);
+	cg_rset_free(&none);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 /* A converged cluster, then changes: a zone (replace), Cassandra down
  * (update), a machine gone (create), an extra node (delete), a duplicate. */
 static void test_golden_changes(void **state)
@@ -319,6 +619,233 @@ static void test_join_mode(void **state)
 	cg_rset_free(&world);
 	cg_zonemap_free(&zm);
 	cg_config_free(cfg);
+}
+
+/* --- rolling upgrade -------------------------------------------------- */
+
+static int act(const struct cg_plan *plan, const char *addr)
+{
+	for (int i = 0; i < plan->n; i++)
+		if (!strcmp(plan->v[i].addr, addr) && plan->v[i].op != CG_OP_DELETE)
+			return i;
+	return -1;
+}
+
+static bool has_dep(const struct cg_plan *plan, const char *a, const char *on)
+{
+	int i = act(plan, a), j = act(plan, on);
+	assert_true(i >= 0 && j >= 0);
+	for (int k = 0; k < plan->v[i].ndeps; k++)
+		if (plan->v[i].deps[k] == j)
+			return true;
+	return false;
+}
+
+/* The world of small.yaml at release from, every node running it. */
+static void world_at_release(struct cg_cluster *c, const struct cg_zonemap *zm, const char *from,
+			     struct cg_rset *world)
+{
+	char *want = c->cassandra_version;
+	c->cassandra_version = (char *)from;
+	cg_rset_init(world);
+	applied(c, zm, world);
+	/* the configs rendered (a first plan knows no address yet) */
+	struct cg_rset d;
+	struct cg_err err = {0};
+	cg_rset_init(&d);
+	assert_int_equal(cg_model_build(c, zm, world, ~0u, &d, &err), 0);
+	for (int i = 0; i < d.n; i++) {
+		const struct cg_resource *r = &d.v[i];
+		if (r->kind != CG_KIND_CONFIG)
+			continue;
+		struct cg_resource *w = cg_rset_find(world, r->addr);
+		cg_res_set(w, "hash", cg_res_get(r, "hash"), 0);
+		cg_res_set(w, "inputs", cg_res_get(r, "inputs"), CG_ATTR_INFO);
+		char *sa = cg_xasprintf("service.%s", strchr(r->addr, '.') + 1);
+		cg_res_set(cg_rset_find(world, sa), "config_hash", cg_res_get(r, "hash"), 0);
+		free(sa);
+	}
+	cg_rset_free(&d);
+	c->cassandra_version = want;
+	for (int i = 0; i < world->n; i++)
+		if (world->v[i].kind == CG_KIND_SERVICE)
+			cg_res_set(&world->v[i], "running", "true", 0);
+}
+
+static int upgrade_plan(struct cg_cluster *c, const struct cg_zonemap *zm,
+			const struct cg_rset *world, struct cg_plan *plan, struct cg_err *err)
+{
+	struct cg_rset d;
+	cg_rset_init(&d);
+	assert_int_equal(cg_model_build(c, zm, world, ~0u, &d, err), 0);
+	int rc = cg_plan_diff("Small", &d, world, world, ~0u, plan, err);
+	cg_rset_free(&d);
+	return rc;
+}
+
+/* 5.0.6 -> 5.0.9 on DC1 x3, DC2 x2: per node drain/stop/install, then its
+ * service; node after node, DC by DC; no upgradesstables (a patch). A run
+ * killed with DC1.n2 stopped and installed resumes there. A downgrade and
+ * a major jump are refused; a minor upgrade owes upgradesstables. */
+static void test_upgrade(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/small.yaml");
+	struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset world;
+	struct cg_plan plan;
+	struct cg_err err = {0};
+	char *pinned = c->cassandra_version;
+
+	zones_for(&zm);
+	world_at_release(c, &zm, "5.0.6", &world);
+	c->cassandra_version = "5.0.9";
+	if (upgrade_plan(c, &zm, &world, &plan, &err))
+		fail_msg("%s", err.msg);
+	static const char *const order[] = { "DC1.n1", "DC1.n2", "DC1.n3", "DC2.n1", "DC2.n2" };
+	for (int k = 0; k < 5; k++) {
+		char ia[32], sa[32], pa[32];
+		snprintf(ia, sizeof(ia), "install.%s", order[k]);
+		snprintf(sa, sizeof(sa), "service.%s", order[k]);
+		int ii = act(&plan, ia), si = act(&plan, sa);
+		assert_true(ii >= 0 && si >= 0);
+		assert_non_null(strstr(plan.v[ii].reason, "upgrade 5.0.6 -> 5.0.9: nodetool drain, stop"));
+		assert_non_null(strstr(plan.v[si].reason, "upgrade 5.0.6 -> 5.0.9: start 5.0.9"));
+		if (k) {
+			snprintf(pa, sizeof(pa), "service.%s", order[k - 1]);
+			assert_true(has_dep(&plan, ia, pa));
+			assert_true(has_dep(&plan, sa, pa));
+		}
+	}
+	/* seeds first does not hold: DC2's seed waits for DC1's last node */
+	assert_false(has_dep(&plan, "service.DC1.n2", "service.DC2.n1"));
+	assert_non_null(plan_note(&plan, "rolling upgrade to Cassandra 5.0.9 (from 5.0.6): 5 nodes"));
+	assert_non_null(plan_note(&plan, "no upgradesstables: a patch release"));
+	assert_non_null(strstr(plan.v[act(&plan, "ring")].reason, "verify the ring"));
+	cg_plan_free(&plan);
+	/* apply --stage install would stop every node: refused */
+	{
+		struct cg_rset d;
+		cg_rset_init(&d);
+		unsigned upto = ~0u & ~(CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING));
+		assert_int_equal(cg_model_build(c, &zm, &world, upto, &d, &err), 0);
+		assert_int_equal(cg_plan_diff("Small", &d, &world, &world, upto, &plan, &err), -1);
+		assert_non_null(strstr(err.msg, "cannot stop after the installs; apply without --stage"));
+		cg_plan_free(&plan);
+		cg_rset_free(&d);
+	}
+
+	/* killed after DC1.n1 and DC1.n2's install (drained, stopped) */
+	cg_res_set(cg_rset_find(&world, "install.DC1.n1"), "version", "5.0.9", 0);
+	cg_res_set(cg_rset_find(&world, "service.DC1.n1"), "version", "5.0.9", 0);
+	cg_res_set(cg_rset_find(&world, "install.DC1.n2"), "version", "5.0.9", 0);
+	cg_res_set(cg_rset_find(&world, "service.DC1.n2"), "running", "false", 0);
+	if (upgrade_plan(c, &zm, &world, &plan, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(act(&plan, "install.DC1.n1"), -1);
+	assert_int_equal(act(&plan, "service.DC1.n1"), -1);
+	assert_int_equal(act(&plan, "install.DC1.n2"), -1);
+	assert_non_null(strstr(plan.v[act(&plan, "service.DC1.n2")].reason, "it is down"));
+	assert_true(has_dep(&plan, "install.DC1.n3", "service.DC1.n2"));
+	assert_non_null(plan_note(&plan, "(from 5.0.6): 4 nodes"));
+	cg_plan_free(&plan);
+	cg_rset_free(&world);
+
+	/* refused: older, or a major version skipped */
+	world_at_release(c, &zm, "5.0.6", &world);
+	c->cassandra_version = "5.0.5";
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), -1);
+	assert_non_null(strstr(err.msg, "5.0.5 is older than the 5.0.6 that install.DC1.n1 runs: "
+				       "a downgrade is refused"));
+	assert_int_equal(err.code, CG_EXIT_CONFIG);
+	cg_plan_free(&plan);
+	cg_rset_free(&world);
+	world_at_release(c, &zm, "4.1.10", &world);
+	c->cassandra_version = "6.0.0";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), -1);
+	assert_non_null(strstr(err.msg, "jumps over a major version"));
+	assert_non_null(strstr(err.msg, "set cassandra_version to a 5.x release first"));
+	cg_plan_free(&plan);
+
+	/* 4.1 -> 5.0: the on-disk format changes: upgradesstables after the
+	 * last node (the ring step), also owed after a run killed before it */
+	c->cassandra_version = "5.0.9";
+	if (upgrade_plan(c, &zm, &world, &plan, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(plan_note(&plan, "then nodetool upgradesstables on every node"));
+	int ri = act(&plan, "ring");
+	assert_non_null(strstr(plan.v[ri].reason, "upgradesstables on every node, one at a time "
+						   "(the on-disk format changes 4.1.10 -> 5.0.9)"));
+	assert_string_equal(cg_res_get(&plan.v[ri].current, "release"), "4.1.10");
+	assert_true(has_dep(&plan, "ring", "service.DC2.n2"));
+	cg_plan_free(&plan);
+	cg_rset_free(&world);
+	world_at_release(c, &zm, "5.0.9", &world);
+	cg_res_set(cg_rset_find(&world, "ring"), "release", "4.1.10", CG_ATTR_INFO);
+	if (upgrade_plan(c, &zm, &world, &plan, &err))
+		fail_msg("%s", err.msg);
+	for (int i = 0; i < plan.n; i++)	/* no node step: only the ring's */
+		assert_true(plan.v[i].kind != CG_KIND_INSTALL && plan.v[i].kind != CG_KIND_SERVICE);
+	assert_non_null(strstr(plan.v[act(&plan, "ring")].reason, "the ring ran 4.1.10: after the "
+							   "last node runs 5.0.9, nodetool upgradesstables"));
+	cg_plan_free(&plan);
+	cg_rset_free(&world);
+
+	c->cassandra_version = pinned;
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
+/* Releases, and what `nodetool describecluster` says of the schema. */
+static void test_upgrade_rules(void **state)
+{
+	(void)state;
+	struct cg_release r;
+	assert_true(cg_upgrade_parse("5.0.9", &r));
+	assert_int_equal(r.major * 10000 + r.minor * 100 + r.patch, 50009);
+	assert_false(cg_upgrade_parse("5.0", &r));
+	assert_false(cg_upgrade_parse("5.0.9-rc1", &r));
+	assert_false(cg_upgrade_parse("5. 0.9", &r));
+	assert_false(cg_upgrade_parse("1234.0.0", &r));
+	assert_false(cg_upgrade_parse(NULL, &r));
+	struct cg_err err = {0};
+	assert_int_equal(cg_upgrade_check("n", "5.0.8", "5.0.9", &err), 0);
+	assert_int_equal(cg_upgrade_check("n", "4.0.19", "5.0.9", &err), 0);
+	assert_int_equal(cg_upgrade_check("n", "5.0.9", "5.0.9", &err), 0);
+	assert_int_equal(cg_upgrade_check("n", "5.0.9", "5.0.10", &err), 0);
+	assert_int_equal(cg_upgrade_check("n", "5.0.10", "5.0.9", &err), -1);
+	assert_int_equal(cg_upgrade_check("n", "3.11.19", "5.0.9", &err), -1);
+	assert_int_equal(cg_upgrade_check("n", "garbage", "5.0.9", &err), -1);
+	assert_true(cg_upgrade_format_changes("4.1.10", "5.0.9"));
+	assert_true(cg_upgrade_format_changes("5.0.9", "5.1.0"));
+	assert_false(cg_upgrade_format_changes("5.0.8", "5.0.9"));
+	assert_false(cg_upgrade_format_changes("5.0.8", "x"));
+
+	int un = -1;
+	const char *agree =
+		"Cluster Information:\n\tName: Lab\n\tSnitch: org.apache.cassandra.locator.GossipingPropertyFileSnitch\n"
+		"\tDynamicEndPointSnitch: enabled\n\tPartitioner: org.apache.cassandra.dht.Murmur3Partitioner\n"
+		"\tSchema versions:\n\t\t86afa796-d883-3932-aa73-6b017cef0d19: [10.78.1.1, 10.78.2.1]\n"
+		"\nStats for all nodes:\n\tLive: 2\n";
+	assert_int_equal(cg_nodetool_schema_parse(agree, &un), 1);
+	assert_int_equal(un, 0);
+	/* nodetool 5.0's own layout: an empty line after each entry */
+	const char *split =
+		"Cluster Information:\n\tName: Lab\n\tSchema versions:\n"
+		"\t\t86afa796-d883-3932-aa73-6b017cef0d19: [10.78.1.1]\n\n"
+		"\t\t59adb24e-f3cd-3e02-97f0-5b395827453f: [10.78.2.1]\n\n"
+		"\t\tUNREACHABLE: [10.78.1.2, 10.78.2.2]\n\n"
+		"Stats for all nodes:\n\tLive: 2\n\tJoining: 0\n";
+	assert_int_equal(cg_nodetool_schema_parse(split, &un), 2);
+	assert_int_equal(un, 2);
+	assert_int_equal(cg_nodetool_schema_parse("nodetool: Failed to connect\n", &un), -1);
+	assert_int_equal(cg_nodetool_schema_parse(NULL, &un), -1);
+	assert_int_equal(cg_nodetool_schema_parse("Schema versions:", &un), 0);
+	/* a deeper section after it is not part of it */
+	assert_int_equal(cg_nodetool_schema_parse("\tSchema versions:\n\t\tx: [a]\n\n\tData Centers:\n"
+						  "\t\tDC1 #Nodes: 3\n", &un), 1);
 }
 
 /* Destroy: reverse order, node steps forgotten with their machines. */
@@ -481,13 +1008,97 @@ static void test_exec_failure_propagation(void **state)
 	pthread_mutex_destroy(&prov.mu);
 }
 
+/* install: upload: the plan says where each node's release comes from, and
+ * a node waits for its region's first node to have it */
+/* system_auth's repair after a raise: only DCs that had replicas and now
+ * have more (a new DC is rebuilt; a lowered RF needs nothing) */
+static void test_rf_raised(void **state)
+{
+	(void)state;
+	struct { const char *from, *to, *want; } cases[] = {
+		{"DC1:2,DC2:2", "DC1:3,DC2:2", "DC1"},
+		{"DC1:2,DC2:1", "DC1:3,DC2:2", "DC1,DC2"},
+		{"DC1:3,DC2:2", "DC1:2,DC2:2", NULL},		/* lowered */
+		{"DC1:2", "DC1:2,DC3:2", NULL},			/* DC3 is new */
+		{"DC1:2,DC10:1", "DC1:2,DC10:3", "DC10"},	/* names are whole */
+		{"SimpleStrategy", "DC1:3", NULL},		/* security turned on */
+		{NULL, "DC1:3", NULL},
+		{"DC1:2", "", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = cg_model_rf_raised(cases[i].from, cases[i].to);
+		if (cases[i].want)
+			assert_string_equal(got, cases[i].want);
+		else
+			assert_null(got);
+		free(got);
+	}
+}
+
+static void test_upload(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/upload.yaml");
+	struct cg_zonemap zm = {0};
+	struct cg_rset desired, current;
+	struct cg_plan plan;
+	struct cg_err err = {0};
+	zones_for(&zm);
+	cg_rset_init(&desired);
+	cg_rset_init(&current);
+	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, NULL, ~0u, &desired, &err), 0);
+	static const char *const want[][2] = {
+		{ "install.DC1.n1", "operator" }, { "install.DC1.n2", "machine.DC1.n1" },
+		{ "install.DC2.n1", "operator" }, { "install.DC2.n2", "machine.DC2.n1" },
+		{ "install.DC3.n1", "machine.DC1.n1" },
+	};
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		const struct cg_resource *r = cg_rset_find(&desired, want[k][0]);
+		assert_non_null(r);
+		assert_string_equal(cg_res_get(r, "method"), "upload");
+		assert_string_equal(cg_res_get(r, "source"), want[k][1]);
+	}
+	/* the share port opens in each region's group */
+	assert_string_equal(cg_res_get(cg_rset_find(&desired, "network.eu-west-1"), "release_port"),
+			    "7080");
+	assert_int_equal(cg_plan_diff("Up", &desired, &current, NULL, ~0u, &plan, &err), 0);
+	assert_int_equal(cg_plan_check_acyclic(&plan, &err), 0);
+	int first = -1, dc3 = -1, dc2n1 = -1;
+	for (int i = 0; i < plan.n; i++) {
+		if (!strcmp(plan.v[i].addr, "install.DC1.n1"))
+			first = i;
+		if (!strcmp(plan.v[i].addr, "install.DC3.n1"))
+			dc3 = i;
+		if (!strcmp(plan.v[i].addr, "install.DC2.n1"))
+			dc2n1 = i;
+	}
+	assert_true(first >= 0 && dc3 >= 0 && dc2n1 >= 0);
+	bool waits = false;
+	for (int k = 0; k < plan.v[dc3].ndeps; k++)
+		waits |= plan.v[dc3].deps[k] == first;
+	assert_true(waits);
+	for (int k = 0; k < plan.v[dc2n1].ndeps; k++)	/* first of its region: waits for none */
+		assert_int_not_equal(plan.v[plan.v[dc2n1].deps[k]].kind, CG_KIND_INSTALL);
+	cg_plan_free(&plan);
+	cg_rset_free(&desired);
+	cg_rset_free(&current);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_create),
+		cmocka_unit_test(test_upload),
+		cmocka_unit_test(test_rf_raised),
 		cmocka_unit_test(test_golden_changes),
+		cmocka_unit_test(test_security_steps),
 		cmocka_unit_test(test_auth_rf_before_decommission),
+		cmocka_unit_test(test_keyspaces),
 		cmocka_unit_test(test_join_mode),
+		cmocka_unit_test(test_upgrade),
+		cmocka_unit_test(test_upgrade_rules),
 		cmocka_unit_test(test_destroy_order),
 		cmocka_unit_test(test_exec_failure_propagation),
 	};

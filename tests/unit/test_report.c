@@ -151,7 +151,7 @@ static void status_case(const char *in, const char *out_txt, const char *out_jso
 	cg_report_status_text("Lab", "DC1.n1 (10.77.1.1)", &r, expected, false, &b);
 	golden(out_txt, b.data);
 	cg_buf_reset(&b);
-	cg_report_status_json("Lab", "DC1.n1 (10.77.1.1)", &r, expected, &b);
+	cg_report_status_json("Lab", "DC1.n1 (10.77.1.1)", &r, expected, NULL, &b);
 	golden(out_json, b.data);
 	cg_buf_free(&b);
 	cg_ring_free(&r);

@@ -890,10 +890,10 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(cg_state_open(&f->st, f->path, 0, &err), 0);
 	struct cg_state_meta m;
 	assert_int_equal(cg_state_meta(f->st, &m, &err), 0);
-	assert_int_equal(m.schema, 2);
+	assert_int_equal(m.schema, CG_STATE_SCHEMA);
 	assert_string_equal(m.lineage, "0b7f4a52-3c1e-4d2a-9f6b-1e2d3c4b5a69");
 	assert_int_equal(m.serial, 17);	/* a migration is not a content change */
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CG_STATE_SCHEMA);
 
 	struct cg_rset set;
 	cg_rset_init(&set);
@@ -982,16 +982,16 @@ static void test_newer_schema_refused(void **state)
 	open_new(f);
 	cg_state_close(f->st);
 	f->st = NULL;
-	raw_exec(f->path, "PRAGMA user_version = 3");
+	raw_exec(f->path, "PRAGMA user_version = 4");
 	struct stat before, after;
 	assert_int_equal(stat(f->path, &before), 0);
 
 	assert_int_equal(cg_state_open(&f->st, f->path, 0, &err), -1);
 	assert_null(f->st);
-	assert_non_null(strstr(err.msg, "schema version 3"));
-	assert_non_null(strstr(err.msg, "newer than this cassandgo knows (2)"));
+	assert_non_null(strstr(err.msg, "schema version 4"));
+	assert_non_null(strstr(err.msg, "newer than this cassandgo knows (3)"));
 	assert_int_equal(cg_state_open(&f->st, f->path, 1, &err), -1);	/* create too */
-	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(stat(f->path, &after), 0);
 	assert_int_equal(before.st_size, after.st_size);
 }
@@ -1183,6 +1183,52 @@ static void test_load_many(void **state)
 	cg_rset_free(&set);
 }
 
+/* Faults: put replaces one of the same kind and target, list oldest first,
+ * clear by kind and target or all; each change bumps the serial, a clear of
+ * nothing does not; another cluster's stay. */
+static void test_faults(void **state)
+{
+	struct fx *f = *state;
+	struct cg_err err = {0};
+	struct cg_state *st = open_new(f);
+	struct cg_fault a = {.kind = "kill", .target = "DC1.n2", .since = 200};
+	struct cg_fault b = {.kind = "pause", .target = "DC2.n1", .detail = "25s", .since = 100,
+			     .until = 125};
+	struct cg_fault c = {.kind = "partition", .target = "DC2", .since = 300};
+	int64_t s0 = serial_of(st);
+	assert_int_equal(cg_state_fault_put(st, "Lab", &a, &err), 0);
+	assert_int_equal(cg_state_fault_put(st, "Lab", &b, &err), 0);
+	assert_int_equal(cg_state_fault_put(st, "Other", &c, &err), 0);
+	a.since = 250;
+	assert_int_equal(cg_state_fault_put(st, "Lab", &a, &err), 0);
+	assert_true(serial_of(st) > s0);
+	struct cg_fault *v;
+	int n, cleared;
+	assert_int_equal(cg_state_faults(st, "Lab", &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].kind, "pause");
+	assert_string_equal(v[0].detail, "25s");
+	assert_int_equal(v[0].until, 125);
+	assert_string_equal(v[1].target, "DC1.n2");
+	assert_int_equal(v[1].since, 250);
+	free(v);
+	int64_t s1 = serial_of(st);
+	assert_int_equal(cg_state_fault_clear(st, "Lab", "kill", "DC9.n1", &cleared, &err), 0);
+	assert_int_equal(cleared, 0);
+	assert_int_equal(serial_of(st), s1);
+	assert_int_equal(cg_state_fault_clear(st, "Lab", NULL, "DC1.n2", &cleared, &err), 0);
+	assert_int_equal(cleared, 1);
+	assert_true(serial_of(st) > s1);
+	assert_int_equal(cg_state_fault_clear(st, "Lab", NULL, NULL, &cleared, &err), 0);
+	assert_int_equal(cleared, 1);
+	assert_int_equal(cg_state_faults(st, "Lab", &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	assert_int_equal(cg_state_faults(st, "Other", &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1205,6 +1251,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_integrity_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
-#include "../../planner/base.h"
+#include "../../util/util.h"
 
 /* A fresh directory /tmp/cg-test-<what>.XXXXXX; caller frees (and rm_rf's). */
 static inline char *tmpdir_for(const char *what)

@@ -1,0 +1,433 @@
+/*
+ * boot_node.c - the bootstrap provider's sessions to nodes: who and where to
+ * log in, cgnode kept current on the node, commands run through it, ring
+ * views parsed from nodetool (see boot.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+#include "boot.h"
+
+int boot_env_secs(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n = v ? strtol(v, &end, 10) : 0;
+	return v && *v && !*end && n > 0 && n < 86400 ? (int)n : dflt;
+}
+
+/* --- helpers -------------------------------------------------------------- */
+
+char *cg_boot_status_get(const char *status, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *l = status; l && *l;) {
+		const char *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
+		if (len > kl && strncmp(l, key, kl) == 0 && l[kl] == '=')
+			return cg_xstrndup(l + kl + 1, len - kl - 1);
+		l = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+int boot_status_is(const char *status, const char *key, const char *want)
+{
+	char *v = cg_boot_status_get(status, key);
+	int eq = v && strcmp(v, want) == 0;
+	free(v);
+	return eq;
+}
+
+struct tok {
+	int64_t t;
+	int who;
+};
+
+static int tok_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct tok *)a)->t, y = ((const struct tok *)b)->t;
+	return x < y ? -1 : x > y;
+}
+
+static void dc_shares(struct tok *v, int n, double *shares)
+{
+	if (n == 0)
+		return;
+	qsort(v, (size_t)n, sizeof(*v), tok_cmp);
+	for (int i = 0; i < n; i++) {
+		uint64_t prev = (uint64_t)v[(i + n - 1) % n].t;
+		uint64_t d = (uint64_t)v[i].t - prev;	/* wraps mod 2^64 */
+		long double r = n == 1 ? 1.0L : (long double)d / 18446744073709551616.0L;
+		if (shares[v[i].who] < 0)
+			shares[v[i].who] = 0;
+		shares[v[i].who] += (double)r;
+	}
+}
+
+int cg_boot_ring_shares(const char *text, const char *const *addrs, int n, double *shares)
+{
+	for (int i = 0; i < n; i++)
+		shares[i] = -1;
+	struct tok *v = NULL;
+	int nv = 0, cap = 0, total = 0;
+	for (const char *l = text; l && *l;) {
+		const char *eol = strchr(l, '\n');
+		size_t len = eol ? (size_t)(eol - l) : strlen(l);
+		char *line = cg_xstrndup(l, len);
+		l = eol ? eol + 1 : NULL;
+		if (strncmp(line, "Datacenter:", 11) == 0) {
+			dc_shares(v, nv, shares);
+			nv = 0;
+			free(line);
+			continue;
+		}
+		char *first = line + strspn(line, " \t");
+		size_t fl = strcspn(first, " \t");
+		char *last = line + len;
+		while (last > line && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r'))
+			last--;
+		*last = 0;
+		while (last > line && last[-1] != ' ' && last[-1] != '\t')
+			last--;
+		char *end;
+		errno = 0;
+		long long t = strtoll(last, &end, 10);
+		if (!*last || *end || errno || last == first) {
+			free(line);
+			continue;
+		}
+		first[fl] = 0;
+		for (int i = 0; i < n; i++)
+			if (strcmp(first, addrs[i]) == 0) {
+				if (nv == cap) {
+					cap = cap ? 2 * cap : 64;
+					v = cg_xrealloc(v, (size_t)cap * sizeof(*v));
+				}
+				v[nv].t = t;
+				v[nv].who = i;
+				nv++;
+				total++;
+				break;
+			}
+		free(line);
+	}
+	dc_shares(v, nv, shares);
+	free(v);
+	return total;
+}
+
+bool boot_status_requires_auth(const char *status)
+{
+	char *sec = cg_boot_status_get(status, "security"), *tls = cg_boot_status_get(status, "tls");
+	char *ch = cg_boot_status_get(status, "config_hash");
+	char *rh = cg_boot_status_get(status, "running_hash");
+	/* a node from before the security steps: on when it holds a certificate */
+	bool on = sec && *sec ? !strcmp(sec, "on") : tls && *tls;
+	/* the rendered step counts only once Cassandra runs it: while security
+	 * turns on, every config is uploaded before the restarts */
+	on = on && boot_status_is(status, "running", "1") && ch && rh && *ch && !strcmp(ch, rh);
+	free(sec), free(tls), free(ch), free(rh);
+	return on;
+}
+
+int boot_dc_index(const struct cg_cluster *c, const char *dc)
+{
+	for (int i = 0; dc && i < c->ndcs; i++)
+		if (strcmp(c->dcs[i].name, dc) == 0)
+			return i;
+	return -1;
+}
+
+
+void boot_node_clear(struct node *n)
+{
+	cg_ssh_close(n->s);
+	cg_res_clear(&n->m);
+	free(n->key_file);
+	free(n->qbase);
+	free(n->cgnode);
+	memset(n, 0, sizeof(*n));
+}
+
+/* Fill n from machine m and keypair kp (kp may be NULL: error). */
+int boot_node_init(struct node *n, const struct cg_resource *m, const struct cg_resource *kp,
+		     struct cg_err *err)
+{
+	memset(n, 0, sizeof(*n));
+	cg_res_copy(&n->m, m);
+	n->label = n->m.addr;
+	n->base = cg_res_get(&n->m, "base_dir");
+	const char *kf = kp ? cg_res_get(kp, "key_file") : NULL;
+	if (!n->base || !*n->base)
+		return cg_error(err, CG_EXIT_ERROR, "%s: no base_dir recorded", m->addr);
+	if (!kf || !*kf)
+		return cg_error(err, CG_EXIT_ERROR, "%s: no SSH key file (keypair.%s.key_file)",
+				m->addr, m->region ? m->region : "?");
+	n->key_file = cg_xstrdup(kf);
+	n->qbase = cg_ssh_quote(n->base);
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	n->cgnode = cg_ssh_quote(bin);
+	free(bin);
+	return 0;
+}
+
+/* Where and as whom cassandgo logs into a machine. */
+static const char *ssh_addr(const struct cg_cluster *c, const struct cg_resource *m)
+{
+	const char *a = c->ssh_address == CG_SSH_PUBLIC ? cg_res_get(m, "public_ip")
+							: cg_res_get(m, "private_ip");
+	if (!a || !*a)
+		a = cg_res_get(m, "private_ip");
+	return a && *a ? a : NULL;
+}
+
+static const char *ssh_alias(const struct cg_resource *m)
+{
+	return m->id && *m->id ? m->id : m->addr;
+}
+
+static const char *ssh_user(const struct cg_cluster *c)
+{
+	return c->ssh_user && *c->ssh_user ? c->ssh_user : "cassandgo";
+}
+
+char *cg_boot_ssh_cmdline(const struct cg_cluster *c, const char *known_hosts,
+			  const struct cg_resource *m, const char *key_file)
+{
+	const char *addr = ssh_addr(c, m), *port = cg_res_get(m, "ssh_port");
+	if (!addr)
+		return NULL;
+	char *ud = cg_xasprintf("%s@%s", ssh_user(c), addr);
+	char *qk = cg_ssh_quote(key_file ? key_file : ""), *qh = cg_ssh_quote(known_hosts);
+	char *qa = cg_ssh_quote(ssh_alias(m)), *qu = cg_ssh_quote(ud);
+	char *qp = cg_ssh_quote(port && *port ? port : "22");
+	char *cmd = cg_xasprintf("ssh -i %s -o IdentitiesOnly=yes -o UserKnownHostsFile=%s "
+				 "-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=%s "
+				 "-o StrictHostKeyChecking=yes -p %s %s", qk, qh, qa, qp, qu);
+	free(ud), free(qk), free(qh), free(qa), free(qu), free(qp);
+	return cmd;
+}
+
+int boot_node_connect(struct cg_provider *p, struct node *n, int connect_ms,
+			struct cg_err *err)
+{
+	const struct cg_resource *m = &n->m;
+	const char *addr = ssh_addr(p->c, m);
+	if (!addr)
+		return cg_error(err, CG_EXIT_ERROR, "%s: no address recorded", m->addr);
+	const char *port = cg_res_get(m, "ssh_port");
+	struct cg_ssh_target t = {
+		.name = m->addr,
+		.alias = ssh_alias(m),
+		.host = addr,
+		.port = port ? atoi(port) : 22,
+		.user = ssh_user(p->c),
+		.key_file = n->key_file,
+		.host_key = cg_res_get(m, "host_key"),
+		.known_hosts = p->known_hosts,
+		.connect_timeout_ms = connect_ms,
+		.io_timeout_ms = 30000,
+		.repin = n->repin,
+	};
+	return cg_ssh_connect(&t, &n->s, err);
+}
+
+int boot_put(struct node *n, const char *dir, const char *name, const void *data, size_t len,
+	     int mode, int timeout_ms, struct cg_err *err)
+{
+	if (!*name || strchr(name, '/'))
+		return cg_error(err, CG_EXIT_ERROR, "invalid file name '%s'", name);
+	char m[8];
+	snprintf(m, sizeof(m), "%o", (unsigned)mode & 07777);
+	/* as root (sudo -n unless the login is root), positional arguments:
+	 * the values are quoted once, by cg_ssh_quote; umask first, so the
+	 * temp file never exists with wider permissions */
+	static const char script[] =
+		"umask 077 && install -d -m 0755 -o 0 -g 0 \"$1\" && cat > \"$1/.tmp.$$\" && "
+		"chmod \"$3\" \"$1/.tmp.$$\" && mv -f \"$1/.tmp.$$\" \"$1/$2\" || "
+		"{ rm -f \"$1/.tmp.$$\"; exit 1; }";
+	char *qs = cg_ssh_quote(script), *qd = cg_ssh_quote(dir), *qn = cg_ssh_quote(name);
+	char *qm = cg_ssh_quote(m);
+	char *cmd = cg_xasprintf("if [ \"$(id -u)\" = 0 ]; then R=; else R='sudo -n'; fi; "
+				 "$R sh -c %s cg-put %s %s %s", qs, qd, qn, qm);
+	int rc = cg_ssh_run(n->s, cmd, data, len, timeout_ms, NULL, err);
+	free(cmd), free(qs), free(qd), free(qn), free(qm);
+	return rc;
+}
+
+/* Upload cgnode when the node's copy differs from the embedded one. */
+static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *err)
+{
+	char *key = cg_xasprintf("%s\n%s", n->m.id ? n->m.id : n->m.addr, n->base);
+	int known = 0;
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->nfresh && !known; i++)
+		known = strcmp(p->fresh[i], key) == 0;
+	pthread_mutex_unlock(&p->mu);
+	if (known) {
+		free(key);
+		return 0;
+	}
+	/* base_dir and bin/ belong to root (cgnode runs through sudo and drops
+	 * to the run user): a node made by an older cassandgo, whose login
+	 * user owned them, is taken over here. Then the hash of its cgnode. */
+	char *cmd = cg_xasprintf(
+		"b=%s; [ \"$(stat -c %%u \"$b\" \"$b/bin\" 2>/dev/null | tr -d '\\n')\" = 00 ] || "
+		"{ if [ \"$(id -u)\" = 0 ]; then R=; else R='sudo -n'; fi; "
+		"$R install -d -m 0755 -o 0 -g 0 \"$b\" \"$b/bin\"; } || "
+		"{ echo \"cannot make $b root's as $(id -un) (sudo -n)\" >&2; exit 1; }; "
+		"cat \"$b/bin/.cgnode.hash\" 2>/dev/null; true", n->qbase);
+	char *out = NULL;
+	int rc = cg_ssh_run(n->s, cmd, NULL, 0, 30000, &out, err);
+	free(cmd);
+	if (rc == 0 && strncmp(out, p->cgnode_hash, 16) != 0) {
+		char *bin = cg_xasprintf("%s/bin", n->base);
+		char *h = cg_xasprintf("%s\n", p->cgnode_hash);
+		rc = boot_put(n, bin, "cgnode", cg_cgnode_script, cg_cgnode_script_len, 0755,
+			      60000, err);
+		if (rc == 0)
+			rc = boot_put(n, bin, "CgCql.java", cg_cgcql_source, cg_cgcql_source_len,
+				      0644, 60000, err);
+		/* The hash goes last: a crash in between uploads again. */
+		if (rc == 0)
+			rc = boot_put(n, bin, ".cgnode.hash", h, strlen(h), 0644, 30000, err);
+		free(h);
+		free(bin);
+	}
+	free(out);
+	if (rc == 0) {
+		pthread_mutex_lock(&p->mu);
+		p->fresh = cg_xrealloc(p->fresh, (size_t)(p->nfresh + 1) * sizeof(*p->fresh));
+		p->fresh[p->nfresh++] = key;
+		key = NULL;
+		pthread_mutex_unlock(&p->mu);
+	}
+	free(key);
+	return rc;
+}
+
+/*
+ * The one way a command reaches a node: `<cgnode> ARG...` with every
+ * argument single-quoted (cg_ssh_quote), whatever its origin (config,
+ * state, another node's nodetool output). args ends with NULL.
+ */
+char *cg_boot_cgnode_cmdline(const char *cgnode_path, const char *const *args)
+{
+	struct cg_buf b = {0};
+	char *q = cg_ssh_quote(cgnode_path);
+	cg_buf_adds(&b, q);
+	free(q);
+	for (int i = 0; args[i]; i++) {
+		q = cg_ssh_quote(args[i]);
+		cg_buf_addf(&b, " %s", q);
+		free(q);
+	}
+	return cg_buf_detach(&b);
+}
+
+/* Run `cgnode ARG...` (NULL-terminated; see cg_boot_cgnode_cmdline) with
+ * stdin (may be NULL); *out (may be NULL) gets stdout. */
+int boot_cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
+		     struct cg_err *err, ...)
+{
+	const char *args[16];
+	int na = 0;
+	va_list ap;
+	va_start(ap, err);
+	for (const char *a; na < 15 && (a = va_arg(ap, const char *));)
+		args[na++] = a;
+	va_end(ap);
+	args[na] = NULL;
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	char *cmd = cg_boot_cgnode_cmdline(bin, args);
+	int rc = cg_ssh_run(n->s, cmd, in, inlen, timeout_ms, out, err);
+	free(cmd);
+	free(bin);
+	return rc;
+}
+
+/* `nodetool status` on n, parsed into *ring (caller frees: cg_ring_free). */
+int boot_node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err)
+{
+	char *out = NULL;
+	int rc = boot_cgnode(n, 60000, &out, err, "nodetool", "status");
+	if (rc == 0)
+		rc = cg_nodetool_status_parse(out, ring, err);
+	free(out);
+	return rc;
+}
+
+/*
+ * Open the node of a node-level resource through ctx. repin: the machine is
+ * a new one (its install is being created): a pin left by an earlier machine
+ * of the same id (local namespaces are re-created under their name) is
+ * replaced by the host key the machine's record carries, once the server has
+ * presented exactly that key. The key comes from the tool's own record,
+ * never from the server.
+ */
+int boot_node_for(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *r,
+		    bool repin, struct node *n, struct cg_err *err)
+{
+	char *maddr = cg_addr_node(CG_KIND_MACHINE, r->dc, r->node);
+	struct cg_resource m, kp;
+	memset(&m, 0, sizeof(m));
+	memset(&kp, 0, sizeof(kp));
+	memset(n, 0, sizeof(*n));
+	int rc = -1;
+	if (ctx->lookup(ctx, maddr, &m) != 0) {
+		cg_error(err, CG_EXIT_ERROR, "%s: its machine %s is not recorded", r->addr, maddr);
+		goto out;
+	}
+	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m.region ? m.region : r->region);
+	int havekp = ctx->lookup(ctx, kaddr, &kp) == 0;
+	free(kaddr);
+	if (boot_node_init(n, &m, havekp ? &kp : NULL, err))
+		goto out;
+	if (ctx->progress)
+		ctx->progress(ctx, r->addr, "connecting to %s", maddr);
+	n->repin = repin;
+	if (boot_node_connect(p, n, boot_env_secs("CASSANDGO_SSH_TIMEOUT", 300) * 1000, err) ||
+	    ensure_cgnode(p, n, err))
+		goto out;
+	rc = 0;
+out:
+	if (rc)
+		boot_node_clear(n);
+	cg_res_clear(&m);
+	cg_res_clear(&kp);
+	free(maddr);
+	return rc;
+}
+
+
+/* Connect to machine m (NULL: error) with its region's key pair. */
+int boot_node_of_machine(struct cg_provider *p, struct cg_ctx *ctx,
+			   const struct cg_resource *m, int connect_ms, struct node *n,
+			   struct cg_err *err)
+{
+	struct cg_resource kp;
+	memset(&kp, 0, sizeof(kp));
+	memset(n, 0, sizeof(*n));
+	if (!m)
+		return cg_error(err, CG_EXIT_ERROR, "a machine of the cluster is not recorded");
+	char *kaddr = cg_addr_region(CG_KIND_KEYPAIR, m->region);
+	int have = ctx->lookup(ctx, kaddr, &kp) == 0;
+	free(kaddr);
+	int rc = boot_node_init(n, m, have ? &kp : NULL, err);
+	if (!rc)
+		rc = boot_node_connect(p, n, connect_ms, err);
+	if (!rc)
+		rc = ensure_cgnode(p, n, err);
+	if (rc)
+		boot_node_clear(n);
+	cg_res_clear(&kp);
+	return rc;
+}

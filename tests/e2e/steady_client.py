@@ -1,0 +1,96 @@
+"""A client that keeps writing and reading while the cluster changes under it.
+
+usage: steady_client.py STOPFILE OUT MODE IP... (MODE: tls | plain)
+
+Every 50 ms: one INSERT and one SELECT of that row at QUORUM through the
+cluster's own load balancing (token aware, DC1 local) into e2e.steady.
+Keyspace e2e has 2 replicas per DC, 4 in all: QUORUM (3) still answers
+with one node restarting, and a read at QUORUM always meets the write (3 +
+3 > 4), so a row not read back is a real failure. (LOCAL_ONE would answer
+too, but may read the replica that was down while the row was written.) tls: the cluster's CA and the superuser's password (from the
+CG_SECURITY_DIR files), plain: neither. STEADY_CL=LOCAL_QUORUM and
+STEADY_DC=DC2 (tests/e2e/upgrade.sh: RF 3 per DC) make it write and read at
+LOCAL_QUORUM with that DC local (a write and a read at LOCAL_QUORUM in one
+DC meet: 2 + 2 > 3), its statements marked idempotent so the driver tries
+the next node when one goes away under a request. Runs until STOPFILE exists, then
+writes "requests=N failures=M" (and the first errors) to OUT. A failed
+request is one the driver reports failed after its own retries: what an
+application would see."""
+import os
+import sys
+import time
+
+from cassandra import ConsistencyLevel
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+import cqlsec
+
+
+def main():
+    stop, out, mode, ips = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    kw = {}
+    if mode == "tls":
+        d = os.environ["CG_SECURITY_DIR"]
+        kw["ssl_context"] = cqlsec.tls_context(os.path.join(d, "tls", "ca.crt"))
+        with open(os.path.join(d, "superuser.password")) as f:
+            kw["auth_provider"] = PlainTextAuthProvider(username="cassandgo",
+                                                        password=f.read().strip())
+    cl = os.environ.get("STEADY_CL", "QUORUM")
+    prof = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(
+            DCAwareRoundRobinPolicy(local_dc=os.environ.get("STEADY_DC", "DC1"))),
+        consistency_level=getattr(ConsistencyLevel, cl), request_timeout=10)
+    cluster = Cluster(ips, execution_profiles={EXEC_PROFILE_DEFAULT: prof},
+                      protocol_version=5, connect_timeout=10, **kw)
+    s = cluster.connect()
+    # idempotent DDL, retried: two clients (upgrade.sh) make it at once, and a
+    # busy cluster may agree on a schema change later than a request timeout
+    for attempt in range(6):
+        try:
+            s.execute("CREATE TABLE IF NOT EXISTS e2e.steady (k int PRIMARY KEY, v text)",
+                      timeout=60)
+            break
+        except Exception:
+            if attempt == 5:
+                raise
+            time.sleep(2)
+    # two clients (one per DC, upgrade.sh) create the table at once: the one
+    # that did not may prepare before the table reached its coordinator
+    for attempt in range(40):
+        try:
+            ins = s.prepare("INSERT INTO e2e.steady (k, v) VALUES (?, ?)")
+            sel = s.prepare("SELECT v FROM e2e.steady WHERE k = ?")
+            break
+        except Exception:
+            if attempt == 39:
+                raise
+            time.sleep(0.5)
+    if cl == "LOCAL_QUORUM":
+        ins.is_idempotent = sel.is_idempotent = True
+    n = fails = 0
+    errors = []
+    k = int(time.time() * 1000) % 1000000000
+    while not os.path.exists(stop):
+        k += 1
+        for stmt, args in ((ins, (k, mode)), (sel, (k,))):
+            n += 1
+            try:
+                rows = list(s.execute(stmt, args))
+                if stmt is sel and (not rows or rows[0].v != mode):
+                    raise RuntimeError("row %d not read back" % k)
+            except Exception as e:  # what the application would see
+                fails += 1
+                if len(errors) < 5:
+                    errors.append("%s: %s" % (type(e).__name__, str(e)[:200]))
+        time.sleep(0.05)
+    cluster.shutdown()
+    with open(out, "w") as f:
+        f.write("requests=%d failures=%d\n" % (n, fails))
+        for e in errors:
+            f.write(e + "\n")
+
+
+if __name__ == "__main__":
+    main()
