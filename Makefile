@@ -82,22 +82,38 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FAKE_OBJ) $(LIB_A)
 # The tiers that run a local Lab of Cassandra nodes (LAB_CHECKS, named by
 # their .mk) go one after another on one lane, all the others on the other,
 # so that two Labs never start at once; every tier has an address range of
-# its own. A tier's output is printed whole when it ends (-Otarget); -k lets
-# the other lane finish when one fails. CHECK_JOBS=1: one tier at a time.
+# its own. Each tier runs in its own make (run-TIER) after everything is
+# built once (CHECK_PREP), prints its output whole when it ends (-Otarget)
+# and, when it fails, is noted and the lane goes on: one run reports every
+# tier. CHECK_JOBS=1: one tier at a time.
 CHECK_JOBS ?= 2
+CHECK_FAILED = $(BUILD)/check-failed
+CHECK_PREP := cassandgo $(BUILD)/cassandgo $(BUILD)/cassandgo-test $(UNIT_BIN) $(LIB_OBJ) \
+	$(LOCAL_TEST) $(SSH_INTEG) $(BOOT_INTEG) $(BUILD)/tests/cass-render \
+	$(BUILD)/tests/cloudinit/userdata_dump
 check:
-	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) -Otarget check-tiers
-check-tiers: $(CHECKS)
+	@mkdir -p $(BUILD) && rm -f $(CHECK_FAILED)
+	@$(MAKE) --no-print-directory $(CHECK_PREP)
+	@$(MAKE) --no-print-directory cassandra
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) -Otarget check-tiers
+	@if [ -s $(CHECK_FAILED) ]; then \
+	  echo "== make check: FAILED: $$(sort $(CHECK_FAILED) | tr '\n' ' ')"; exit 1; fi
+	@echo "== make check: every tier passed"
+check-tiers: $(CHECKS:%=run-%)
+run-%:
+	@t0=$$(date +%s); if $(MAKE) --no-print-directory $*; then \
+	  echo "== $*: passed in $$(( $$(date +%s) - t0 ))s"; else \
+	  echo "$*" >>$(CHECK_FAILED); echo "== $*: FAILED after $$(( $$(date +%s) - t0 ))s"; fi
 # $(call lane,T1 T2 T3...): T2 waits for T1, T3 for T2... (order-only, and
 # only inside `make check`: `make T2` alone does not run T1)
-lane = $(if $(word 2,$(1)),$(eval $(word 2,$(1)): | $(word 1,$(1)))$(call lane,$(wordlist 2,$(words $(1)),$(1))))
+lane = $(if $(word 2,$(1)),$(eval run-$(word 2,$(1)): | run-$(word 1,$(1)))$(call lane,$(wordlist 2,$(words $(1)),$(1))))
 # SOLO_CHECKS (timing-sensitive: a rate to reach) run last, alone, once
 # both lanes are done.
 LANED := $(filter-out $(SOLO_CHECKS),$(CHECKS))
 ifneq ($(filter check-tiers,$(MAKECMDGOALS)),)
 $(call lane,$(filter $(LAB_CHECKS),$(LANED)))
 $(call lane,$(filter-out $(LAB_CHECKS),$(LANED)))
-$(foreach t,$(SOLO_CHECKS),$(eval $(t): | $(LANED)))
+$(foreach t,$(SOLO_CHECKS),$(eval run-$(t): | $(LANED:%=run-%)))
 $(call lane,$(SOLO_CHECKS))
 endif
 
