@@ -85,17 +85,8 @@ planned 3 "~ keyspace.app  (DC2 1 -> 2; then a full repair of app in DC2 (nodeto
 	"0 to add, 1 to change, 0 to destroy"
 # killed (kill -9) during the repair: the next plan still owes it
 cg apply --auto-approve Lab >"$L.apply3k" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-	grep -q 'full repair of app on DC2 n1' "$L.apply3k" && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-victim=$(descendant cassandgo $pid) && kill -9 "$victim"
-wait $pid 2>/dev/null
-lock=$(sqlite3 "$CASSANDGO_STATE" 'select id from lock' 2>/dev/null)
-[ -n "$lock" ] && cg state unlock "$lock" >/dev/null 2>&1
-if [ -n "$victim" ] && [ -n "$lock" ] && grep -q 'full repair of app on DC2 n1' "$L.apply3k" &&
+kill_apply_at $! "$L.apply3k" 'full repair of app on DC2 n1' 600
+if [ -n "$KILLED" ] && [ -n "$KILL_LOCK" ] && grep -q 'full repair of app on DC2 n1' "$L.apply3k" &&
 	! grep -q 'repaired app on DC2 n2' "$L.apply3k"; then
 	ok "3 apply killed (kill -9) during the full repair of app on DC2 n1"
 else

@@ -30,6 +30,25 @@ descendant() {
 	return 1
 }
 
+# kill_apply_at PID LOG REGEX [TENTHS]: once REGEX shows in LOG (or PID
+# ends, or TENTHS tenths of a second pass; default 3000), kill -9 the
+# cassandgo under PID (the apply a test started in the background), reap it
+# and release the state lock it left. Sets KILLED (its pid, empty when none
+# was found) and KILL_LOCK (the lock it held, empty when none).
+kill_apply_at() {
+	local pid=$1 log=$2 re=$3 n=${4:-3000}
+	for _ in $(seq 1 "$n"); do
+		grep -qE -- "$re" "$log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	KILLED=$(descendant cassandgo "$pid") && kill -9 "$KILLED"
+	wait "$pid" 2>/dev/null
+	KILL_LOCK=$(sqlite3 "$CASSANDGO_STATE" 'select id from lock' 2>/dev/null)
+	[ -n "$KILL_LOCK" ] && cg state unlock "$KILL_LOCK" >/dev/null 2>&1
+	return 0
+}
+
 # proc_start PID: the start time (clock ticks since boot) of a live process;
 # fails for no process or a zombie.
 proc_start() {

@@ -117,17 +117,8 @@ else
 fi
 t0=$(now)
 cg apply --auto-approve Lab > >(stamp >"$L.apply3k") 2>&1 &
-pid=$!
-for _ in $(seq 1 3000); do
-	grep -qE "DC1 n2 .*installing Cassandra $TO" "$L.apply3k" && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-victim=$(descendant cassandgo $pid) && kill -9 "$victim"
-wait $pid 2>/dev/null
-lock=$(sqlite3 "$CASSANDGO_STATE" 'select id from lock' 2>/dev/null)
-[ -n "$lock" ] && cg state unlock "$lock" >/dev/null 2>&1
-if [ -n "$victim" ] && grep -qE "DC1 n2 .*installing Cassandra $TO" "$L.apply3k" &&
+kill_apply_at $! "$L.apply3k" "DC1 n2 .*installing Cassandra $TO"
+if [ -n "$KILLED" ] && grep -qE "DC1 n2 .*installing Cassandra $TO" "$L.apply3k" &&
 	! grep -qE "DC1 n3 .*nodetool drain" "$L.apply3k"; then
 	ok "3 apply killed (kill -9) after DC1 n2 was drained and stopped ($(elapsed "$t0")s in)"
 else
