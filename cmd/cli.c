@@ -1,5 +1,6 @@
 /* cli.c - helpers shared by the commands (see cli.h). */
 #include "cli.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -128,4 +129,22 @@ int cli_cluster_json_args(const char *cmd, int argc, char **argv, const char **c
 		return cli_usage(cmd, "expected CLUSTER [--json]");
 	*cluster = argv[optind];
 	return 0;
+}
+
+int cli_apply_plan(struct cg_cli *cli, struct cg_state *st, struct cg_engine *eng,
+		   int parallelism, struct cg_exec_result *res, double *secs, struct cg_err *err)
+{
+	*secs = -1;
+	char *backup = NULL;
+	if (cg_state_backup(st, &backup, err) < 0)
+		return -1;
+	free(backup);
+	printf("\n");
+	int64_t t0 = cg_now_ms();
+	struct cg_progress *prog = cg_progress_start(&eng->plan, &eng->known, stdout,
+						     cli->stdout_tty, cli->color);
+	int rc = cg_engine_apply(eng, parallelism, cg_progress_event, prog, res, err);
+	cg_progress_finish(prog);
+	*secs = (double)(cg_now_ms() - t0) / 1000.0;
+	return rc < 0 ? -1 : 0;
 }

@@ -43,6 +43,11 @@ int cli_open_state(struct cg_cli *cli, bool create, struct cg_state **st, struct
 void cli_env(struct cg_cli *cli, const char *cluster, bool auto_approve, struct cg_env *env);
 /* Ask for "yes" on the terminal. */
 bool cli_confirm(struct cg_cli *cli, const char *question);
+/* Run an approved plan: back the state up, then apply with live progress
+ * on stdout. -1 with err set on failure; *secs is how long the apply ran,
+ * -1 when it failed before starting (the backup). */
+int cli_apply_plan(struct cg_cli *cli, struct cg_state *st, struct cg_engine *eng,
+		   int parallelism, struct cg_exec_result *res, double *secs, struct cg_err *err);
 /* Wants --help? Prints the command's usage. */
 bool cli_wants_help(const struct cg_command *cmd, int argc, char **argv);
 void cli_print(const char *s);

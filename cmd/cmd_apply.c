@@ -3,7 +3,6 @@
 #include "cli.h"
 #include "ops.h"
 #include "planfile.h"
-#include "progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -148,20 +147,12 @@ static int run_cluster(struct cg_cli *cli, const char *name, struct run_opts *o)
 			goto out;
 		}
 	}
-	char *backup = NULL;
-	if (cg_state_backup(st, &backup, &err) < 0)
-		goto fail;
-	free(backup);
-	printf("\n");
 	struct cg_exec_result res;
-	int64_t t0 = cg_now_ms();
-	struct cg_progress *prog = cg_progress_start(&eng.plan, &eng.known, stdout,
-						     cli->stdout_tty, cli->color);
-	int arc = cg_engine_apply(&eng, o->parallelism, cg_progress_event, prog, &res, &err);
-	cg_progress_finish(prog);
-	if (arc < 0) {
-		fprintf(stderr, "\nError: %s failed after %.1fs: %s\n", o->cmd,
-			(double)(cg_now_ms() - t0) / 1000.0, err.msg);
+	double secs;
+	if (cli_apply_plan(cli, st, &eng, o->parallelism, &res, &secs, &err) < 0) {
+		if (secs < 0)
+			goto fail;
+		fprintf(stderr, "\nError: %s failed after %.1fs: %s\n", o->cmd, secs, err.msg);
 		fprintf(stderr, "Done before the failure: %d added, %d changed, %d destroyed; "
 			"the state records all of it (cassandgo state show %s). Run 'cassandgo %s %s' "
 			"again to continue from there.\n", res.added, res.changed, res.destroyed,

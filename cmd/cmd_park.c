@@ -12,7 +12,6 @@
  */
 #include "cli.h"
 #include "ops.h"
-#include "progress.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -162,20 +161,12 @@ static int park_run(struct cg_cli *cli, const char *name, struct park_opts *o, b
 		if (cg_state_set_parked(st, name, since, &err) < 0)
 			goto fail;
 	}
-	char *backup = NULL;
-	if (cg_state_backup(st, &backup, &err) < 0)
-		goto fail;
-	free(backup);
-	printf("\n");
 	struct cg_exec_result res;
-	int64_t t0 = cg_now_ms();
-	struct cg_progress *prog = cg_progress_start(&eng.plan, &eng.known, stdout,
-						     cli->stdout_tty, cli->color);
-	int arc = cg_engine_apply(&eng, o->parallelism, cg_progress_event, prog, &res, &err);
-	cg_progress_finish(prog);
-	if (arc < 0) {
-		fprintf(stderr, "\nError: %s failed after %.1fs: %s\n", o->cmd,
-			(double)(cg_now_ms() - t0) / 1000.0, err.msg);
+	double secs;
+	if (cli_apply_plan(cli, st, &eng, o->parallelism, &res, &secs, &err) < 0) {
+		if (secs < 0)
+			goto fail;
+		fprintf(stderr, "\nError: %s failed after %.1fs: %s\n", o->cmd, secs, err.msg);
 		fprintf(stderr, "The state records what was done, and cluster %s stays parked. "
 			"Run 'cassandgo %s %s' again to go on from there.\n", name, o->cmd, name);
 		rc = err.code ? err.code : CG_EXIT_ERROR;
