@@ -111,8 +111,8 @@ lane = $(if $(word 2,$(1)),$(eval run-$(word 2,$(1)): | run-$(word 1,$(1)))$(cal
 # both lanes are done.
 LANED := $(filter-out $(SOLO_CHECKS),$(CHECKS))
 ifneq ($(filter check-tiers,$(MAKECMDGOALS)),)
-$(call lane,$(filter $(LAB_CHECKS),$(LANED)))
-$(call lane,$(filter-out $(LAB_CHECKS),$(LANED)))
+$(call lane,$(filter $(LAB_LANE_ALSO),$(LANED)) $(filter $(LAB_CHECKS),$(LANED)))
+$(call lane,$(filter-out $(LAB_CHECKS) $(LAB_LANE_ALSO),$(LANED)))
 $(foreach t,$(SOLO_CHECKS),$(eval run-$(t): | $(LANED:%=run-%)))
 $(call lane,$(SOLO_CHECKS))
 endif
@@ -150,8 +150,8 @@ help:
 	@echo "make            build ./cassandgo"
 	@echo "make deps       install everything the project needs (Debian 12, root)"
 	@echo "make check      run every test tier, on two lanes (CHECK_JOBS=1: one at a time)"
-	@echo "  Lab lane:     $(filter $(LAB_CHECKS),$(filter-out $(SOLO_CHECKS),$(CHECKS)))"
-	@echo "  other lane:   $(filter-out $(LAB_CHECKS) $(SOLO_CHECKS),$(CHECKS))"
+	@echo "  Lab lane:     $(filter $(LAB_LANE_ALSO),$(filter-out $(SOLO_CHECKS),$(CHECKS))) $(filter $(LAB_CHECKS),$(filter-out $(SOLO_CHECKS),$(CHECKS)))"
+	@echo "  other lane:   $(filter-out $(LAB_CHECKS) $(LAB_LANE_ALSO) $(SOLO_CHECKS),$(CHECKS))"
 	@echo "  then alone:   $(SOLO_CHECKS)"
 	@echo "make asan       unit and CLI tests under ASan+UBSan (clang)"
 	@echo "make valgrind   unit tests under valgrind"

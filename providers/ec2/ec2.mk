@@ -4,6 +4,8 @@
 
 .PHONY: check-ec2 bench-ec2
 CHECKS += check-ec2
+# no Lab, but it rides the Lab lane: e2e-aws makes the other one the longer
+LAB_LANE_ALSO += check-ec2
 BENCHES += bench-ec2
 check-ec2: cassandgo
 	tests/ec2/run.sh ./cassandgo

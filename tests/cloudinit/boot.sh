@@ -183,11 +183,18 @@ if [ "$N" = 1 ]; then
 		"$(sed -n 's/^apt-get install \([a-z]\)/\1/p' "$B/calls" | tr ' ' '\n' | grep -v = | sort | xargs)" \
 		"ca-certificates curl openjdk-17-jre-headless python3"
 	v=$(cat "$W/in/cassandra-version")
-	repo=$(echo "$v" | cut -d. -f1,2 | tr -d .)x
-	check "Apache's key, then Cassandra $v from the $repo repository" sh -c "
-		grep -q '^curl .*downloads.apache.org/cassandra/KEYS -o /etc/apt/keyrings/apache-cassandra.asc' '$B/calls' &&
-		grep -qx 'apt-get install -y -q cassandra=$v' '$B/calls' &&
-		grep -q ' $repo main' '$M/etc/apt/sources.list.d/cassandra.list'"
+	install=$(cat "$W/in/install")
+	if [ "$install" = apt ]; then
+		repo=$(echo "$v" | cut -d. -f1,2 | tr -d .)x
+		check "Apache's key, then Cassandra $v from the $repo repository" sh -c "
+			grep -q '^curl .*downloads.apache.org/cassandra/KEYS -o /etc/apt/keyrings/apache-cassandra.asc' '$B/calls' &&
+			grep -qx 'apt-get install -y -q cassandra=$v' '$B/calls' &&
+			grep -q ' $repo main' '$M/etc/apt/sources.list.d/cassandra.list'"
+	else
+		# maven, upload, dir: cgnode installs Cassandra over SSH later
+		check "install: $install: no Apache repository, no Cassandra package at boot" sh -c "
+			! grep -q cassandra '$B/calls' && [ ! -e '$M/etc/apt/sources.list.d/cassandra.list' ]"
+	fi
 else
 	check "a reboot re-ran no per-instance step (no apt, no curl)" \
 		cmp -s "$D/calls.boot1" <(grep -E '^(apt-get|curl)' "$M/var/log/cassandgo-test/calls" |

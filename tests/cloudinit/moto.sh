@@ -66,4 +66,4 @@ step "that user-data, as moto stored it, booted by the real cloud-init"
 # The newest suite's cloud-init is enough here: check-cloudinit runs all.
 . "$REPO/tests/cloudinit/lib.sh"
 CASSANDGO_CLOUDINIT_SUITES=${CG_CI_SUITES##* } "$REPO/tests/cloudinit/run.sh" --user-data "$WORK/ud/user-data" --host-key-pub "$WORK/ud/host_key.pub" \
-	--version "$(cat "$WORK/ud/version")"
+	--version "$(cat "$WORK/ud/version")" --install maven

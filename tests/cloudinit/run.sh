@@ -8,10 +8,12 @@
 # and fd00:ec2::254) and every file that still holds the private key.
 #
 #   tests/cloudinit/run.sh USERDATA_DUMP
-#   tests/cloudinit/run.sh --user-data FILE --host-key-pub FILE --version V
+#   tests/cloudinit/run.sh --user-data FILE --host-key-pub FILE --version V [--install MODE]
 # The second form runs given user-data (e.g. what moto stored for an
-# instance: tests/cloudinit/moto.sh), the public key pinned for it and the
-# Cassandra version it must install (apt).
+# instance: tests/cloudinit/moto.sh), the public key pinned for it, the
+# Cassandra version and the install mode it was made for (default apt:
+# Cassandra from Apache's repository at boot; maven, upload, dir: nothing
+# of Cassandra at boot, cgnode installs it over SSH).
 # Root. Prints "N passed, M failed"; exit 1 on any failure, missing
 # component included.
 set -euo pipefail
@@ -20,12 +22,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 need() { echo "FAIL: cloudinit: $* (run \`make deps\`)" >&2; exit 1; }
 die() { echo "FAIL: cloudinit: $*" >&2; exit 1; }
 
-usage="usage: run.sh USERDATA_DUMP | --user-data FILE --host-key-pub FILE --version V"
-dump= ud= pub= version=5.0.6
+usage="usage: run.sh USERDATA_DUMP | --user-data FILE --host-key-pub FILE --version V [--install MODE]"
+dump= ud= pub= version=5.0.6 install=apt
 case "${1:-}" in
 --user-data)
-	[ $# = 6 ] && [ "$3" = --host-key-pub ] && [ "$5" = --version ] || die "$usage"
-	ud=$(realpath "$2") pub=$(realpath "$4") version=$6 ;;
+	[ $# = 6 ] || [ $# = 8 ] || die "$usage"
+	[ "$3" = --host-key-pub ] && [ "$5" = --version ] || die "$usage"
+	[ $# = 6 ] || { [ "$7" = --install ] && [ -n "$8" ]; } || die "$usage"
+	ud=$(realpath "$2") pub=$(realpath "$4") version=$6 install=${8:-apt} ;;
 "") die "$usage" ;;
 *) dump=$(realpath "$1") ;;
 esac
@@ -57,6 +61,7 @@ fi
 ssh-keygen -q -t ed25519 -N '' -C cassandgo-test -f "$W/in/cluster"
 cut -d' ' -f1,2 "$W/in/cluster.pub" >"$W/in/cluster.pub1" && mv "$W/in/cluster.pub1" "$W/in/cluster.pub"
 echo "$version" >"$W/in/cassandra-version"
+echo "$install" >"$W/in/install"
 echo i-0c1d0000cafe00001 >"$W/in/instance-id"
 cat >"$W/in/meta-data" <<EOF
 instance-id: $(cat "$W/in/instance-id")

@@ -11,8 +11,6 @@
 .PHONY: check-stress
 CHECKS += check-stress
 LAB_CHECKS += check-stress
-# its rate check needs the cores to itself: after both lanes
-SOLO_CHECKS += check-stress
 
 check-stress: cassandgo cassandra
 	@tests/stress/run.sh ./cassandgo
