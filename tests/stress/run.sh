@@ -92,10 +92,12 @@ while kill -0 "$STRESS_PID" 2>/dev/null; do
 	if ps -eo args= | grep -qFf "$PWF"; then pw_in_ps=1; fi
 	ps_samples=$((ps_samples + 1))
 	c=$(clients)
-	[ -n "$c" ] && seen_ns=$c
+	# every namespace seen at any sample (the DCs' clients end apart)
+	for ns in $c; do grep -qw -- "$ns" <<<"$seen_ns" || seen_ns="$seen_ns $ns"; done
 	for ns in $c; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			grep -qa latte "/proc/$pid/cmdline" 2>/dev/null && seen_latte="$seen_latte $ns"
+			grep -qa latte "/proc/$pid/cmdline" 2>/dev/null &&
+				! grep -qw -- "$ns" <<<"$seen_latte" && seen_latte="$seen_latte $ns"
 		done
 	done
 	sleep 0.3
