@@ -600,6 +600,12 @@ static int start_runs(struct run *r, struct cg_err *err)
 		args[n++] = cg_xasprintf("cassandgo,%s", cl->dc);
 		args[n++] = cg_xstrdup("-o");
 		args[n++] = cg_xasprintf("%s/%s.json", r->priv, cl->dc);
+		/* Every request of the workload is idempotent (an INSERT or a
+		 * SELECT by key): retried as a well-configured driver does, also
+		 * when its connection breaks (a killed coordinator), not only
+		 * on a timeout. What fails after latte's 3 retries is what an
+		 * application would see. */
+		args[n++] = cg_xstrdup("--retry-on-all-errors");
 		conn_args(args, n, r->ops.c, r->ca, cl, r->o.consistency);
 		cl->pid = cg_local_client_spawn(r->local, cl->dc, r->priv, args, r->env, &cl->fd, err);
 		strv_free(args);
