@@ -152,7 +152,7 @@ help:
 	@echo "make check      run every test tier, on two lanes (CHECK_JOBS=1: one at a time)"
 	@echo "  Lab lane:     $(filter $(LAB_LANE_ALSO),$(filter-out $(SOLO_CHECKS),$(CHECKS))) $(filter $(LAB_CHECKS),$(filter-out $(SOLO_CHECKS),$(CHECKS)))"
 	@echo "  other lane:   $(filter-out $(LAB_CHECKS) $(LAB_LANE_ALSO) $(SOLO_CHECKS),$(CHECKS))"
-	@echo "  then alone:   $(SOLO_CHECKS)"
+	$(if $(SOLO_CHECKS),@echo "  then alone:   $(SOLO_CHECKS)")
 	@echo "make asan       unit and CLI tests under ASan+UBSan (clang)"
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      benchmarks"
