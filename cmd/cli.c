@@ -148,3 +148,13 @@ int cli_apply_plan(struct cg_cli *cli, struct cg_state *st, struct cg_engine *en
 	*secs = (double)(cg_now_ms() - t0) / 1000.0;
 	return rc < 0 ? -1 : 0;
 }
+
+int cli_parallelism(const char *cmd, const char *arg, int *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 1 || v > 1000)
+		return cli_usage(cmd, "--parallelism takes a number from 1 to 1000, not '%s'", arg);
+	*out = (int)v;
+	return 0;
+}

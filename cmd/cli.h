@@ -43,6 +43,8 @@ int cli_open_state(struct cg_cli *cli, bool create, struct cg_state **st, struct
 void cli_env(struct cg_cli *cli, const char *cluster, bool auto_approve, struct cg_env *env);
 /* Ask for "yes" on the terminal. */
 bool cli_confirm(struct cg_cli *cli, const char *question);
+/* --parallelism N (1-1000) into *out; a usage error printed, non-zero, otherwise. */
+int cli_parallelism(const char *cmd, const char *arg, int *out);
 /* Run an approved plan: back the state up, then apply with live progress
  * on stdout. -1 with err set on failure; *secs is how long the apply ran,
  * -1 when it failed before starting (the backup). */

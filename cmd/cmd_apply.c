@@ -206,15 +206,10 @@ static int parse_run_opts(const char *cmd, int argc, char **argv, struct run_opt
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'y': o->auto_approve = true; break;
-		case 'p': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1000)
-				return cli_usage(cmd, "--parallelism takes a number from 1 to 1000, "
-						 "not '%s'", optarg);
-			o->parallelism = (int)v;
+		case 'p':
+			if (cli_parallelism(cmd, optarg, &o->parallelism))
+				return CG_EXIT_USAGE;
 			break;
-		}
 		case 'r':
 			if (!strcmp(optarg, "false")) o->refresh = false;
 			else if (!strcmp(optarg, "true")) o->refresh = true;

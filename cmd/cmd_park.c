@@ -41,15 +41,10 @@ static int park_args(const char *cmd, int argc, char **argv, struct park_opts *o
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'y': o->auto_approve = true; break;
-		case 'p': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1000)
-				return cli_usage(cmd, "--parallelism takes a number from 1 to 1000, "
-						 "not '%s'", optarg);
-			o->parallelism = (int)v;
+		case 'p':
+			if (cli_parallelism(cmd, optarg, &o->parallelism))
+				return CG_EXIT_USAGE;
 			break;
-		}
 		case 's':
 			/* a cluster applied with --stage infra has nothing to drain
 			 * or start but its machines */
