@@ -14,6 +14,12 @@ enforces it on AuthorizeSecurityGroupIngress).
 CG_MOTO_PUBLIC_IPS=N draws public addresses from N only (54.214.0.1..N), so
 that instances of two regions share one, which moto's random 54.214.x.y
 does now and then: tests make it certain.
+
+Instances launched without a subnet get a private address drawn from
+10.96.0.0/12 instead of moto's anywhere-in-10/8: the tiers running beside
+this one own 10.73-10.91, 10.201, 10.212 and 10.213, and e2e-aws routes each
+instance's private address to a namespace of its own (its data plane
+refuses an address already routed here: an instance there was unreachable).
 """
 import datetime
 import os
@@ -45,9 +51,19 @@ def main():
                 raise RulesPerSecurityGroupLimitExceededError
 
         SecurityGroupBackend._verify_group_will_respect_rule_count_limit = verify
+    import random
+    import moto.ec2.models.instances as instances
+
+    orig_private = instances.random_private_ip
+
+    def private_ip(cidr=None, ipv6=False):
+        if cidr or ipv6:
+            return orig_private(cidr, ipv6)
+        return "10.%d.%d.%d" % (random.randint(96, 111), random.randint(0, 255), random.randint(1, 254))
+
+    instances.random_private_ip = private_ip
     pool = os.environ.get("CG_MOTO_PUBLIC_IPS")
     if pool:
-        import random
         import moto.ec2.models.elastic_network_interfaces as enis
 
         enis.random_public_ip = lambda: "54.214.0.%d" % random.randint(1, int(pool))
