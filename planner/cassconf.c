@@ -295,7 +295,7 @@ static int safe_word(const char *s, const char *extra)
 	return 1;
 }
 
-static int check_spec(const struct cg_node_spec *s, struct cg_err *err)
+static int check_spec(const struct cg_node_spec *s, bool need_seeds, struct cg_err *err)
 {
 	const struct cg_cluster *c = s->cluster;
 	int i;
@@ -332,7 +332,7 @@ static int check_spec(const struct cg_node_spec *s, struct cg_err *err)
 		return cg_error(err, CG_EXIT_ERROR, "cluster name is empty or holds a quote");
 	if (c->num_tokens < 1)
 		return cg_error(err, CG_EXIT_ERROR, "num_tokens must be at least 1");
-	if (s->nseeds < 1)
+	if (need_seeds && s->nseeds < 1)
 		return cg_error(err, CG_EXIT_ERROR, "node %s.n%d: no seed address known",
 				c->dcs[s->dc_index].name, s->node);
 	for (i = 0; i < s->nseeds; i++)
@@ -380,17 +380,26 @@ static char *yaml_scalar(const char *v)
 	return cg_buf_detach(&b);
 }
 
-static char *render_yaml(const struct cg_node_spec *s)
+char *cg_cassconf_seed_list(const struct cg_node_spec *s)
+{
+	struct cg_buf b = {0};
+
+	for (int i = 0; i < s->nseeds; i++)
+		cg_buf_addf(&b, "%s%s:%d", i ? "," : "", s->seeds[i], STORAGE_PORT);
+	return b.data ? cg_buf_detach(&b) : cg_xstrdup("");
+}
+
+/* cassandra.yaml; *seeds_at: where the seed list starts in it (its length
+ * is that of cg_cassconf_seed_list), for the hash to leave it out. */
+static char *render_yaml(const struct cg_node_spec *s, size_t *seeds_at)
 {
 	const struct cg_cluster *c = s->cluster;
 	const struct cg_dc *dc = &c->dcs[s->dc_index];
 	const char *bd = s->base_dir;
-	struct cg_buf b = {0}, seeds = {0};
+	struct cg_buf b = {0};
 	struct yset *v = NULL;
 	int n = 0, i, j;
-
-	for (i = 0; i < s->nseeds; i++)
-		cg_buf_addf(&seeds, "%s%s:%d", i ? "," : "", s->seeds[i], STORAGE_PORT);
+	char *seeds = cg_cassconf_seed_list(s);
 
 	yset_add(&v, &n, "cluster_name", cg_xasprintf(" '%s'", c->name));
 	yset_add(&v, &n, "num_tokens", cg_xasprintf(" %d", c->num_tokens));
@@ -412,7 +421,7 @@ static char *render_yaml(const struct cg_node_spec *s)
 	yset_add(&v, &n, "seed_provider", cg_xasprintf(
 		"\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider"
 		"\n    parameters:"
-		"\n      - seeds: \"%s\"", seeds.data));
+		"\n      - seeds: \"%s\"", seeds));
 	yset_add(&v, &n, "listen_address", cg_xasprintf(" %s", s->address));
 	yset_add(&v, &n, "rpc_address", cg_xasprintf(" %s", s->address));
 	if (s->broadcast) {
@@ -490,12 +499,18 @@ static char *render_yaml(const struct cg_node_spec *s)
 	cg_buf_addf(&b, "# cassandra.yaml of %s node %d (cluster %s), rendered by cassandgo:\n"
 		    "# edits are overwritten; put settings under `cassandra:` in cassandgo.yaml.\n",
 		    dc->name, s->node, c->name);
+	*seeds_at = 0;
 	for (i = 0; i < n; i++) {
+		/* seed_provider is ours alone (config.c refuses it under
+		 * `cassandra:`): its value ends with the list and a quote */
+		if (!strcmp(v[i].key, "seed_provider"))
+			*seeds_at = b.len + strlen(v[i].key) + 1 + strlen(v[i].value) - 1 -
+				    strlen(seeds);
 		cg_buf_addf(&b, "%s:%s\n", v[i].key, v[i].value);
 		free(v[i].value);
 	}
 	free(v);
-	cg_buf_free(&seeds);
+	free(seeds);
 	return cg_buf_detach(&b);
 }
 
@@ -661,26 +676,47 @@ static char *render_logback(const struct cg_node_spec *s)
 "</configuration>\n", bd, bd);
 }
 
-int cg_cassconf_render(const struct cg_node_spec *s, struct cg_node_files *out,
-		       struct cg_err *err)
+static int render_all(const struct cg_node_spec *s, bool need_seeds, struct cg_node_files *out,
+		      struct cg_err *err)
 {
 	struct cg_buf all = {0};
+	size_t at;
 
 	memset(out, 0, sizeof(*out));
-	if (check_spec(s, err) < 0)
+	if (check_spec(s, need_seeds, err) < 0)
 		return -1;
-	out->cassandra_yaml = render_yaml(s);
+	out->cassandra_yaml = render_yaml(s, &at);
+	out->seeds = cg_cassconf_seed_list(s);
 	out->rackdc = render_rackdc(s);
 	out->env = render_env(s);
 	out->logback = render_logback(s);
 	/* NUL separators: moving bytes from one file to the next changes
-	 * the hash. */
-	cg_buf_add(&all, out->cassandra_yaml, strlen(out->cassandra_yaml) + 1);
+	 * the hash. The seed list is left out (a reload, not a restart). */
+	cg_buf_add(&all, out->cassandra_yaml, at);
+	cg_buf_add(&all, out->cassandra_yaml + at + strlen(out->seeds),
+		   strlen(out->cassandra_yaml + at + strlen(out->seeds)) + 1);
 	cg_buf_add(&all, out->rackdc, strlen(out->rackdc) + 1);
 	cg_buf_add(&all, out->env, strlen(out->env) + 1);
 	cg_buf_add(&all, out->logback, strlen(out->logback) + 1);
 	out->hash = cg_hash64(all.data, all.len);
 	cg_buf_free(&all);
+	return 0;
+}
+
+int cg_cassconf_render(const struct cg_node_spec *s, struct cg_node_files *out,
+		       struct cg_err *err)
+{
+	return render_all(s, true, out, err);
+}
+
+int cg_cassconf_hash(const struct cg_node_spec *s, uint64_t *hash, struct cg_err *err)
+{
+	struct cg_node_files f;
+
+	if (render_all(s, false, &f, err) < 0)
+		return -1;
+	*hash = f.hash;
+	cg_node_files_free(&f);
 	return 0;
 }
 
@@ -692,6 +728,7 @@ void cg_node_files_free(struct cg_node_files *f)
 	free(f->rackdc);
 	free(f->env);
 	free(f->logback);
+	free(f->seeds);
 	memset(f, 0, sizeof(*f));
 }
 

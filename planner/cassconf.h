@@ -60,17 +60,34 @@ struct cg_node_spec {
 	int racks;			/* distinct zones of the DC's known machines; 0 = unknown */
 };
 
+/*
+ * The seed list is kept apart from the hash: a running node takes a new
+ * one without a restart (`nodetool reloadseeds` re-reads cassandra.yaml),
+ * so a change of the seeds alone must not change the hash that decides
+ * restarts. `hash` covers the four files with the value of seed_provider's
+ * `seeds` left out; `seeds` is that value ("10.0.0.1:7000,10.0.1.1:7000").
+ */
 struct cg_node_files {
 	char *cassandra_yaml;
 	char *rackdc;
 	char *env;			/* cgnode.env: shell variables */
 	char *logback;
-	uint64_t hash;			/* xxHash of all of the above */
+	char *seeds;			/* the seed list as written in cassandra.yaml */
+	uint64_t hash;			/* xxHash of all of the above but the seeds */
 };
 
 int cg_cassconf_render(const struct cg_node_spec *s, struct cg_node_files *out,
 		       struct cg_err *err);
 void cg_node_files_free(struct cg_node_files *f);
+
+/* The hash cg_cassconf_render would give, when the node's own inputs are
+ * known but some seed's address is not yet (the hash does not depend on
+ * them): the seed list may be partial or empty. */
+int cg_cassconf_hash(const struct cg_node_spec *s, uint64_t *hash, struct cg_err *err);
+
+/* The seed list as cassandra.yaml holds it (s->seeds with the storage
+ * port), the `seeds` attribute of a config resource. Caller frees. */
+char *cg_cassconf_seed_list(const struct cg_node_spec *s);
 
 /*
  * Fill *s for node (dc_index, node) from the known resources (machine.*

@@ -194,8 +194,7 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
 	cg_buf_addf(&b, "racks=%d|zones=%d|provider=%d|security=%d|run_user=%s|", s->racks,
 		    dc->nzones, (int)c->provider, (int)s->security, s->run_user ? s->run_user : "");
-	for (int k = 0; k < s->nseeds; k++)
-		cg_buf_addf(&b, "%s,", s->seeds[k]);
+	/* not the seed list: the hash leaves it out (cassconf.h) */
 	if (has_monitoring(c))		/* the exporter agent joins the files */
 		cg_buf_adds(&b, "|monitoring");
 	uint64_t h = cg_hash64(b.data, b.len);
@@ -287,9 +286,17 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		struct cg_node_spec spec;
 		struct cg_err e = {0};
 		char hex[17] = "", inputs[40] = "";
+		char *seedlist = NULL;
 		int have = cg_cassconf_spec(c, d, i, known, fresh, &spec, &e);
 		spec.security = (enum cg_security)security;
-		if (have == 1) {
+		/* The hash leaves the seeds out: it is known as soon as the
+		 * node's own inputs are, even while a seed's address is not
+		 * (a seed machine gone or new). */
+		bool own = have == 1 || (have == 0 && spec.address && spec.rack && spec.base_dir &&
+					 spec.lib_dir);
+		if (have == 1)
+			seedlist = cg_cassconf_seed_list(&spec);
+		if (own) {
 			/* Rendering 1,000 configs dominates a plan; the same inputs
 			 * rendered by the same renderer give the same files, so reuse
 			 * the hash recorded with them. */
@@ -301,17 +308,18 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 				memcpy(hex, was + 17, 16);
 				hex[16] = '\0';
 			} else {
-				struct cg_node_files f;
-				if (cg_cassconf_render(&spec, &f, &e) == 0) {
-					cg_hash_hex(f.hash, hex);
-					cg_node_files_free(&f);
-				}
+				uint64_t h;
+				if (cg_cassconf_hash(&spec, &h, &e) == 0)
+					cg_hash_hex(h, hex);
 			}
 			if (hex[0])
 				snprintf(inputs, sizeof(inputs), "%s:%s", dg, hex);
 		}
 		cg_cassconf_spec_clear(&spec);
 		cg_res_set(r, "hash", hex[0] ? hex : NULL, 0);
+		/* a change of the seeds alone is reloaded, not restarted (plan.c) */
+		cg_res_set(r, "seeds", seedlist, 0);
+		free(seedlist);
 		if (inputs[0])
 			cg_res_set(r, "inputs", inputs, CG_ATTR_INFO);
 		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);

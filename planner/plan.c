@@ -202,6 +202,36 @@ static enum cg_op compare(const struct cg_resource *d, const struct cg_resource 
 	return op;
 }
 
+/* A config update that changes the seed list and nothing else: the node
+ * gets the new cassandra.yaml and reloads its seeds from it (`nodetool
+ * reloadseeds`); its hash, and so its service, stay as they are. The
+ * reason says so instead of what compare() wrote. */
+static char *seeds_only(const struct cg_resource *d, const struct cg_resource *c)
+{
+	if (d->kind != CG_KIND_CONFIG || cg_res_get(c, "chaos"))
+		return NULL;
+	const char *health = cg_res_get(c, "health");
+	if (health && strcmp(health, "ok"))
+		return NULL;
+	for (int i = 0; i < d->nattrs; i++) {
+		const struct cg_attr *a = &d->attrs[i];
+		if ((a->flags & (CG_ATTR_INFO | CG_ATTR_COMPUTED)) || !strcmp(a->key, "seeds"))
+			continue;
+		if (!a->value || !str_eq(a->value, cg_res_get(c, a->key)))
+			return NULL;
+	}
+	const char *to = cg_res_get(d, "seeds"), *from = cg_res_get(c, "seeds");
+	if (to && str_eq(to, from))
+		return NULL;
+	const char *how = "written to cassandra.yaml and reloaded by the running node "
+			  "(nodetool reloadseeds), no restart";
+	if (!to)
+		return cg_xasprintf("seeds change with a new seed machine: %s", how);
+	if (!from)
+		return cg_xasprintf("seeds: (none recorded) -> \"%s\": %s", to, how);
+	return cg_xasprintf("seeds: \"%s\" -> \"%s\": %s", from, to, how);
+}
+
 /* Which of several current resources claiming one address to keep: the one
  * the state knows, else the oldest. */
 static int pick_keeper(const struct sorted *cur, int first, int count,
@@ -471,10 +501,12 @@ static void undeclared_notes(struct cg_plan *plan, const struct builder *b)
 }
 
 /*
- * Values derived from machines' addresses (a config's hash, the peers'
- * CIDRs) cannot be known before apply when one of those machines is new,
- * whatever the model computed from the old addresses: make them unknown in
- * a copy (*out). A service follows its config's hash.
+ * Values derived from machines' addresses (a config's hash and seeds, the
+ * peers' CIDRs) cannot be known before apply when one of those machines is
+ * new, whatever the model computed from the old addresses: make them
+ * unknown in a copy (*out). A config's hash derives from its own machine
+ * only, its seeds from the seeds' machines (a new seed is reloaded, not
+ * restarted). A service follows its config's hash.
  */
 static bool depends_on_fresh(const struct cg_resource *d, const struct strset *fresh,
 			     const struct strset *restarting, const struct cg_plan *plan,
@@ -483,26 +515,36 @@ static bool depends_on_fresh(const struct cg_resource *d, const struct strset *f
 	const char *key = d->kind == CG_KIND_CONFIG ? "hash" :
 			  d->kind == CG_KIND_PEERS ? "cidrs" :
 			  d->kind == CG_KIND_SERVICE ? "config_hash" : NULL;
-	if (!key || !cg_res_get(d, key))
+	if (!key)
 		return false;
-	bool unknown = d->kind != CG_KIND_PEERS && (strset_has(fresh, node_key(d->addr)) ||
-						    strset_has(restarting, node_key(d->addr)));
+	bool own = d->kind != CG_KIND_PEERS && (strset_has(fresh, node_key(d->addr)) ||
+						strset_has(restarting, node_key(d->addr)));
+	bool unknown = own, seeds = own;
 	for (int k = 0; k < d->ndeps && !unknown; k++) {
 		const char *dep = d->deps[k];
 		if (!strncmp(dep, "machine.", 8) && (strset_has(fresh, node_key(dep)) ||
-						     strset_has(restarting, node_key(dep))))
-			unknown = true;
+						     strset_has(restarting, node_key(dep)))) {
+			if (d->kind == CG_KIND_CONFIG)
+				seeds = true;
+			else
+				unknown = true;
+		}
 		if (d->kind == CG_KIND_SERVICE && !strncmp(dep, "config.", 7))
 			for (int j = 0; j < plan->n; j++)
 				if (!strcmp(plan->v[j].addr, dep) && plan->v[j].has_desired &&
 				    !cg_res_get(&plan->v[j].desired, "hash"))
 					unknown = true;
 	}
-	if (!unknown)
+	unknown = unknown && cg_res_get(d, key);
+	seeds = seeds && d->kind == CG_KIND_CONFIG && cg_res_get(d, "seeds");
+	if (!unknown && !seeds)
 		return false;
 	cg_res_copy(out, d);
-	cg_res_set(out, key, NULL, cg_res_attr(d, key)->flags);
-	if (cg_res_attr(out, "inputs"))
+	if (unknown)
+		cg_res_set(out, key, NULL, cg_res_attr(d, key)->flags);
+	if (seeds)
+		cg_res_set(out, "seeds", NULL, cg_res_attr(d, "seeds")->flags);
+	if (unknown && cg_res_attr(out, "inputs"))
 		cg_res_set(out, "inputs", NULL, CG_ATTR_INFO);
 	return true;
 }
@@ -736,6 +778,12 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			cg_buf_adds(&reason, "its machine is new");
 		} else {
 			op = compare(d, c, &reason);
+			char *why = op == CG_OP_UPDATE ? seeds_only(d, c) : NULL;
+			if (why) {
+				cg_buf_free(&reason);
+				cg_buf_adds(&reason, why);
+				free(why);
+			}
 			if (op == CG_OP_UPDATE && d->kind == CG_KIND_KEYSPACE) {
 				cg_buf_free(&reason);
 				char *why = keyspace_reason(d, c);

@@ -384,22 +384,26 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		return -1;
 	}
 	char *conf = cg_xasprintf("%s/conf", n.base);
-	char *cmd = cg_xasprintf("printf 'hash=%%s\ntls=%%s\n' \"$(cat %s/conf/.hash 2>/dev/null)\" "
-				 "\"$(%s tls-id)\"", n.qbase, n.cgnode);
-	char *have = NULL, *have_hash = NULL, *have_tls = NULL;
+	char *cmd = cg_xasprintf("printf 'hash=%%s\ntls=%%s\nseeds=%%s\n' \"$(cat %s/conf/.hash 2>/dev/null)\" "
+				 "\"$(%s tls-id)\" \"$(%s seeds)\"", n.qbase, n.cgnode, n.cgnode);
+	char *have = NULL, *have_hash = NULL, *have_tls = NULL, *have_seeds = NULL;
 	/* certificates from the first security step on (see cg_security) */
 	rc = cg_ssh_run(n.s, cmd, NULL, 0, 30000, &have, err);
 	if (rc == 0) {
 		have_hash = cg_boot_status_get(have, "hash");
 		have_tls = cg_boot_status_get(have, "tls");
+		have_seeds = cg_boot_status_get(have, "seeds");
 	}
+	/* the hash leaves the seed list out (cassconf.h): a new list alone is
+	 * uploaded and reloaded by the running node, which is not restarted */
+	bool new_seeds = !have_seeds || strcmp(have_seeds, f.seeds) != 0;
 	if (rc == 0 && secure && (rc = boot_cluster_ca(p, ctx, err)) == 0)
 		rc = boot_ensure_cert(p, ctx, &n, d, have_tls, err);
 	/* the superuser's password exists before passwords are required:
 	 * clients can be given it while the cluster still accepts them without */
 	if (rc == 0 && secure && step != CG_SEC_ON)
 		rc = boot_password_ready(p, ctx, err);
-	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0)) {
+	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0 || new_seeds)) {
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "uploading config %s", hex);
 		struct {
@@ -419,16 +423,26 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 			rc = boot_put(&n, conf, ".hash", h, strlen(h), 0644, 30000, err);
 		free(h);
 	}
+	/* a node that had a config (a new one is not running yet) */
+	if (rc == 0 && new_seeds && have_hash && *have_hash) {
+		char *out = NULL;
+		rc = boot_cgnode(&n, 120000, &out, err, "reload-seeds");
+		if (rc == 0 && ctx->progress && out && strncmp(out, "not running", 11))
+			ctx->progress(ctx, d->addr, "seeds reloaded, no restart (nodetool reloadseeds)");
+		free(out);
+	}
 	if (rc == 0) {
 		cg_res_copy(res, d);
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
 		cg_res_set(res, "hash", hex, 0);
+		cg_res_set(res, "seeds", f.seeds, 0);
 		cg_res_set(res, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
 		if (secure)
 			cg_res_set(res, "certificate", "current", 0);
 	}
 	free(have_hash);
 	free(have_tls);
+	free(have_seeds);
 	free(have);
 	free(cmd);
 	free(conf);
@@ -722,6 +736,9 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 			node_res(live, CG_KIND_CONFIG, m);
 			struct cg_resource *r = &live->v[live->n - 1];
 			cg_res_set(r, "hash", ch, 0);
+			char *sl = cg_boot_status_get(st, "seeds");
+			cg_res_set(r, "seeds", sl, 0);
+			free(sl);
 			/* The mode is the tool's record, not observable: keep it. */
 			char *ca = cg_addr_node(CG_KIND_CONFIG, m->dc, m->node);
 			const struct cg_resource *kc = cg_rset_find(known, ca);

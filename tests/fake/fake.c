@@ -271,6 +271,7 @@ static void config_hash(struct cg_ctx *ctx, const struct cg_resource *d, struct 
 			char hex[17];
 			cg_hash_hex(f.hash, hex);
 			cg_res_set(r, "hash", hex, 0);
+			cg_res_set(r, "seeds", f.seeds, 0);
 			cg_node_files_free(&f);
 		}
 	}

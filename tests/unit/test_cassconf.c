@@ -277,8 +277,13 @@ static void test_render_golden(void **state)
 	golden("DC1.n2.cassandra-rackdc.properties", f.rackdc);
 	golden("DC1.n2.cgnode.env", f.env);
 	golden("DC1.n2.logback.xml", f.logback);
-	/* The documented hash: the four files, each NUL-terminated. */
-	cg_buf_add(&all, f.cassandra_yaml, strlen(f.cassandra_yaml) + 1);
+	/* The documented hash: the four files, each NUL-terminated, with the
+	 * seed list left out of cassandra.yaml (a new list is reloaded). */
+	assert_string_equal(f.seeds, "203.0.1.1:7000,203.0.1.2:7000,203.0.2.1:7000");
+	const char *at = strstr(f.cassandra_yaml, f.seeds);
+	assert_non_null(at);
+	cg_buf_add(&all, f.cassandra_yaml, (size_t)(at - f.cassandra_yaml));
+	cg_buf_add(&all, at + strlen(f.seeds), strlen(at + strlen(f.seeds)) + 1);
 	cg_buf_add(&all, f.rackdc, strlen(f.rackdc) + 1);
 	cg_buf_add(&all, f.env, strlen(f.env) + 1);
 	cg_buf_add(&all, f.logback, strlen(f.logback) + 1);
@@ -380,6 +385,74 @@ static void test_render_deterministic(void **state)
 	assert_true(a.hash != b.hash);
 	cg_node_files_free(&b);
 	render_node(&c, 1, 1, false, &b);	/* not a new cluster */
+	assert_true(a.hash != b.hash);
+	cg_node_files_free(&b);
+	cg_node_files_free(&a);
+}
+
+/* The seed list is not in the hash: a new list alone is written and
+ * reloaded by the running node (nodetool reloadseeds), never a restart;
+ * any other change still moves the hash. */
+static void test_render_seeds_apart(void **state)
+{
+	struct cg_cluster c;
+	struct cg_dc dcs[2];
+	struct cg_rset known;
+	struct cg_node_spec s;
+	struct cg_node_files a, b;
+	struct cg_err err = { 0 };
+	uint64_t h;
+
+	(void)state;
+	lab(&c, dcs);
+	render_node(&c, 1, 2, true, &a);
+	/* a seed replaced (new address), then one seed fewer in DC1 */
+	machines(&known, &c);
+	cg_res_set(cg_rset_find(&known, "machine.DC1.n1"), "public_ip", "203.0.9.9", 0);
+	assert_int_equal(cg_cassconf_spec(&c, 1, 2, &known, true, &s, &err), 1);
+	assert_int_equal(cg_cassconf_render(&s, &b, &err), 0);
+	assert_string_equal(b.seeds, "203.0.9.9:7000,203.0.1.2:7000,203.0.2.1:7000");
+	assert_string_not_equal(a.cassandra_yaml, b.cassandra_yaml);
+	assert_non_null(strstr(b.cassandra_yaml, "      - seeds: \"203.0.9.9:7000,"));
+	assert_true(a.hash == b.hash);
+	char *list = cg_cassconf_seed_list(&s);
+	assert_string_equal(list, b.seeds);
+	free(list);
+	cg_node_files_free(&b);
+	cg_cassconf_spec_clear(&s);
+	dcs[0].seeds = 1;
+	render_node(&c, 1, 2, true, &b);
+	assert_string_equal(b.seeds, "203.0.1.1:7000,203.0.2.1:7000");
+	assert_true(a.hash == b.hash);
+	cg_node_files_free(&b);
+	dcs[0].seeds = 2;
+
+	/* the hash is known while a seed's address is not (a seed machine
+	 * new or gone): cg_cassconf_hash, not cg_cassconf_render */
+	cg_res_set(cg_rset_find(&known, "machine.DC1.n1"), "public_ip", NULL, CG_ATTR_COMPUTED);
+	cg_res_set(cg_rset_find(&known, "machine.DC1.n1"), "private_ip", NULL, CG_ATTR_COMPUTED);
+	assert_int_equal(cg_cassconf_spec(&c, 1, 2, &known, true, &s, &err), 0);
+	assert_int_equal(cg_cassconf_hash(&s, &h, &err), 0);
+	assert_true(h == a.hash);
+	cg_cassconf_spec_clear(&s);
+	/* ... even with no seed known at all; render still refuses that */
+	c.ndcs = 1;
+	dcs[0].nodes = 1;
+	dcs[0].seeds = 1;
+	cg_res_set(cg_rset_find(&known, "machine.DC1.n1"), "private_ip", "10.1.0.1", 0);
+	assert_int_equal(cg_cassconf_spec(&c, 0, 1, &known, false, &s, &err), 1);
+	assert_int_equal(s.nseeds, 0);	/* a joining node is not its own seed */
+	assert_int_equal(cg_cassconf_hash(&s, &h, &err), 0);
+	assert_int_equal(cg_cassconf_render(&s, &b, &err), -1);
+	assert_non_null(strstr(err.msg, "no seed address known"));
+	cg_cassconf_spec_clear(&s);
+	cg_rset_free(&known);
+
+	/* anything else moves it (the cluster's settings, here the heap) */
+	lab(&c, dcs);
+	c.heap = "1G";
+	render_node(&c, 1, 2, true, &b);
+	assert_string_equal(a.seeds, b.seeds);
 	assert_true(a.hash != b.hash);
 	cg_node_files_free(&b);
 	cg_node_files_free(&a);
@@ -670,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_render_golden),
 		cmocka_unit_test(test_render_contents),
 		cmocka_unit_test(test_render_deterministic),
+		cmocka_unit_test(test_render_seeds_apart),
 		cmocka_unit_test(test_render_refuses),
 		cmocka_unit_test(test_tokens_balanced),
 		cmocka_unit_test(test_tokens_values),

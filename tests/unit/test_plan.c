@@ -660,6 +660,7 @@ static void world_at_release(struct cg_cluster *c, const struct cg_zonemap *zm, 
 			continue;
 		struct cg_resource *w = cg_rset_find(world, r->addr);
 		cg_res_set(w, "hash", cg_res_get(r, "hash"), 0);
+		cg_res_set(w, "seeds", cg_res_get(r, "seeds"), 0);
 		cg_res_set(w, "inputs", cg_res_get(r, "inputs"), CG_ATTR_INFO);
 		char *sa = cg_xasprintf("service.%s", strchr(r->addr, '.') + 1);
 		cg_res_set(cg_rset_find(world, sa), "config_hash", cg_res_get(r, "hash"), 0);
@@ -681,6 +682,116 @@ static int upgrade_plan(struct cg_cluster *c, const struct cg_zonemap *zm,
 	int rc = cg_plan_diff("Small", &d, world, world, ~0u, plan, err);
 	cg_rset_free(&d);
 	return rc;
+}
+
+/* --- the seed list: reloaded, not restarted ------------------------------ */
+
+static int count_kind(const struct cg_plan *plan, enum cg_kind k, enum cg_op op)
+{
+	int n = 0;
+	for (int i = 0; i < plan->n; i++)
+		n += plan->v[i].kind == k && plan->v[i].op == op;
+	return n;
+}
+
+/* A change of the seeds alone (a seed more, a seed machine replaced)
+ * rewrites every config and reloads it on the running node: config
+ * updates that say so, no service action, so no restart and no ring check.
+ * With another change beside it, each node restarts once. */
+static void test_seeds_reload(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/small.yaml");
+	struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset world;
+	struct cg_plan plan;
+	struct cg_err err = {0};
+
+	zones_for(&zm);
+	world_at_release(c, &zm, c->cassandra_version, &world);
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), 0);
+	/* (the test world has no peers' CIDRs nor monitoring targets) */
+	for (int i = 0; i < plan.n; i++)
+		assert_false(plan.v[i].kind == CG_KIND_CONFIG || plan.v[i].kind == CG_KIND_SERVICE);
+	cg_plan_free(&plan);
+
+	/* DC1 gets a second seed: its n2 joins every node's list */
+	c->dcs[0].seeds = 2;
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), 0);
+	assert_int_equal(count_kind(&plan, CG_KIND_CONFIG, CG_OP_UPDATE), 5);
+	assert_int_equal(count_kind(&plan, CG_KIND_SERVICE, CG_OP_UPDATE), 0);
+	assert_int_equal(act(&plan, "ring"), -1);
+	int ci = act(&plan, "config.DC2.n2");
+	assert_true(ci >= 0);
+	const char *seeds1 = cg_res_get(&plan.v[ci].current, "seeds");
+	const char *seeds2 = cg_res_get(&plan.v[ci].desired, "seeds");
+	assert_non_null(seeds1);
+	assert_non_null(seeds2);
+	assert_true(strlen(seeds2) > strlen(seeds1));
+	assert_string_equal(cg_res_get(&plan.v[ci].current, "hash"),
+			    cg_res_get(&plan.v[ci].desired, "hash"));
+	assert_non_null(strstr(plan.v[ci].reason, "seeds: \""));
+	assert_non_null(strstr(plan.v[ci].reason, "nodetool reloadseeds), no restart"));
+	struct cg_buf text = {0};
+	cg_plan_render_text(&plan, false, &text);
+	assert_non_null(strstr(text.data, "  ~ config.DC2.n2  (seeds: \""));
+	assert_null(strstr(text.data, "service."));
+	cg_buf_free(&text);
+	cg_plan_free(&plan);
+
+	/* the same and another setting: one restart per node, the config's
+	 * reason names both changes */
+	char *heap = c->heap;
+	c->heap = "7G";
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), 0);
+	assert_int_equal(count_kind(&plan, CG_KIND_CONFIG, CG_OP_UPDATE), 5);
+	assert_int_equal(count_kind(&plan, CG_KIND_SERVICE, CG_OP_UPDATE), 5);
+	ci = act(&plan, "config.DC2.n2");
+	assert_non_null(strstr(plan.v[ci].reason, "hash: "));
+	assert_non_null(strstr(plan.v[ci].reason, "seeds: "));
+	assert_null(strstr(plan.v[ci].reason, "no restart"));
+	/* one at a time: every restart but the first waits for another */
+	int chained = 0;
+	for (int i = 0; i < plan.n; i++)
+		for (int k = 0; plan.v[i].kind == CG_KIND_SERVICE && k < plan.v[i].ndeps; k++)
+			chained += plan.v[plan.v[i].deps[k]].kind == CG_KIND_SERVICE &&
+				   plan.v[plan.v[i].deps[k]].op == CG_OP_UPDATE;
+	assert_int_equal(chained, 4);
+	cg_plan_free(&plan);
+	c->heap = heap;
+	c->dcs[0].seeds = 1;
+
+	/* DC1's seed machine is gone (terminated behind our back): a new one
+	 * with an address known after apply. The other nodes' seeds are
+	 * unknown, their hash is not: reloaded, no restart. */
+	struct cg_resource *m = cg_rset_find(&world, "machine.DC1.n1");
+	assert_non_null(m);
+	cg_rset_remove_at(&world, (int)(m - world.v));
+	assert_int_equal(upgrade_plan(c, &zm, &world, &plan, &err), 0);
+	assert_true(act(&plan, "machine.DC1.n1") >= 0);
+	assert_int_equal(plan.v[act(&plan, "machine.DC1.n1")].op, CG_OP_CREATE);
+	for (int i = 0; i < plan.n; i++) {
+		const struct cg_action *a = &plan.v[i];
+		if (!strcmp(a->addr + strcspn(a->addr, "."), ".DC1.n1"))
+			continue;	/* the new node's own steps */
+		if (a->kind == CG_KIND_SERVICE)
+			fail_msg("%s restarts: %s", a->addr, a->reason);
+		if (a->kind != CG_KIND_CONFIG)
+			continue;
+		assert_int_equal(a->op, CG_OP_UPDATE);
+		assert_null(cg_res_get(&a->desired, "seeds"));
+		assert_non_null(cg_res_get(&a->desired, "hash"));
+		assert_string_equal(cg_res_get(&a->desired, "hash"), cg_res_get(&a->current, "hash"));
+		assert_non_null(strstr(a->reason, "seeds change with a new seed machine"));
+		assert_true(has_dep(&plan, a->addr, "machine.DC1.n1"));
+	}
+	assert_int_equal(count_kind(&plan, CG_KIND_CONFIG, CG_OP_UPDATE), 4);
+	cg_plan_free(&plan);
+
+	cg_rset_free(&world);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
 }
 
 /* 5.0.6 -> 5.0.9 on DC1 x3, DC2 x2: per node drain/stop/install, then its
@@ -1098,6 +1209,7 @@ int main(void)
 		cmocka_unit_test(test_keyspaces),
 		cmocka_unit_test(test_join_mode),
 		cmocka_unit_test(test_upgrade),
+		cmocka_unit_test(test_seeds_reload),
 		cmocka_unit_test(test_upgrade_rules),
 		cmocka_unit_test(test_destroy_order),
 		cmocka_unit_test(test_exec_failure_propagation),
