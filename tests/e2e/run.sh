@@ -2,6 +2,7 @@
 # make e2e: the Lab cluster for real (local provider, SSH bootstrap, four
 # Cassandra 5.0 nodes in two DCs), end to end:
 #   1 apply from nothing            4 a second apply changes nothing;
+#                                     4d seeds changed: reloaded, no restart
 #                                     4c security off and on, rolling
 #   2 nodetool: layout, ownership   5 a killed Cassandra is planned and restarted;
 #                                     5b chaos: partition, heal, pause, kill
@@ -156,6 +157,67 @@ else
 	show "$L.plan0"
 	bad "4 plan --detailed-exitcode: exit $rc, expected 0"
 fi
+
+# --- 4d. the seed set changes (DC1 gets a second seed, then loses it): each
+# node gets the new list in cassandra.yaml and reloads it (nodetool
+# reloadseeds); no Cassandra restarts (same JVM pid and start time on every
+# node); nodetool getseeds shows the new list (without the node itself) ---
+jvm_pids() {	# pid:starttime of each node's Cassandra, in node order
+	local n p out=()
+	for n in "${N_ID[@]}"; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q CassandraDaemon &&
+				out+=("$p:$(proc_start "$p")")
+		done
+	done
+	echo "${out[*]}"
+}
+seeds_step() {	# N (DC1's seed count) IDX... (the seeds' node indexes)
+	local n=$1 before after i j want got bad_nodes=() nconf t
+	shift
+	sed -i "0,/^      seeds: [0-9]*$/s//      seeds: $n/" "$CONF"	# DC1's, the first
+	before=$(jvm_pids)
+	cg plan Lab >"$L.seedplan$n" 2>&1
+	nconf=$(grep -cE '^  ~ config\.DC[12]\.n[12]  \(seeds: ".*nodetool reloadseeds\), no restart\)$' "$L.seedplan$n")
+	if [ "$nconf" = 4 ] && ! grep -qE '^  [-+~/]+ (service|install)\.' "$L.seedplan$n"; then
+		ok "4d DC1 seeds: $n: plan rewrites 4 configs without a restart: $(grep -m1 -E '^  ~ config\.' "$L.seedplan$n" | sed 's/^ *//' | cut -c1-160)"
+	else
+		show "$L.seedplan$n"
+		bad "4d DC1 seeds: $n: plan: $nconf config updates with 'no restart', expected 4 and no service step"
+	fi
+	t=$(now)
+	cg apply --auto-approve Lab >"$L.seedapply$n" 2>&1
+	local rc=$?
+	if [ $rc = 0 ] && grep -q '^Apply complete!' "$L.seedapply$n" &&
+		[ "$(grep -c 'seeds reloaded, no restart' "$L.seedapply$n")" = 4 ]; then
+		ok "4d DC1 seeds: $n: apply reloaded the seeds of 4 nodes ($(elapsed "$t")s)"
+	else
+		show "$L.seedapply$n"
+		bad "4d DC1 seeds: $n: apply exit $rc, expected 4 'seeds reloaded, no restart'"
+	fi
+	after=$(jvm_pids)
+	if [ -n "$before" ] && [ "$(wc -w <<<"$before")" = 4 ] && [ "$before" = "$after" ]; then
+		ok "4d DC1 seeds: $n: no Cassandra restarted (pid:start $after)"
+	else
+		bad "4d DC1 seeds: $n: Cassandra processes changed: before '$before', after '$after'"
+	fi
+	for i in 0 1 2 3; do
+		want=$(for j in "$@"; do [ "$j" != "$i" ] && echo "${N_IP[$j]}"; done | sort | tr '\n' ' ')
+		got=$(e2e_nodetool "$i" getseeds 2>&1 | grep -oE '([0-9]+\.){3}[0-9]+' | sort -u | tr '\n' ' ')
+		[ "$want" = "$got" ] || bad_nodes+=("${N_ADDR[$i]}: getseeds '$got', expected '$want'")
+	done
+	if [ ${#bad_nodes[@]} = 0 ]; then
+		ok "4d DC1 seeds: $n: nodetool getseeds on every node lists the new seeds but itself"
+	else
+		bad "4d DC1 seeds: $n: ${bad_nodes[*]}"
+	fi
+}
+seeds_step 2 0 1 2
+seeds_step 1 0 2
+cg plan Lab --detailed-exitcode >"$L.seedplan" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "4d seeds back to 1 per DC: plan has nothing to do" ||
+	{ show "$L.seedplan"; bad "4d after the seed changes: plan exit $rc, expected 0"; }
 
 # --- 4b. damaged security material: a clear error naming the file, nothing
 # changed; a node certificate replaced behind our back is reissued ---------
