@@ -96,7 +96,10 @@ static const char *broadcast_of(const struct cg_resource *m, bool public)
 	return nonempty(priv) ? priv : NULL;
 }
 
-/* Distinct zones (racks) among the DC's known machines. */
+/* Distinct zones (racks) among the DC's known machines. A machine not
+ * known (gone behind our back, new) counts in the zone the config places it
+ * in, when the DC lists its zones: the count, and so a joining node's
+ * config and hash, stay what they were while a machine is replaced. */
 static int dc_racks(const struct cg_cluster *c, const struct cg_dc *dc,
 		    const struct cg_rset *known)
 {
@@ -109,6 +112,8 @@ static int dc_racks(const struct cg_cluster *c, const struct cg_dc *dc,
 		const struct cg_resource *m = cg_rset_find(known, addr);
 		const char *z = m ? cg_res_get(m, "zone") : NULL;
 
+		if (!nonempty(z) && dc->nzones > 0)
+			z = dc->zones[(i - 1) % dc->nzones];
 		free(addr);
 		if (!nonempty(z))
 			continue;

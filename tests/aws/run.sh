@@ -5,7 +5,8 @@
 #   1 apply -> a real 3-DC ring (6 UN, racks = zones); CQL at EACH_QUORUM
 #     read back in every DC; a second apply prints No changes.
 #   2 crash safety: kill -9 of apply at >= 10 points, apply again each time
-#   3 drift and change: terminate behind its back, add a node, remove one,
+#   3 drift and change: terminate behind its back (a seed too: the others
+#     reload their seeds, none restarts), add a node, remove one,
 #     change a cassandra: setting (rolling restart)
 #   4 under the fault proxy (30% of EC2 calls fail) the same apply converges
 #   6 parking: rows written, stop (killed once after a drain, then again):
@@ -283,6 +284,38 @@ if has 3; then
 			bad "3 replaced $node: $j"
 		fi
 	done
+	# a seed's instance terminated: its replacement has a new address, so
+	# every other node's seed list changes: written and reloaded (nodetool
+	# reloadseeds), and none of them restarts (same Cassandra pid)
+	others="DC1.n1 DC1.n2 DC2.n1 DC2.n2 DC3.n2"
+	cass_pids() { local o; for o in $others; do printf '%s=%s ' "$o" "$(node_ssh "$o" /var/lib/cassandgo/bin/cgnode status | sed -n 's/^pid=//p')"; done; }
+	before=$(cass_pids)
+	old=$(host_ip DC3.n1)
+	if ! terminate DC3.n1; then bad "3 terminate DC3.n1: its host did not go"; fi
+	cg plan "$CLUSTER" >"$L.plan-seed" 2>&1
+	nconf=$(grep -cE '^  ~ config\.DC[123]\.n[12]  \(seeds change with a new seed machine: .*nodetool reloadseeds\), no restart\)$' "$L.plan-seed")
+	if grep -qE '^  \+ machine\.DC3\.n1( |$)' "$L.plan-seed" && [ "$nconf" = 5 ] &&
+		! grep -E '^  [-+~/]+ service\.' "$L.plan-seed" | grep -qv 'service\.DC3\.n1 '; then
+		ok "3 seed DC3.n1 terminated: plan replaces it and reloads the seeds of the 5 others, no restart: $(grep -m1 -E '^  ~ config\.' "$L.plan-seed" | sed 's/^ *//' | cut -c1-150)"
+	else
+		show "$L.plan-seed" 40; bad "3 plan for the terminated seed DC3.n1: $nconf config reloads, expected 5 and no other service step"
+	fi
+	if apply_ok apply-seed && [ "$(grep -c 'seeds reloaded, no restart' "$L.apply-seed")" = 5 ]; then
+		ok "3 seed DC3.n1 replaced, the seeds of 5 nodes reloaded (${LAST_T}s)"
+	else
+		show "$L.apply-seed" 40; bad "3 apply for the terminated seed DC3.n1"
+	fi
+	after=$(cass_pids)
+	[ "$before" = "$after" ] && ! grep -q '= ' <<<"$after " && ok "3 no other node restarted: Cassandra pids $after" ||
+		bad "3 Cassandra pids changed: before '$before', after '$after'"
+	new=$(host_ip DC3.n1)
+	if j=$(joined DC3.n1 "$old") && got=$(nodetool DC1.n2 getseeds 2>&1) &&
+		grep -qF "/$new:" <<<"$got" && ! grep -qF "/$old:" <<<"$got" && ring_check DC1.n1; then
+		ok "3 $j; DC1.n2's seeds now: $(grep -oE '([0-9]+\.){3}[0-9]+' <<<"$got" | tr '\n' ' ')"
+	else
+		bad "3 seed DC3.n1: $j; DC1.n2 getseeds '$got' (want $new, not $old)"
+	fi
+
 	# no dead predecessor left in the ring (ring_check above counts only
 	# live hosts; this looks for any DN at all)
 	if nodetool DC1.n1 status >"$L.status-dn" 2>&1; then

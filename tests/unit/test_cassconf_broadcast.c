@@ -175,6 +175,15 @@ static void test_allocator_rf_by_racks(void **state)
 		free(addr);
 	}
 	assert_int_equal(joining_rf(&c, 0, &known), 3);
+	/* DC1.n3 gone (terminated, being replaced): it still counts in the
+	 * zone the config gives it, so the joining node's config (and its
+	 * hash) do not change while it is replaced */
+	struct cg_resource *n3 = cg_rset_find(&known, "machine.DC1.n3");
+	assert_non_null(n3);
+	cg_rset_remove_at(&known, (int)(n3 - known.v));
+	dcs[0].zones = three;	/* the config's zones, as the machines sit */
+	dcs[0].nzones = 3;
+	assert_int_equal(joining_rf(&c, 0, &known), 3);
 	cg_rset_free(&known);
 }
 
