@@ -202,6 +202,25 @@ static enum cg_op compare(const struct cg_resource *d, const struct cg_resource 
 	return op;
 }
 
+/* The entries of list `of` ("a:7000,b:7000") that `in` lacks, each as
+ * "<sign>entry", appended to *out after ", ". */
+static void seeds_delta(struct cg_buf *out, const char *of, const char *in, char sign)
+{
+	size_t inl = strlen(in);
+	for (const char *p = of; *p;) {
+		size_t l = strcspn(p, ",");
+		bool found = false;
+		for (const char *q = in; q < in + inl && !found;) {
+			size_t ql = strcspn(q, ",");
+			found = ql == l && !strncmp(p, q, l);
+			q += ql + (q[ql] == ',');
+		}
+		if (!found && l)
+			cg_buf_addf(out, "%s%c%.*s", out->len ? ", " : "", sign, (int)l, p);
+		p += l + (p[l] == ',');
+	}
+}
+
 /* A config update that changes the seed list and nothing else: the node
  * gets the new cassandra.yaml and reloads its seeds from it (`nodetool
  * reloadseeds`); its hash, and so its service, stay as they are. The
@@ -223,13 +242,19 @@ static char *seeds_only(const struct cg_resource *d, const struct cg_resource *c
 	const char *to = cg_res_get(d, "seeds"), *from = cg_res_get(c, "seeds");
 	if (to && str_eq(to, from))
 		return NULL;
-	const char *how = "written to cassandra.yaml and reloaded by the running node "
-			  "(nodetool reloadseeds), no restart";
+	const char *how = "written to cassandra.yaml, reloaded without restart "
+			  "(nodetool reloadseeds)";
 	if (!to)
 		return cg_xasprintf("seeds change with a new seed machine: %s", how);
 	if (!from)
 		return cg_xasprintf("seeds: (none recorded) -> \"%s\": %s", to, how);
-	return cg_xasprintf("seeds: \"%s\" -> \"%s\": %s", from, to, how);
+	/* the lists are long; the attribute lines below show them whole */
+	struct cg_buf delta = {0};
+	seeds_delta(&delta, to, from, '+');
+	seeds_delta(&delta, from, to, '-');
+	char *why = cg_xasprintf("seeds %s: %s", delta.len ? delta.data : "reordered", how);
+	cg_buf_free(&delta);
+	return why;
 }
 
 /* Which of several current resources claiming one address to keep: the one

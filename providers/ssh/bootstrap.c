@@ -428,7 +428,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		char *out = NULL;
 		rc = boot_cgnode(&n, 120000, &out, err, "reload-seeds");
 		if (rc == 0 && ctx->progress && out && strncmp(out, "not running", 11))
-			ctx->progress(ctx, d->addr, "seeds reloaded, no restart (nodetool reloadseeds)");
+			ctx->progress(ctx, d->addr, "seeds reloaded without restart (nodetool reloadseeds)");
 		free(out);
 	}
 	if (rc == 0) {

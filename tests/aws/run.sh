@@ -293,14 +293,14 @@ if has 3; then
 	old=$(host_ip DC3.n1)
 	if ! terminate DC3.n1; then bad "3 terminate DC3.n1: its host did not go"; fi
 	cg plan "$CLUSTER" >"$L.plan-seed" 2>&1
-	nconf=$(grep -cE '^  ~ config\.DC[123]\.n[12]  \(seeds change with a new seed machine: .*nodetool reloadseeds\), no restart\)$' "$L.plan-seed")
+	nconf=$(grep -cE '^  ~ config\.DC[123]\.n[12]  \(seeds change with a new seed machine: written to cassandra\.yaml, reloaded without restart \(nodetool reloadseeds\)\)$' "$L.plan-seed")
 	if grep -qE '^  \+ machine\.DC3\.n1( |$)' "$L.plan-seed" && [ "$nconf" = 5 ] &&
 		! grep -E '^  [-+~/]+ service\.' "$L.plan-seed" | grep -qv 'service\.DC3\.n1 '; then
 		ok "3 seed DC3.n1 terminated: plan replaces it and reloads the seeds of the 5 others, no restart: $(grep -m1 -E '^  ~ config\.' "$L.plan-seed" | sed 's/^ *//' | cut -c1-150)"
 	else
 		show "$L.plan-seed" 40; bad "3 plan for the terminated seed DC3.n1: $nconf config reloads, expected 5 and no other service step"
 	fi
-	if apply_ok apply-seed && [ "$(grep -c 'seeds reloaded, no restart' "$L.apply-seed")" = 5 ]; then
+	if apply_ok apply-seed && [ "$(grep -c 'seeds reloaded without restart' "$L.apply-seed")" = 5 ]; then
 		ok "3 seed DC3.n1 replaced, the seeds of 5 nodes reloaded (${LAST_T}s)"
 	else
 		show "$L.apply-seed" 40; bad "3 apply for the terminated seed DC3.n1"

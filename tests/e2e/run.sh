@@ -178,22 +178,22 @@ seeds_step() {	# N (DC1's seed count) IDX... (the seeds' node indexes)
 	sed -i "0,/^      seeds: [0-9]*$/s//      seeds: $n/" "$CONF"	# DC1's, the first
 	before=$(jvm_pids)
 	cg plan Lab >"$L.seedplan$n" 2>&1
-	nconf=$(grep -cE '^  ~ config\.DC[12]\.n[12]  \(seeds: ".*nodetool reloadseeds\), no restart\)$' "$L.seedplan$n")
+	nconf=$(grep -cE '^  ~ config\.DC[12]\.n[12]  \(seeds [-+][0-9.:]+: written to cassandra\.yaml, reloaded without restart \(nodetool reloadseeds\)\)$' "$L.seedplan$n")
 	if [ "$nconf" = 4 ] && ! grep -qE '^  [-+~/]+ (service|install)\.' "$L.seedplan$n"; then
 		ok "4d DC1 seeds: $n: plan rewrites 4 configs without a restart: $(grep -m1 -E '^  ~ config\.' "$L.seedplan$n" | sed 's/^ *//' | cut -c1-160)"
 	else
 		show "$L.seedplan$n"
-		bad "4d DC1 seeds: $n: plan: $nconf config updates with 'no restart', expected 4 and no service step"
+		bad "4d DC1 seeds: $n: plan: $nconf config updates 'reloaded without restart', expected 4 and no service step"
 	fi
 	t=$(now)
 	cg apply --auto-approve Lab >"$L.seedapply$n" 2>&1
 	local rc=$?
 	if [ $rc = 0 ] && grep -q '^Apply complete!' "$L.seedapply$n" &&
-		[ "$(grep -c 'seeds reloaded, no restart' "$L.seedapply$n")" = 4 ]; then
+		[ "$(grep -c 'seeds reloaded without restart' "$L.seedapply$n")" = 4 ]; then
 		ok "4d DC1 seeds: $n: apply reloaded the seeds of 4 nodes ($(elapsed "$t")s)"
 	else
 		show "$L.seedapply$n"
-		bad "4d DC1 seeds: $n: apply exit $rc, expected 4 'seeds reloaded, no restart'"
+		bad "4d DC1 seeds: $n: apply exit $rc, expected 4 'seeds reloaded without restart'"
 	fi
 	after=$(jvm_pids)
 	if [ -n "$before" ] && [ "$(wc -w <<<"$before")" = 4 ] && [ "$before" = "$after" ]; then
