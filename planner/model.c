@@ -328,6 +328,9 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		 * addresses): the provider reports "current" when the node holds it. */
 		if (security != CG_SEC_OFF)
 			cg_res_set(r, "certificate", "current", 0);
+		/* nodetool and cqlsh for the login user (with the superuser's
+		 * credentials while security is on): reported by the provider */
+		cg_res_set(r, "tools", "current", 0);
 		cg_res_add_dep(r, iaddr);
 		add_deps(r, seeds->machines, seeds->n);
 	}

@@ -97,6 +97,37 @@ static int sudo_rule(struct cg_provider *p, struct cg_err *err)
 	return rc;
 }
 
+/* The login user's home is shared by every node of the machine: its
+ * .profile puts the node's own bin/ (CASSANDGO_BIN, set by the node's sshd)
+ * first on PATH again after /etc/profile reset it in a login shell.
+ * Written when missing or ours (marked), never over the user's own. */
+#define PROFILE_MARK "# cassandgo (local provider)"
+static int user_profile(const struct passwd *pw, struct cg_err *err)
+{
+	static const char text[] =
+		PROFILE_MARK ": the node's nodetool and cqlsh first on PATH\n"
+		"# (its sshd sets CASSANDGO_BIN; /etc/profile has reset PATH)\n"
+		"[ -n \"${CASSANDGO_BIN-}\" ] && PATH=\"$CASSANDGO_BIN:$PATH\" && export PATH\n";
+	char path[512];
+	snprintf(path, sizeof(path), "%s/.profile", pw->pw_dir);
+	char *have = NULL;
+	size_t hl = 0;
+	struct cg_err e = {0};
+	struct stat st;
+	int rc = 0;
+	if (lstat(path, &st) == 0 &&
+	    (!S_ISREG(st.st_mode) || cg_file_read(path, &have, &hl, &e) != 0 ||
+	     strncmp(have, PROFILE_MARK, strlen(PROFILE_MARK)) != 0 || !strcmp(have, text))) {
+		free(have);
+		return 0;	/* the user's own, or ours as it should be */
+	}
+	free(have);
+	rc = cg_file_write_atomic(path, text, strlen(text), 0644, err);
+	if (rc == 0 && chown(path, pw->pw_uid, pw->pw_gid) != 0)
+		rc = cg_error(err, CG_EXIT_ERROR, "chown %s: %s", path, strerror(errno));
+	return rc;
+}
+
 static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_err *err)
 {
 	int rc = 0;
@@ -170,6 +201,8 @@ static int user_ensure(struct cg_provider *p, uid_t *uid, gid_t *gid, struct cg_
 			goto out;
 		}
 	}
+	if (user_profile(&pw, err) != 0)
+		rc = -1;
 out:
 	pthread_mutex_unlock(&p->mu);
 	return rc;
@@ -441,8 +474,12 @@ int local_machine_ensure(struct cg_provider *p, struct cg_ctx *ctx,
 		"ClientAliveCountMax 4\n"
 		"X11Forwarding no\n"
 		"PrintMotd no\n"
-		"Subsystem sftp internal-sftp\n",
-		nd.ns, nd.addr, SSH_PORT, key, nd.run, nd.run, p->user);
+		"Subsystem sftp internal-sftp\n"
+		/* the node's nodetool and cqlsh (cgnode tools) first on the
+		 * login user's PATH; its shared home's .profile keeps them
+		 * there for a login shell (user_profile) */
+		"SetEnv \"PATH=%s/bin:/usr/local/bin:/usr/bin:/bin\" \"CASSANDGO_BIN=%s/bin\"\n",
+		nd.ns, nd.addr, SSH_PORT, key, nd.run, nd.run, p->user, nd.base_dir, nd.base_dir);
 	snprintf(path, sizeof(path), "%s/sshd_config", nd.run);
 	w = write_str(path, cfg, 0644, err);
 	free(cfg);

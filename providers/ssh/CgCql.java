@@ -18,6 +18,16 @@
 // With CA_FILE, TLS with the server's certificate checked against that CA
 // and its IP subject alternative name against HOST.
 //
+// Shell mode (the login user's `cqlsh` on a node, through cgnode cqlsh):
+//
+//   java ... CgCql --shell HOST PORT LOCAL_DC CA_FILE|- CREDENTIALS|- [-e CQL | -f FILE] [-k KS]
+//
+// CREDENTIALS: a cqlsh credentials file ([plain_text_auth] username =,
+// password =), read here: the password is never an argument. Statements
+// from -e, -f or stdin, each ended by `;` (quotes and comments understood);
+// CONSISTENCY [LEVEL], USE, EXIT and QUIT as in cqlsh; rows as a table.
+// Exit: 0, 1 connection or login refused, 2 a statement failed (as cqlsh).
+//
 // Prints the rows of each statement that returns rows, columns separated
 // by tabs, then a line `--`.
 // Exit: 0 done, 3 authentication refused (first login), 6 refused after
@@ -107,6 +117,10 @@ public class CgCql {
             if (jc == null) die(64, "no Java compiler in this runtime", null);
             System.exit(jc.run(null, null, null, "-nowarn", "-d", a[1],
                     "-cp", System.getProperty("java.class.path"), a[2]) == 0 ? 0 : 1);
+        }
+        if (a.length >= 6 && a[0].equals("--shell")) {
+            Shell.main(a);
+            return;
         }
         if (a.length != 4 && a.length != 5) {
             System.err.println("usage: CgCql HOST PORT LOCAL_DC CA_FILE|- <credentials+statements");
@@ -210,6 +224,269 @@ public class CgCql {
             } catch (InterruptedException e) {
                 die(4, "interrupted", e);
             }
+        }
+    }
+
+    // --- shell mode ----------------------------------------------------------
+    static class Shell {
+        static String[] credentials(String file) {
+            String user = null, pass = null;
+            boolean section = false;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(new FileInputStream(file), StandardCharsets.UTF_8))) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    String t = l.trim();
+                    if (t.startsWith("[")) {
+                        section = t.equals("[plain_text_auth]");
+                        continue;
+                    }
+                    int eq = t.indexOf('=');
+                    if (!section || eq < 0) continue;
+                    String k = t.substring(0, eq).trim(), v = t.substring(eq + 1).trim();
+                    if (k.equals("username")) user = v;
+                    else if (k.equals("password")) pass = v;
+                }
+            } catch (IOException e) {
+                System.err.println("cqlsh: cannot read the credentials " + file + ": " + e.getMessage());
+                System.exit(1);
+            }
+            if (user == null || pass == null || user.isEmpty()) {
+                System.err.println("cqlsh: " + file + " names no username and password under [plain_text_auth]");
+                System.exit(1);
+            }
+            return new String[] { user, pass };
+        }
+
+        // Splits input into statements ended by ';' outside quotes and
+        // comments; returns the complete ones, keeps the rest in buf.
+        static List<String> split(StringBuilder buf) {
+            List<String> out = new ArrayList<>();
+            String s = buf.toString();
+            int start = 0, i = 0, n = s.length();
+            StringBuilder cur = new StringBuilder();
+            while (i < n) {
+                char c = s.charAt(i);
+                if (c == '\'' || c == '"') {
+                    int j = i + 1;
+                    while (j < n) {
+                        if (s.charAt(j) == c) {
+                            if (j + 1 < n && s.charAt(j + 1) == c) { j += 2; continue; }
+                            break;
+                        }
+                        j++;
+                    }
+                    if (j >= n) break;	// open quote: wait for more
+                    cur.append(s, i, j + 1);
+                    i = j + 1;
+                } else if (c == '$' && i + 1 < n && s.charAt(i + 1) == '$') {
+                    int j = s.indexOf("$$", i + 2);
+                    if (j < 0) break;
+                    cur.append(s, i, j + 2);
+                    i = j + 2;
+                } else if ((c == '-' && s.startsWith("--", i)) || (c == '/' && s.startsWith("//", i))) {
+                    int j = s.indexOf('\n', i);
+                    if (j < 0) break;
+                    i = j + 1;
+                    cur.append(' ');
+                } else if (c == '/' && s.startsWith("/*", i)) {
+                    int j = s.indexOf("*/", i + 2);
+                    if (j < 0) break;
+                    i = j + 2;
+                    cur.append(' ');
+                } else if (c == ';') {
+                    String st = cur.toString().trim();
+                    if (!st.isEmpty()) out.add(st);
+                    cur.setLength(0);
+                    i++;
+                    start = i;
+                } else if (c == '\n' && isShellCommand(cur.toString())) {
+                    // cqlsh's own commands need no ';'
+                    out.add(cur.toString().trim());
+                    cur.setLength(0);
+                    i++;
+                    start = i;
+                } else {
+                    cur.append(c);
+                    i++;
+                }
+            }
+            buf.delete(0, start);
+            return out;
+        }
+
+        static boolean isShellCommand(String st) {
+            String u = st.trim().toUpperCase(Locale.ROOT);
+            return u.equals("EXIT") || u.equals("QUIT") || u.equals("CONSISTENCY")
+                    || u.startsWith("CONSISTENCY ");
+        }
+
+        static void table(ResultSet rs) {
+            ColumnDefinitions cd = rs.getColumnDefinitions();
+            int nc = cd.size();
+            List<String[]> rows = new ArrayList<>();
+            int[] w = new int[nc];
+            String[] head = new String[nc];
+            for (int k = 0; k < nc; k++) {
+                head[k] = cd.getName(k);
+                w[k] = head[k].length();
+            }
+            for (Row r : rs) {
+                String[] v = new String[nc];
+                for (int k = 0; k < nc; k++) {
+                    Object o = r.getObject(k);
+                    v[k] = o == null ? "null" : o.toString();
+                    w[k] = Math.max(w[k], v[k].length());
+                }
+                rows.add(v);
+            }
+            StringBuilder sb = new StringBuilder("\n");
+            line(sb, head, w);
+            for (int k = 0; k < nc; k++) {
+                sb.append(k > 0 ? "+" : "").append("-".repeat(w[k] + 2));
+            }
+            sb.append('\n');
+            for (String[] v : rows) line(sb, v, w);
+            sb.append('\n').append('(').append(rows.size()).append(rows.size() == 1 ? " rows)\n" : " rows)\n");
+            System.out.print(sb);
+            System.out.flush();
+        }
+
+        static void line(StringBuilder sb, String[] v, int[] w) {
+            for (int k = 0; k < v.length; k++) {
+                if (k > 0) sb.append('|');
+                sb.append(' ').append(v[k]).append(" ".repeat(w[k] - v[k].length() + 1));
+            }
+            sb.append('\n');
+        }
+
+        static void main(String[] a) {
+            String host = a[1], dc = a[3], ca = a[4], cred = a[5];
+            int port = Integer.parseInt(a[2]);
+            String exec = null, file = null, ks = null;
+            for (int i = 6; i < a.length; i++) {
+                String o = a[i];
+                boolean more = i + 1 < a.length;
+                if ((o.equals("-e") || o.equals("--execute")) && more) exec = a[++i];
+                else if ((o.equals("-f") || o.equals("--file")) && more) file = a[++i];
+                else if ((o.equals("-k") || o.equals("--keyspace")) && more) ks = a[++i];
+                else if (o.startsWith("--execute=")) exec = o.substring(10);
+                else if (o.startsWith("--file=")) file = o.substring(7);
+                else if (o.startsWith("--keyspace=")) ks = o.substring(11);
+                else if (o.equals("-h") || o.equals("--help")) {
+                    System.out.println("usage: cqlsh [-e STATEMENTS | -f FILE] [-k KEYSPACE]\n"
+                            + "Connects to this node as the cluster's superuser (credentials in " + cred
+                            + ", TLS checked against " + ca + "); no host, port, user or password to give.");
+                    System.exit(0);
+                } else {
+                    System.err.println("cqlsh: " + (o.equals("-u") || o.equals("-p") || o.startsWith("--user")
+                            || o.startsWith("--password")
+                            ? "credentials come from " + cred + ", never from the command line"
+                            : "unknown option " + o + " (cqlsh [-e STATEMENTS | -f FILE] [-k KEYSPACE])"));
+                    System.exit(64);
+                }
+            }
+            SSLContext ctx = null;
+            if (!ca.equals("-")) {
+                try {
+                    ctx = context(ca);
+                } catch (Exception e) {
+                    System.err.println("cqlsh: cannot use the CA " + ca + ": " + e.getMessage());
+                    System.exit(1);
+                }
+            }
+            Cluster.Builder b = Cluster.builder()
+                    .addContactPoint(host).withPort(port)
+                    .withoutJMXReporting().withoutMetrics()
+                    .withLoadBalancingPolicy(new WhiteListPolicy(
+                            DCAwareRoundRobinPolicy.builder().withLocalDc(dc).build(),
+                            Collections.singletonList(new InetSocketAddress(host, port))))
+                    .withSocketOptions(new SocketOptions().setConnectTimeoutMillis(10000).setReadTimeoutMillis(60000));
+            if (!cred.equals("-")) {
+                String[] up = credentials(cred);
+                secret = up[1];
+                b.withCredentials(up[0], up[1]);
+            }
+            if (ctx != null) b.withSSL(new Verifying(ctx));
+            Reader src;
+            boolean interactive = false;
+            try {
+                if (exec != null) src = new StringReader(exec + "\n;");
+                else if (file != null) src = new InputStreamReader(new FileInputStream(file), StandardCharsets.UTF_8);
+                else {
+                    src = new InputStreamReader(System.in, StandardCharsets.UTF_8);
+                    interactive = System.console() != null;
+                }
+            } catch (IOException e) {
+                System.err.println("cqlsh: " + e.getMessage());
+                System.exit(1);
+                return;
+            }
+            ConsistencyLevel cl = ConsistencyLevel.ONE;
+            int failed = 0;
+            try (Cluster c = b.build(); Session s = c.connect()) {
+                if (ks != null) s.execute("USE " + ks);
+                if (interactive)
+                    System.out.println("Connected to " + c.getMetadata().getClusterName() + " at " + host + ":" + port
+                            + " (cassandgo's cqlsh; TLS " + (ctx != null ? "on, certificate checked" : "off") + ")");
+                BufferedReader in = new BufferedReader(src);
+                StringBuilder buf = new StringBuilder();
+                for (;;) {
+                    if (interactive) {
+                        System.out.print(buf.toString().isBlank() ? "cqlsh> " : "   ... ");
+                        System.out.flush();
+                    }
+                    String l = in.readLine();
+                    if (l == null) {
+                        if (!buf.toString().isBlank()) buf.append(";\n");
+                        else break;
+                    } else {
+                        buf.append(l).append('\n');
+                    }
+                    for (String st : split(buf)) {
+                        String u = st.toUpperCase(Locale.ROOT);
+                        if (u.equals("EXIT") || u.equals("QUIT")) System.exit(failed > 0 ? 2 : 0);
+                        if (u.equals("CONSISTENCY")) {
+                            System.out.println("Current consistency level is " + cl + ".");
+                            continue;
+                        }
+                        if (u.startsWith("CONSISTENCY ")) {
+                            try {
+                                cl = ConsistencyLevel.valueOf(u.substring(12).trim());
+                                System.out.println("Consistency level set to " + cl + ".");
+                            } catch (IllegalArgumentException e) {
+                                System.err.println("Improper CONSISTENCY command.");
+                                failed++;
+                            }
+                            continue;
+                        }
+                        try {
+                            ResultSet rs = s.execute(new SimpleStatement(st).setConsistencyLevel(cl));
+                            if (rs.getColumnDefinitions().size() > 0) table(rs);
+                        } catch (DriverException e) {
+                            System.err.println("<stdin>: " + e.getClass().getSimpleName() + ": " + scrub(e.getMessage()));
+                            failed++;
+                            if (!interactive) System.exit(2);
+                        }
+                    }
+                    if (l == null) break;
+                }
+            } catch (AuthenticationException e) {
+                System.err.println("cqlsh: login refused: " + scrub(e.getMessage())
+                        + (cred.equals("-") ? " (no credentials file: run cassandgo apply)" : ""));
+                System.exit(1);
+            } catch (NoHostAvailableException e) {
+                boolean auth = authFailure(e);
+                String why = e.getErrors().values().stream().findFirst().map(t -> scrub(t.getMessage())).orElse("");
+                System.err.println("cqlsh: " + (auth ? "login refused: " : "cannot connect to " + host + ":" + port + ": ") + why
+                        + (auth && cred.equals("-") ? " (no credentials file: run cassandgo apply)" : ""));
+                System.exit(1);
+            } catch (IOException e) {
+                System.err.println("cqlsh: " + e.getMessage());
+                System.exit(1);
+            } catch (DriverException e) {
+                System.err.println("cqlsh: " + scrub(e.getMessage()));
+                System.exit(1);
+            }
+            System.exit(failed > 0 ? 2 : 0);
         }
     }
 }

@@ -24,6 +24,7 @@ struct cg_provider {
 	char **fresh;		/* "<alias>\n<base_dir>" where cgnode is current */
 	int nfresh;
 	struct cg_tls_ca *ca;	/* the cluster's CA once loaded (under mu) */
+	bool pw_made;		/* this run made the password file (under mu) */
 };
 
 /* A node to talk to: its machine, key file and where its files live. */
@@ -89,6 +90,10 @@ int boot_password_missing(const char *path, struct cg_err *err);
 /* The superuser's password file, made when missing and no auth is recorded
  * (a cluster set up before needs its own: boot_password_missing). */
 int boot_password_ready(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err *err);
+/* nodetool and cqlsh for the login user on n (`cgnode tools`), with the
+ * superuser's credentials (on stdin) when secure. */
+int boot_tools(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+	       const struct cg_resource *d, bool secure, struct cg_err *err);
 /* Identity of m's certificate under ca (what .id on the node holds). */
 char *boot_tls_id(const struct cg_tls_ca *ca, const struct cg_resource *m);
 /* Issue and send n's certificate unless `have` says it is current. */

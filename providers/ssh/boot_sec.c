@@ -64,7 +64,10 @@ int boot_password_ready(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err
 	cg_res_clear(&au);
 	char *path = cg_tls_password_path(boot_cluster_dir(p)), *pw = NULL;
 	pthread_mutex_lock(&p->mu);	/* every node's config step may ask at once */
+	bool had = access(path, F_OK) == 0;
 	int rc = cg_tls_password_load(path, !recorded, &pw, err);
+	if (rc == 0 && !had)
+		p->pw_made = true;
 	pthread_mutex_unlock(&p->mu);
 	if (rc == 1)
 		rc = boot_password_missing(path, err);
@@ -72,6 +75,38 @@ int boot_password_ready(struct cg_provider *p, struct cg_ctx *ctx, struct cg_err
 		OPENSSL_cleanse(pw, strlen(pw));
 	free(pw);
 	free(path);
+	return rc;
+}
+
+int boot_tools(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+	       const struct cg_resource *d, bool secure, struct cg_err *err)
+{
+	const char *user = p->c->ssh_user && *p->c->ssh_user ? p->c->ssh_user : "cassandgo";
+	char *in = NULL, *pw = NULL;
+	if (secure) {
+		char *path = cg_tls_password_path(boot_cluster_dir(p));
+		int r = cg_tls_password_load(path, false, &pw, err);
+		if (r == 1)
+			r = boot_password_missing(path, err);
+		free(path);
+		if (r)
+			return -1;
+		in = cg_xasprintf("%s\n%s\n", CG_SUPERUSER, pw);
+		OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+	}
+	if (ctx && ctx->progress)
+		ctx->progress(ctx, d->addr, "nodetool and cqlsh for %s%s", user,
+			      secure ? " (credentials in its login/)" : "");
+	/* A cloud machine's home is its own: its rc files put bin/ on PATH. The
+	 * local provider's nodes share the host's homes: its sshd does it. */
+	bool profile = p->c->provider != CG_PROVIDER_LOCAL;
+	int rc = boot_cgnode_in(n, 60000, in ? in : "", in ? strlen(in) : 0, NULL, err, "tools",
+				user, profile ? "--profile" : NULL, (char *)NULL);
+	if (in) {
+		OPENSSL_cleanse(in, strlen(in));
+		free(in);
+	}
 	return rc;
 }
 
@@ -336,7 +371,11 @@ int boot_apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 				  alter, user, pw, user, pw, st);
 	/* A new cluster has only the default role: try it first (and wait for
 	 * it); with a password from before, the superuser may exist already. */
-	bool fresh = cur == NULL && !had_password;
+	/* (a password the config steps of this run made counts as new) */
+	pthread_mutex_lock(&p->mu);
+	bool made = p->pw_made;
+	pthread_mutex_unlock(&p->mu);
+	bool fresh = cur == NULL && (!had_password || made);
 	for (;;) {
 		struct cg_err e = {0};
 		char *rows = NULL;

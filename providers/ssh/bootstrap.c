@@ -401,7 +401,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		rc = boot_ensure_cert(p, ctx, &n, d, have_tls, err);
 	/* the superuser's password exists before passwords are required:
 	 * clients can be given it while the cluster still accepts them without */
-	if (rc == 0 && secure && step != CG_SEC_ON)
+	if (rc == 0 && secure)
 		rc = boot_password_ready(p, ctx, err);
 	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0 || new_seeds)) {
 		if (ctx->progress)
@@ -431,6 +431,10 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 			ctx->progress(ctx, d->addr, "seeds reloaded without restart (nodetool reloadseeds)");
 		free(out);
 	}
+	/* nodetool and cqlsh for the login user, before the record says so:
+	 * a run killed before this point does it again */
+	if (rc == 0 && cg_res_get(d, "tools"))
+		rc = boot_tools(p, ctx, &n, d, secure, err);
 	if (rc == 0) {
 		cg_res_copy(res, d);
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
@@ -762,6 +766,14 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 				cg_res_set(r, "certificate", "missing", 0);
 			}
 			free(tid);
+			/* nodetool and cqlsh for the login user: in place, with the
+			 * credentials while security is on (cgnode tools) */
+			char *tu = cg_boot_status_get(st, "tools");
+			const char *lu = p->c->ssh_user && *p->c->ssh_user ? p->c->ssh_user : "cassandgo";
+			bool tok = tu && !strcmp(tu, lu) &&
+				   (p->c->security_off || boot_status_is(st, "tools_auth", "1"));
+			cg_res_set(r, "tools", tok ? "current" : "missing", 0);
+			free(tu);
 			node_res(live, CG_KIND_SERVICE, m);
 			r = &live->v[live->n - 1];
 			cg_res_set(r, "running", running ? "true" : "false", 0);

@@ -82,9 +82,11 @@ else
 	show "$L.sec"
 	bad "3 security from outside"
 fi
-# The password is nowhere but in its 0600 file and cqlsh's credentials file.
+# The password is nowhere but in its 0600 file and cqlsh's credentials files
+# (the operator's, and the login user's on each node).
 pw=$(cat "$TMP/.cassandgo/Lab/superuser.password" 2>/dev/null)
-leaks=$(grep -rlF -- "$pw" "$TMP" 2>/dev/null | grep -v -e '/superuser.password$' -e '/cqlsh.credentials$')
+leaks=$(grep -rlF -- "$pw" "$TMP" 2>/dev/null | grep -v -e '/superuser.password$' -e '/cqlsh.credentials$' \
+	-e '/login/credentials$')
 if [ -n "$pw" ] && [ -z "$leaks" ] && ! sqlite3 "$CASSANDGO_STATE" .dump | grep -qF -- "$pw"; then
 	ok "3 the password is in no log, plan or state (only its 0600 files)"
 else
@@ -117,6 +119,62 @@ if [ -z "$priv_bad" ]; then
 	ok "3 least privilege: Cassandra runs as $RU (nologin, no sudo); bin/, conf/ root's; node.pem root:$RU 0640"
 else
 	bad "3 least privilege:$priv_bad"
+fi
+# nodetool and cqlsh for the login user on every node (cgnode tools): on its
+# PATH in a command and in a login shell, with the cluster's TLS and the
+# superuser's credentials (login/credentials: the login user's, 0600), and
+# nothing to type; the wrappers are root's.
+tools_bad=
+for i in "${!N_BASE[@]}"; do
+	b=${N_BASE[$i]} a=${N_ADDR[$i]}
+	[ "$(stat -c '%U %a' "$b/login" 2>/dev/null)" = "cassandgo 700" ] ||
+		tools_bad+=" $a:login/-$(stat -c '%U-%a' "$b/login" 2>&1 | tr ' ' -)"
+	[ "$(stat -c '%U %a' "$b/login/credentials" 2>/dev/null)" = "cassandgo 600" ] ||
+		tools_bad+=" $a:credentials-$(stat -c '%U-%a' "$b/login/credentials" 2>&1 | tr ' ' -)"
+	for t in nodetool cqlsh; do
+		[ "$(stat -c '%U %a' "$b/bin/$t" 2>/dev/null)" = "root 755" ] || tools_bad+=" $a:bin/$t-not-root's-0755"
+	done
+	if ! e2e_ssh "$i" nodetool status >"$L.tnt$i" 2>&1 || [ "$(grep -c '^UN ' "$L.tnt$i")" != 4 ]; then
+		show "$L.tnt$i" 10
+		tools_bad+=" $a:'nodetool status'"
+	fi
+	if ! e2e_ssh "$i" cqlsh -e "'SELECT release_version, data_center FROM system.local'" >"$L.tcq$i" 2>&1 ||
+		! grep -qE '^ 5\.0\.[0-9]+ +\| DC[12] ' "$L.tcq$i" || ! grep -q '^(1 rows)' "$L.tcq$i"; then
+		show "$L.tcq$i" 10
+		tools_bad+=" $a:'cqlsh -e SELECT'"
+	fi
+done
+# a login shell (/etc/profile resets PATH; the home's .profile puts the
+# node's bin/ back, from what its sshd says)
+[ "$(e2e_ssh 3 bash -lc "'command -v nodetool; command -v cqlsh'" 2>&1 | tr '\n' ' ')" = \
+	"${N_BASE[3]}/bin/nodetool ${N_BASE[3]}/bin/cqlsh " ] || tools_bad+=" ${N_ADDR[3]}:login-shell-PATH"
+if [ -z "$tools_bad" ]; then
+	ok "3 login user on all ${#N_BASE[@]} nodes: 'nodetool status' shows 4 UN, 'cqlsh -e SELECT' answers over TLS as the superuser; login/credentials cassandgo's 0600"
+else
+	bad "3 nodetool/cqlsh for the login user:$tools_bad"
+fi
+# An interactive cqlsh (statements on stdin, a moment apart): the password
+# is on no command line of the machine while it runs.
+( sleep 3; echo "SELECT cluster_name"; echo "  FROM system.local;"; sleep 1; echo "EXIT" ) |
+	ssh -F /dev/null -i "${N_KEY[0]}" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes \
+		-o UserKnownHostsFile="$TMP/.cassandgo/Lab/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o HostKeyAlias="${N_ID[0]}" -o LogLevel=ERROR "cassandgo@${N_IP[0]}" cqlsh >"$L.tcqi" 2>&1 &
+cq=$!
+seen=0 inps=0
+for _ in $(seq 1 40); do
+	args=$(ps -eo args)
+	grep -q 'CgCql --shell' <<<"$args" && seen=$((seen + 1))
+	grep -qF -- "$pw" <<<"$args" && inps=$((inps + 1))
+	kill -0 "$cq" 2>/dev/null || break
+	sleep 0.2
+done
+wait "$cq"
+rc=$?
+if [ $rc = 0 ] && [ "$seen" -gt 0 ] && [ "$inps" = 0 ] && grep -q '^ Lab' "$L.tcqi"; then
+	ok "3 cqlsh with statements on stdin: answered; the password in no 'ps' line ($seen looks while it ran)"
+else
+	show "$L.tcqi"
+	bad "3 interactive cqlsh: exit $rc, seen in ps $seen times, password in ps $inps times"
 fi
 if "$PY" "$HERE/cql_check.py" "${N_IP[0]}" "${N_IP[3]}" e2e e2e_bal >"$L.cql" 2>&1; then
 	ok "3 CQL: $(tr '\n' ';' <"$L.cql" | sed 's/;$//; s/;/; /')"
@@ -271,6 +329,29 @@ if [ $rc = 0 ] && e2e_ssh 1 "sudo -n openssl x509 -noout -issuer -in '${N_BASE[1
 else
 	show "$L.apply3"; show "$L.plan3"
 	bad "4 reissue of DC1.n2's certificate (rc $rc)"
+fi
+
+# nodetool, cqlsh or the credentials gone from a node (an apply killed
+# before its config step, a hand): the plan updates that config alone, the
+# apply puts them back without restarting Cassandra.
+pid_before=$(cat "${N_BASE[2]}/run/cassandra.pid" 2>/dev/null)
+rm -f "${N_BASE[2]}/login/credentials" "${N_BASE[2]}/bin/nodetool"
+cg plan Lab >"$L.plant" 2>&1
+if grep -qE '^  ~ config\.DC2\.n1 .*tools' "$L.plant" && grep -q 'Plan: 0 to add, 1 to change, 0 to destroy' "$L.plant"; then
+	ok "4 tools missing on DC2.n1 are seen: $(grep -E '^  ~ config\.DC2\.n1' "$L.plant" | sed 's/^ *//')"
+else
+	show "$L.plant"
+	bad "4 plan after removing DC2.n1's credentials and nodetool: expected ~ config.DC2.n1 (tools)"
+fi
+cg apply --auto-approve Lab >"$L.applyt" 2>&1 && cg plan Lab --detailed-exitcode >"$L.plant2" 2>&1
+rc=$?
+if [ $rc = 0 ] && [ "$(cat "${N_BASE[2]}/run/cassandra.pid" 2>/dev/null)" = "$pid_before" ] &&
+	e2e_ssh 2 cqlsh -e "'SELECT data_center FROM system.local'" 2>&1 | grep -q '^ DC2' &&
+	[ "$(e2e_ssh 2 nodetool status 2>/dev/null | grep -c '^UN ')" = 4 ]; then
+	ok "4 apply put DC2.n1's nodetool and credentials back (Cassandra not restarted); plan: nothing to do"
+else
+	show "$L.applyt"; show "$L.plant2"
+	bad "4 tools back on DC2.n1 (rc $rc, pid $pid_before -> $(cat "${N_BASE[2]}/run/cassandra.pid" 2>/dev/null))"
 fi
 
 # --- 4c. security off and back on for the running cluster: one rolling step
