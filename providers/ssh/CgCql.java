@@ -379,7 +379,7 @@ public class CgCql {
                 } else {
                     System.err.println("cqlsh: " + (o.equals("-u") || o.equals("-p") || o.startsWith("--user")
                             || o.startsWith("--password")
-                            ? "credentials come from " + cred + ", never from the command line"
+                            ? "the credentials come from the node's login/credentials file, never from the command line"
                             : "unknown option " + o + " (cqlsh [-e STATEMENTS | -f FILE] [-k KEYSPACE])"));
                     System.exit(64);
                 }

@@ -3,7 +3,9 @@
 # talks to moto on loopback as to EC2 and SSHes to the instances' private
 # addresses, where dataplane.py runs a network-namespace host per instance:
 #   1 apply -> a real 3-DC ring (6 UN, racks = zones); CQL at EACH_QUORUM
-#     read back in every DC; a second apply prints No changes.
+#     read back in every DC; a second apply prints No changes; killed
+#     during certificates, the login user's tools and the role set-up; then
+#     nodetool and cqlsh work for the login user on every node.
 #   2 crash safety: kill -9 of apply at >= 10 points, apply again each time
 #   3 drift and change: terminate behind its back (a seed too: the others
 #     reload their seeds, none restarts), add a node, remove one,
@@ -160,6 +162,27 @@ destroy_ok() {
 	cg destroy --auto-approve "$CLUSTER" >"$L.$1" 2>&1 || { show "$L.$1"; bad "destroy ($1)"; }
 }
 
+# tools_check N: on every host, as the login user in a plain ssh command
+# (PATH from its ~/.bashrc, which cgnode tools keeps): `nodetool status`
+# shows N UN and `cqlsh -e SELECT` answers over TLS as the superuser from
+# login/credentials (the login user's, 0600) in the node's own DC
+tools_check() {
+	local want=$1 n id ip ns bad= st
+	while read -r n id ip ns; do
+		if ! node_ssh "$n" nodetool status >"$L.tn" 2>&1 || [ "$(grep -c '^UN ' "$L.tn")" != "$want" ]; then
+			bad+=" $n:nodetool($(tail -1 "$L.tn" | cut -c1-80))"
+		fi
+		if ! node_ssh "$n" cqlsh -e "'SELECT data_center FROM system.local'" >"$L.tc" 2>&1 ||
+			! grep -q "^ ${n%%.*} " "$L.tc"; then
+			bad+=" $n:cqlsh($(tail -1 "$L.tc" | cut -c1-120))"
+		fi
+		st=$(node_ssh "$n" stat -c "'%U %a'" /var/lib/cassandgo/login/credentials 2>&1)
+		[ "$st" = "$LOGIN 600" ] || bad+=" $n:credentials($st)"
+	done < <(hosts)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+	echo "$(hosts | wc -l) nodes"
+}
+
 # --- 2a: kill points while the machines are created (infra converges) -------
 if has 2; then
 	kill_point first-create 'line:^cloud +DC[0-9] n[0-9] .*creating machine' 6 infra
@@ -195,9 +218,11 @@ fi
 if has 1; then
 	# Security set-up is crash safe too: kill -9 while a node's certificate
 	# is issued, then while the superuser is set up; the next apply ends it.
+	# and while the login user's nodetool, cqlsh and credentials go out
 	if crash cert-issue "line:issuing the node's certificate" &&
+		crash tools "line:nodetool and cqlsh for $LOGIN" &&
 		kill_point auth-setup "line:setting up cassandgo as the default role" 6; then
-		ok "1 apply $CLUSTER from nothing, killed during certificates and during the role set-up: converged"
+		ok "1 apply $CLUSTER from nothing, killed during certificates, the login user's tools and the role set-up: converged"
 	elif apply_ok apply1; then
 		bad "1 kill points during security set-up (a plain apply then completed)"
 	else
@@ -219,6 +244,11 @@ if has 1; then
 	fi
 	apply_ok apply2 && grep -q '^No changes\.' "$L.apply2" && ok "1 second apply: No changes. (${LAST_T}s)" ||
 		{ show "$L.apply2"; bad "1 second apply is not a no-op"; }
+	if t=$(tools_check 6); then
+		ok "1 after the killed applies, the login user's 'nodetool status' (6 UN) and 'cqlsh -e' (TLS, superuser) work on all $t"
+	else
+		bad "1 the login user's tools:$t"
+	fi
 fi
 
 # terminate NODE: its instance, behind the tool's back; wait until its host is gone
