@@ -573,6 +573,8 @@ void cg_report_output_text(const struct cg_conn *c, struct cg_buf *b)
 		if (c->v[i].cqlsh) {
 			cg_report_section(b, "CQL shell");
 			cg_buf_addf(b, "%s\n", c->v[i].cqlsh);
+			cg_buf_adds(b, "On every node (cassandgo ssh CLUSTER NODE), the login user has "
+				    "nodetool and cqlsh with the cluster's TLS and credentials\n");
 			break;
 		}
 	cg_report_section(b, "Security");

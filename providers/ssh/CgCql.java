@@ -20,7 +20,7 @@
 //
 // Shell mode (the login user's `cqlsh` on a node, through cgnode cqlsh):
 //
-//   java ... CgCql --shell HOST PORT LOCAL_DC CA_FILE|- CREDENTIALS|- [-e CQL | -f FILE] [-k KS]
+//   java ... CgCql --shell HOST PORT LOCAL_DC CA_FILE|- CREDENTIALS|- [-e CQL | -f FILE] [-k KS] [HOST [PORT]]
 //
 // CREDENTIALS: a cqlsh credentials file ([plain_text_auth] username =,
 // password =), read here: the password is never an argument. Statements
@@ -362,9 +362,23 @@ public class CgCql {
             String host = a[1], dc = a[3], ca = a[4], cred = a[5];
             int port = Integer.parseInt(a[2]);
             String exec = null, file = null, ks = null;
+            int positional = 0;
             for (int i = 6; i < a.length; i++) {
                 String o = a[i];
                 boolean more = i + 1 < a.length;
+                // cqlsh's [HOST [PORT]]: another node to talk to
+                if (!o.startsWith("-") && positional < 2) {
+                    if (positional++ == 0) host = o;
+                    else {
+                        try {
+                            port = Integer.parseInt(o);
+                        } catch (NumberFormatException e) {
+                            System.err.println("cqlsh: bad port " + o);
+                            System.exit(64);
+                        }
+                    }
+                    continue;
+                }
                 if ((o.equals("-e") || o.equals("--execute")) && more) exec = a[++i];
                 else if ((o.equals("-f") || o.equals("--file")) && more) file = a[++i];
                 else if ((o.equals("-k") || o.equals("--keyspace")) && more) ks = a[++i];
@@ -372,7 +386,7 @@ public class CgCql {
                 else if (o.startsWith("--file=")) file = o.substring(7);
                 else if (o.startsWith("--keyspace=")) ks = o.substring(11);
                 else if (o.equals("-h") || o.equals("--help")) {
-                    System.out.println("usage: cqlsh [-e STATEMENTS | -f FILE] [-k KEYSPACE]\n"
+                    System.out.println("usage: cqlsh [-e STATEMENTS | -f FILE] [-k KEYSPACE] [HOST [PORT]]\n"
                             + "Connects to this node as the cluster's superuser (credentials in " + cred
                             + ", TLS checked against " + ca + "); no host, port, user or password to give.");
                     System.exit(0);
