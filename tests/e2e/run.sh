@@ -146,7 +146,7 @@ for i in "${!N_BASE[@]}"; do
 done
 # a login shell (/etc/profile resets PATH; the home's .profile puts the
 # node's bin/ back, from what its sshd says)
-[ "$(e2e_ssh 3 bash -lc "'command -v nodetool; command -v cqlsh'" 2>&1 | tr '\n' ' ')" = \
+[ "$(e2e_ssh 3 bash -lc "'command -v nodetool; command -v cqlsh'" 2>/dev/null | tr '\n' ' ')" = \
 	"${N_BASE[3]}/bin/nodetool ${N_BASE[3]}/bin/cqlsh " ] || tools_bad+=" ${N_ADDR[3]}:login-shell-PATH"
 if [ -z "$tools_bad" ]; then
 	ok "3 login user on all ${#N_BASE[@]} nodes: 'nodetool status' shows 4 UN, 'cqlsh -e SELECT' answers over TLS as the superuser; login/credentials cassandgo's 0600"
@@ -162,8 +162,8 @@ fi
 cq=$!
 seen=0 inps=0
 for _ in $(seq 1 40); do
-	args=$(ps -eo args)
-	grep -q 'CgCql --shell' <<<"$args" && seen=$((seen + 1))
+	args=$(ps -eww -o args)
+	grep -qE 'CgCql(\.java)? --shell' <<<"$args" && seen=$((seen + 1))
 	grep -qF -- "$pw" <<<"$args" && inps=$((inps + 1))
 	kill -0 "$cq" 2>/dev/null || break
 	sleep 0.2
