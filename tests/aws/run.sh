@@ -434,6 +434,12 @@ EOF2
 	fi
 	apply_ok apply-after3 && grep -q '^No changes\.' "$L.apply-after3" && ok "3 then: No changes." ||
 		{ head -n 40 "$L.apply-after3" | sed 's/^/    | /'; bad "3 not converged after drift and change"; }
+	# the replaced and re-added machines got theirs with their config
+	if t=$(tools_check 6); then
+		ok "3 after replacements, additions and removals: the login user's nodetool and cqlsh work on all $t"
+	else
+		bad "3 the login user's tools:$t"
+	fi
 fi
 
 # --- 4: the same apply from nothing behind the fault proxy (30% faults) ------
