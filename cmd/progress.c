@@ -18,6 +18,7 @@ static int stage_of(enum cg_kind k)
 	case CG_KIND_CONFIG: return 2;
 	case CG_KIND_SERVICE: return 3;
 	case CG_KIND_RING: case CG_KIND_MONITORING: case CG_KIND_AUTH: case CG_KIND_KEYSPACE:
+	case CG_KIND_SYSTEM: case CG_KIND_REBUILD: case CG_KIND_DATACENTER:
 	case CG_KIND__COUNT: break;
 	}
 	return 4;
@@ -85,7 +86,8 @@ const char *cg_progress_label(const struct cg_action *a, const struct cg_rset *k
 		snprintf(buf, n, "%-9s %-12s", node, z ? z : "");
 	} else if (r->region) {
 		snprintf(buf, n, "%-22s", r->region);
-	} else if (r->kind == CG_KIND_KEYSPACE) {
+	} else if (r->kind == CG_KIND_KEYSPACE || r->kind == CG_KIND_DATACENTER ||
+		   r->kind == CG_KIND_SYSTEM) {
 		snprintf(buf, n, "%-22s", r->addr);
 	} else {
 		snprintf(buf, n, "%-22s", "cluster");
@@ -107,6 +109,9 @@ static const char *noun(enum cg_kind k)
 	case CG_KIND_MONITORING: return "monitoring";
 	case CG_KIND_AUTH: return "authentication";
 	case CG_KIND_KEYSPACE: return "keyspace";
+	case CG_KIND_SYSTEM: return "system keyspaces";
+	case CG_KIND_REBUILD: return "rebuild";
+	case CG_KIND_DATACENTER: return "datacenter check";
 	case CG_KIND__COUNT: break;
 	}
 	return "resource";
@@ -162,6 +167,13 @@ const char *cg_progress_done_text(const struct cg_action *a)
 	case CG_KIND_AUTH:
 		return a->op == CG_OP_DELETE ? "authentication forgotten" :
 		       "superuser set, default role gone, system_auth in every DC";
+	case CG_KIND_SYSTEM:
+		return a->op == CG_OP_DELETE ? "forgotten" : "system keyspaces replicated in every DC";
+	case CG_KIND_REBUILD:
+		return a->op == CG_OP_DELETE ? "forgotten" : "rebuilt (nodetool rebuild finished)";
+	case CG_KIND_DATACENTER:
+		return a->op == CG_OP_DELETE ? "forgotten" :
+		       "rows written before read back from it at LOCAL_QUORUM";
 	case CG_KIND_KEYSPACE:
 		return a->op == CG_OP_CREATE ? "keyspace created, replication as declared" :
 		       a->reason && strstr(a->reason, "full repair") ? "replication converged, repaired"

@@ -270,6 +270,17 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 	return complete;
 }
 
+bool cg_cassconf_mode_new(const char *mode)
+{
+	return !mode || (strcmp(mode, CG_MODE_JOIN) && strcmp(mode, CG_MODE_REBUILD));
+}
+
+void cg_cassconf_mode_set(struct cg_node_spec *s, const char *mode)
+{
+	s->new_cluster = cg_cassconf_mode_new(mode);
+	s->rebuild = mode && !strcmp(mode, CG_MODE_REBUILD);
+}
+
 /* ---- rendering --------------------------------------------------------- */
 
 static bool valid_account(const char *u)
@@ -420,6 +431,11 @@ static char *render_yaml(const struct cg_node_spec *s, size_t *seeds_at)
 		/* Joining a cluster with data: let the allocator balance. */
 		yset_add(&v, &n, "allocate_tokens_for_local_replication_factor",
 			 cg_xasprintf(" %d", alloc_rf(s)));
+		/* A new DC's node: nothing to bootstrap from its own DC (no
+		 * keyspace replicates there yet); nodetool rebuild brings its
+		 * data once the keyspaces name the DC. */
+		if (s->rebuild)
+			yset_add(&v, &n, "auto_bootstrap", cg_xstrdup(" false"));
 	}
 	yset_add(&v, &n, "partitioner", cg_xstrdup(" org.apache.cassandra.dht.Murmur3Partitioner"));
 	yset_add(&v, &n, "endpoint_snitch", cg_xstrdup(" GossipingPropertyFileSnitch"));

@@ -57,6 +57,10 @@ struct cg_node_spec {
 	char **seeds;			/* seed addresses, every DC */
 	int nseeds;
 	bool new_cluster;		/* initial_token + auto_bootstrap: false */
+	bool rebuild;			/* a DC added to a running ring: the
+					 * allocator's tokens, auto_bootstrap:
+					 * false (its data comes from nodetool
+					 * rebuild once keyspaces name the DC) */
 	int racks;			/* distinct zones of the DC's known machines; 0 = unknown */
 };
 
@@ -100,6 +104,19 @@ int cg_cassconf_spec(const struct cg_cluster *c, int dc_index, int node,
 		     const struct cg_rset *known, bool new_cluster,
 		     struct cg_node_spec *s, struct cg_err *err);
 void cg_cassconf_spec_clear(struct cg_node_spec *s);
+
+/*
+ * A config's `mode` (planner/model.c): "initial" (a new ring: precomputed
+ * tokens, nothing to stream), "join" (bootstraps its share from the ring),
+ * "rebuild" (a node of a DC added to a running ring: starts empty, its data
+ * streamed by nodetool rebuild later). Sets s->new_cluster and s->rebuild;
+ * cg_cassconf_mode_new tells the new_cluster argument of cg_cassconf_spec.
+ */
+#define CG_MODE_INITIAL "initial"
+#define CG_MODE_JOIN "join"
+#define CG_MODE_REBUILD "rebuild"
+bool cg_cassconf_mode_new(const char *mode);
+void cg_cassconf_mode_set(struct cg_node_spec *s, const char *mode);
 
 /* Is node (1-based) a seed of its DC? (the first nb_seeds_per_dc nodes, which
  * the round-robin placement spreads over zones) */

@@ -71,16 +71,51 @@ char *cg_model_upload_source(const struct cg_cluster *c, int d, int i)
 	return f < 0 ? NULL : cg_addr_node(CG_KIND_MACHINE, c->dcs[f].name, 1);
 }
 
+bool cg_model_dc_new(const struct cg_rset *known, const char *dc)
+{
+	if (!known || !dc)
+		return false;
+	char *check = cg_addr_region(CG_KIND_DATACENTER, dc);
+	bool checked = cg_rset_find(known, check) != NULL;
+	free(check);
+	if (checked)		/* rebuilt and checked: it is a DC like the others */
+		return false;
+	/* a node of it rendered already says how it came (an apply stopped
+	 * half-way through the DC's addition goes on rebuilding it) */
+	bool any = false;
+	for (int i = 0; i < known->n; i++) {
+		const struct cg_resource *r = &known->v[i];
+		const char *mode = cg_res_get(r, "mode");
+		if (r->kind != CG_KIND_CONFIG || !r->dc || strcmp(r->dc, dc) || !mode)
+			continue;
+		if (!strcmp(mode, CG_MODE_REBUILD))
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+const char *cg_model_node_mode(const struct cg_rset *known, const char *dc,
+			       const char *node_key)
+{
+	if (!cg_model_ring_exists(known, node_key))
+		return CG_MODE_INITIAL;
+	return cg_model_dc_new(known, dc) ? CG_MODE_REBUILD : CG_MODE_JOIN;
+}
+
 /* A node renders its config for a brand-new ring (precomputed tokens, no
- * bootstrap) unless it was first rendered to join an existing ring; the
- * choice is recorded so a later re-render does not flip it. */
-static bool node_new_cluster(const struct cg_rset *known, const char *config_addr)
+ * bootstrap) unless it was first rendered to join an existing ring (or to
+ * be rebuilt in a DC added to one); the choice is recorded so a later
+ * re-render does not flip it. */
+static const char *node_mode(const struct cg_rset *known, const char *dc, const char *config_addr)
 {
 	const struct cg_resource *cfg = known ? cg_rset_find(known, config_addr) : NULL;
-	if (cfg && cg_res_get(cfg, "mode"))
-		return strcmp(cg_res_get(cfg, "mode"), "join") != 0;
+	const char *mode = cfg ? cg_res_get(cfg, "mode") : NULL;
+	if (mode && (!strcmp(mode, CG_MODE_INITIAL) || !strcmp(mode, CG_MODE_JOIN) ||
+		     !strcmp(mode, CG_MODE_REBUILD)))
+		return mode;
 	const char *dot = strchr(config_addr, '.');
-	return !cg_model_ring_exists(known, dot ? dot + 1 : config_addr);
+	return cg_model_node_mode(known, dc, dot ? dot + 1 : config_addr);
 }
 
 bool cg_model_wants_machine(const struct cg_cluster *c, const struct cg_resource *m)
@@ -191,7 +226,8 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 	cg_buf_addf(&b, "%d|%s|%d|%d|%d|%s|%s|%s|%s|%s|%d|", s->dc_index, dc->name, dc->nodes,
 		    dc->seeds, s->node, s->address ? s->address : "",
 		    s->broadcast ? s->broadcast : "", s->rack ? s->rack : "",
-		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "", s->new_cluster);
+		    s->base_dir ? s->base_dir : "", s->lib_dir ? s->lib_dir : "",
+		    s->new_cluster + 2 * s->rebuild);
 	cg_buf_addf(&b, "racks=%d|zones=%d|provider=%d|security=%d|run_user=%s|", s->racks,
 		    dc->nzones, (int)c->provider, (int)s->security, s->run_user ? s->run_user : "");
 	/* not the seed list: the hash leaves it out (cassconf.h) */
@@ -278,7 +314,8 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_add_dep(r, maddr);
 	}
 	if (kinds & CG_KIND_BIT(CG_KIND_CONFIG)) {
-		bool fresh = node_new_cluster(known, caddr);
+		const char *mode = node_mode(known, dc->name, caddr);
+		bool fresh = cg_cassconf_mode_new(mode);
 		r = cg_rset_new(out, CG_KIND_CONFIG, caddr);
 		r->region = cg_xstrdup(dc->region);
 		r->dc = cg_xstrdup(dc->name);
@@ -288,6 +325,7 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		char hex[17] = "", inputs[40] = "";
 		char *seedlist = NULL;
 		int have = cg_cassconf_spec(c, d, i, known, fresh, &spec, &e);
+		cg_cassconf_mode_set(&spec, mode);
 		spec.security = (enum cg_security)security;
 		/* The hash leaves the seeds out: it is known as soon as the
 		 * node's own inputs are, even while a seed's address is not
@@ -322,7 +360,7 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		free(seedlist);
 		if (inputs[0])
 			cg_res_set(r, "inputs", inputs, CG_ATTR_INFO);
-		cg_res_set(r, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		cg_res_set(r, "mode", mode, CG_ATTR_INFO);
 		cg_res_set(r, "security", cg_cassconf_security_name(security), 0);
 		/* The node's certificate (the cluster's CA, the machine's
 		 * addresses): the provider reports "current" when the node holds it. */
@@ -560,6 +598,110 @@ static void add_keyspaces(const struct cg_cluster *c, unsigned kinds, bool auth,
 	}
 }
 
+char *cg_model_system_replication(const struct cg_cluster *c)
+{
+	struct cg_buf rf = {0};
+	for (int d = 0; d < c->ndcs; d++)
+		cg_buf_addf(&rf, "%s%s:%d", d ? "," : "", c->dcs[d].name,
+			    c->dcs[d].nodes < 3 ? c->dcs[d].nodes : 3);
+	return rf.data ? cg_buf_detach(&rf) : cg_xstrdup("");
+}
+
+/* system_keyspaces: Cassandra's own replicated keyspaces in every DC
+ * (SimpleStrategy places replicas without regard to DCs, and a DC missing
+ * from them has no copy of repair history or traces), RF = min(3, nodes).
+ * system_auth is the auth step's when security is on. After the ring (and
+ * auth); an RF lowered goes before the decommissions (plan.c). */
+static void add_system_keyspaces(const struct cg_cluster *c, unsigned kinds, bool auth,
+				 struct cg_rset *out)
+{
+	struct cg_resource *r = cg_rset_new(out, CG_KIND_SYSTEM, "system_keyspaces");
+	char *rf = cg_model_system_replication(c);
+	cg_res_set(r, "replication", rf, 0);
+	cg_res_set(r, "keyspaces", auth ? CG_SYSTEM_KEYSPACES : "system_auth," CG_SYSTEM_KEYSPACES,
+		   0);
+	free(rf);
+	if (kinds & CG_KIND_BIT(CG_KIND_RING))
+		cg_res_add_dep(r, "ring");
+	if (auth)
+		cg_res_add_dep(r, "auth");
+}
+
+/*
+ * A DC added to a running ring (its nodes' configs say "rebuild": they
+ * started empty, auto_bootstrap: false): once every keyspace names it
+ * (system_keyspaces, auth, the declared ones), each of its nodes runs
+ * nodetool rebuild from the first DC of the config that is not new
+ * (rebuild.<dc>.n<i>, recorded when it finished); then datacenter.<dc>
+ * checks that rows written before read back from it at LOCAL_QUORUM.
+ */
+static void add_rebuilds(const struct cg_cluster *c, const struct cg_rset *known, unsigned kinds,
+			 struct cg_rset *out)
+{
+	int src = -1;
+	bool *rebuilt = cg_xcalloc((size_t)c->ndcs + 1, sizeof(bool));
+	for (int d = 0; d < c->ndcs; d++) {
+		for (int i = 1; i <= c->dcs[d].nodes; i++) {
+			char *ca = cg_addr_node(CG_KIND_CONFIG, c->dcs[d].name, i);
+			const struct cg_resource *cf = cg_rset_find(out, ca);
+			const char *mode = cf ? cg_res_get(cf, "mode") : NULL;
+			if (!cf)
+				mode = node_mode(known, c->dcs[d].name, ca);
+			rebuilt[d] |= mode && !strcmp(mode, CG_MODE_REBUILD);
+			free(ca);
+		}
+		if (!rebuilt[d] && src < 0)
+			src = d;
+	}
+	/* the replicas a keyspace gains in a rebuilt DC are filled by the
+	 * rebuild, not by a repair (plan.c, the keyspace step) */
+	struct cg_buf names = {0};
+	for (int d = 0; d < c->ndcs && src >= 0; d++)
+		if (rebuilt[d] && cg_model_dc_new(known, c->dcs[d].name))
+			cg_buf_addf(&names, "%s%s", names.len ? "," : "", c->dcs[d].name);
+	for (int k = 0; names.len && k < out->n; k++)
+		if (out->v[k].kind == CG_KIND_KEYSPACE)
+			cg_res_set(&out->v[k], "rebuilt_dcs", names.data, CG_ATTR_INFO);
+	cg_buf_free(&names);
+	for (int d = 0; d < c->ndcs && src >= 0; d++) {
+		const struct cg_dc *dc = &c->dcs[d];
+		if (!rebuilt[d])
+			continue;
+		char *da = cg_addr_region(CG_KIND_DATACENTER, dc->name);
+		for (int i = 1; i <= dc->nodes; i++) {
+			char *ra = cg_addr_node(CG_KIND_REBUILD, dc->name, i);
+			char *sa = cg_addr_node(CG_KIND_SERVICE, dc->name, i);
+			struct cg_resource *r = cg_rset_new(out, CG_KIND_REBUILD, ra);
+			r->region = cg_xstrdup(dc->region);
+			r->dc = cg_xstrdup(dc->name);
+			r->node = i;
+			cg_res_set(r, "from", c->dcs[src].name, 0);
+			if (kinds & CG_KIND_BIT(CG_KIND_SERVICE))
+				cg_res_add_dep(r, sa);
+			/* after every keyspace gained the DC: rebuild streams only
+			 * the keyspaces that replicate to it */
+			for (int k = 0; k < out->n; k++) {
+				enum cg_kind kk = out->v[k].kind;
+				if (kk == CG_KIND_KEYSPACE || kk == CG_KIND_SYSTEM || kk == CG_KIND_AUTH ||
+				    kk == CG_KIND_RING)
+					cg_res_add_dep(r, out->v[k].addr);
+			}
+			free(sa);
+			free(ra);
+		}
+		struct cg_resource *r = cg_rset_new(out, CG_KIND_DATACENTER, da);
+		cg_res_set(r, "from", c->dcs[src].name, 0);
+		cg_res_set(r, "check", "LOCAL_QUORUM", 0);
+		for (int i = 1; i <= dc->nodes; i++) {
+			char *ra = cg_addr_node(CG_KIND_REBUILD, dc->name, i);
+			cg_res_add_dep(r, ra);
+			free(ra);
+		}
+		free(da);
+	}
+	free(rebuilt);
+}
+
 int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 		   const struct cg_rset *known, unsigned kinds,
 		   struct cg_rset *out, struct cg_err *err)
@@ -668,6 +810,10 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 	}
 	if (kinds & CG_KIND_BIT(CG_KIND_KEYSPACE))
 		add_keyspaces(c, kinds, cg_rset_find(out, "auth") != NULL, out);
+	if (kinds & CG_KIND_BIT(CG_KIND_SYSTEM))
+		add_system_keyspaces(c, kinds, cg_rset_find(out, "auth") != NULL, out);
+	if (kinds & CG_KIND_BIT(CG_KIND_REBUILD))
+		add_rebuilds(c, known, kinds, out);
 	free(regions);
 	return 0;
 }

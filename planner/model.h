@@ -17,6 +17,14 @@
  *   keyspace.<name>    a keyspace declared in the config: replication
  *                      "DC1:3,DC2:2", durable_writes, repair (cluster
  *                      level; never dropped: removed = forgotten)
+ *   system_keyspaces   system_distributed, system_traces (and system_auth
+ *                      when security is off) replicated in every DC
+ *                      (cluster level)
+ *   rebuild.<dc>.n<i>  a node of a DC added to a running ring streamed its
+ *                      data from an existing DC (nodetool rebuild; node
+ *                      level, after every keyspace gained the DC)
+ *   datacenter.<dc>    a DC added to a running ring: rows read back from it
+ *                      at LOCAL_QUORUM after its rebuilds (cluster level)
  * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
  * replacement when they differ; CG_ATTR_COMPUTED ones are outputs of the
  * provider (addresses, host key: value NULL on the desired side, never
@@ -48,6 +56,9 @@ enum cg_kind {
 	CG_KIND_MONITORING,
 	CG_KIND_AUTH,
 	CG_KIND_KEYSPACE,
+	CG_KIND_SYSTEM,
+	CG_KIND_REBUILD,
+	CG_KIND_DATACENTER,
 	CG_KIND__COUNT
 };
 #define CG_KIND_BIT(k) (1u << (k))
@@ -148,6 +159,18 @@ bool cg_model_wants_machine(const struct cg_cluster *c, const struct cg_resource
 bool cg_model_ring_exists(const struct cg_rset *known, const char *except);
 
 /*
+ * Is DC dc new to a running ring (being added)? Yes when no config of its
+ * nodes is known, or one says "rebuild" and the DC's check
+ * (datacenter.<dc>) is not recorded yet: its nodes start empty and are
+ * rebuilt from another DC. Only meaningful when a ring exists.
+ */
+bool cg_model_dc_new(const struct cg_rset *known, const char *dc);
+/* The mode ("initial", "join", "rebuild": cassconf.h) a node of DC dc
+ * ("DC1.n2" node_key) gets when no config of it is recorded. */
+const char *cg_model_node_mode(const struct cg_rset *known, const char *dc,
+			       const char *node_key);
+
+/*
  * The security step (enum cg_security) every node of c is rendered at in
  * this run: the configured one for a new cluster; for a running one the
  * next step towards it from where its nodes are (one step per apply).
@@ -182,6 +205,12 @@ int cg_model_rf_of(const char *replication, const char *dc, size_t dl);
 char *cg_model_rf_raised(const char *from, const char *to);
 /* Is DC dc (dl bytes) one of the comma list names ("DC2,DC3")? */
 bool cg_model_dc_listed(const char *names, const char *dc, size_t dl);
+
+/* Cassandra's replicated keyspaces the system_keyspaces resource keeps in
+ * every DC (with system_auth first when security is off). */
+#define CG_SYSTEM_KEYSPACES "system_distributed,system_traces"
+/* Their replication: "DC1:3,DC2:1", RF = min(3, nodes in the DC). */
+char *cg_model_system_replication(const struct cg_cluster *c);
 
 /* Install method for the cluster: config `install`, else "maven" (aws) or
  * the Maven cache directory (local). Caller frees. */

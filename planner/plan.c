@@ -356,6 +356,7 @@ static void each_dc(const char *list, void (*fn)(const char *, size_t, void *), 
 struct ks_diff {
 	const char *from, *to;		/* replications, current and desired */
 	const char *pending;		/* DCs whose repair did not finish */
+	const char *rebuilt;		/* DCs whose new replicas a rebuild fills */
 	bool second;			/* pass over the DCs only in `from` */
 	struct cg_buf changes, repair;	/* "DC2 1 -> 2; ...", "DC2, DC3" */
 };
@@ -366,9 +367,12 @@ static void ks_dc(const char *dc, size_t dl, void *ctx)
 	int was = cg_model_rf_of(k->from, dc, dl), now = cg_model_rf_of(k->to, dc, dl);
 	if (k->second && now)
 		return;		/* seen in the first pass */
+	bool by_rebuild = !was && now && cg_model_dc_listed(k->rebuilt, dc, dl);
 	if (was != now)
-		cg_buf_addf(&k->changes, "%s%.*s %d -> %d", k->changes.len ? "; " : "", (int)dl, dc,
-			    was, now);
+		cg_buf_addf(&k->changes, "%s%.*s %d -> %d%s", k->changes.len ? "; " : "", (int)dl, dc,
+			    was, now, by_rebuild ? " (a new DC: its nodes are rebuilt after this)" : "");
+	if (by_rebuild)
+		return;
 	/* new replicas hold nothing until repaired: a raised RF owes a full
 	 * repair there, and so does one whose repair an interrupted apply
 	 * left unfinished */
@@ -380,12 +384,35 @@ static void ks_dc(const char *dc, size_t dl, void *ctx)
  * changes per DC, and the repair that follows. */
 static char *keyspace_reason(const struct cg_resource *d, const struct cg_resource *c)
 {
+	if (d->kind == CG_KIND_SYSTEM) {	/* no repair: rebuilds fill new DCs */
+		struct ks_diff k = {.from = cg_res_get(c, "replication"),
+				    .to = cg_res_get(d, "replication")};
+		const char *ks = cg_res_get(d, "keyspaces");
+		bool simple = k.from && !strchr(k.from, ':');
+		if (simple)
+			cg_buf_addf(&k.changes, "%s: %s -> NetworkTopologyStrategy %s", ks, k.from,
+				    k.to);
+		each_dc(simple ? NULL : k.to, ks_dc, &k);
+		k.second = true;
+		each_dc(simple ? NULL : k.from, ks_dc, &k);
+		cg_buf_free(&k.repair);
+		if (!simple && k.changes.len) {
+			char *r = cg_xasprintf("%s: %s", ks, k.changes.data);
+			cg_buf_free(&k.changes);
+			return r;
+		}
+		if (!k.changes.len)
+			cg_buf_addf(&k.changes, "%s: keyspaces %s -> %s", ks,
+				    c && cg_res_get(c, "keyspaces") ? cg_res_get(c, "keyspaces") : "?", ks);
+		return cg_buf_detach(&k.changes);
+	}
 	const char *name = strchr(d->addr, '.') + 1;
 	const char *rep = cg_res_get(c, "repair");
 	size_t pl = strlen(CG_KEYSPACE_PENDING);
 	struct ks_diff k = {.from = cg_res_get(c, "replication"),
 			    .to = cg_res_get(d, "replication"),
-			    .pending = rep && !strncmp(rep, CG_KEYSPACE_PENDING, pl) ? rep + pl : NULL};
+			    .pending = rep && !strncmp(rep, CG_KEYSPACE_PENDING, pl) ? rep + pl : NULL,
+			    .rebuilt = cg_res_get(d, "rebuilt_dcs")};
 	each_dc(k.to, ks_dc, &k);
 	k.second = true;
 	each_dc(k.from, ks_dc, &k);
@@ -523,6 +550,81 @@ static void undeclared_notes(struct cg_plan *plan, const struct builder *b)
 	}
 	free(added);
 	free(removed);
+}
+
+/* --- datacenters added and removed -------------------------------------- */
+
+/*
+ * A DC added to a running ring: each node's rebuild (at most
+ * CG_PLAN_REBUILD_WIDTH at once, so the source DC streams to a bounded
+ * number of nodes) and the DC's check say what they do; a note tells the
+ * order. A DC removed: a note tells its order (keyspaces first, then the
+ * decommissions, then the machines; plan.c's RF-lowered edges make it so).
+ */
+static void datacenter_steps(struct cg_plan *plan, const struct cg_rset *desired,
+			     const struct sorted *cur)
+{
+	int *prev = cg_xcalloc(CG_PLAN_REBUILD_WIDTH, sizeof(int));
+	for (int w = 0; w < CG_PLAN_REBUILD_WIDTH; w++)
+		prev[w] = -1;
+	int count = 0;
+	struct cg_buf dcs = {0};
+	const char *from = NULL;
+	for (int i = 0; i < plan->n; i++) {
+		struct cg_action *a = &plan->v[i];
+		if (a->op == CG_OP_DELETE || !a->has_desired)
+			continue;
+		const char *src = cg_res_get(&a->desired, "from");
+		if (a->kind == CG_KIND_REBUILD) {
+			free(a->reason);
+			a->reason = cg_xasprintf("rebuild %s n%d from %s: nodetool rebuild -- %s, "
+						 "once every keyspace replicates to %s (it started "
+						 "empty, auto_bootstrap: false)%s", a->desired.dc,
+						 a->desired.node, src, src, a->desired.dc,
+						 a->reason && !strcmp(a->reason, "its machine is new")
+						 ? " (its machine is new)" : "");
+			int w = count++ % CG_PLAN_REBUILD_WIDTH;
+			if (prev[w] >= 0)
+				add_dep(a, prev[w]);
+			prev[w] = i;
+		} else if (a->kind == CG_KIND_SYSTEM && a->op == CG_OP_CREATE) {
+			free(a->reason);
+			a->reason = cg_xasprintf("%s replicated in every DC: NetworkTopologyStrategy %s",
+						 cg_res_get(&a->desired, "keyspaces"),
+						 cg_res_get(&a->desired, "replication"));
+		} else if (a->kind == CG_KIND_DATACENTER) {
+			const char *dc = strchr(a->addr, '.') + 1;
+			free(a->reason);
+			a->reason = cg_xasprintf("check %s: rows written before read back from it at "
+						 "LOCAL_QUORUM, as %s shows them", dc, src);
+			cg_buf_addf(&dcs, "%s%s", dcs.len ? ", " : "", dc);
+			from = src;
+		}
+	}
+	if (dcs.len)
+		cg_plan_add_note(plan, "%s joins the running ring: its nodes start empty "
+				 "(auto_bootstrap: false), one at a time; then system_auth, "
+				 "system_distributed, system_traces and the declared keyspaces gain it; "
+				 "then each of its nodes runs nodetool rebuild from %s (%d at a time; "
+				 "a rebuild is recorded when it finished, so a stopped apply reruns "
+				 "only the others); then rows written before are read back from it "
+				 "at LOCAL_QUORUM", dcs.data, from, CG_PLAN_REBUILD_WIDTH);
+	cg_buf_free(&dcs);
+	free(prev);
+	/* DCs the ring had and the configuration drops */
+	int cnt, pos = sorted_range(cur, "ring", &cnt);
+	const struct cg_resource *dr = cg_rset_find(desired, "ring");
+	if (cnt && dr) {
+		char *gone = dcs_missing(cg_res_get(&cur->s->v[cur->idx[pos]], "dcs"),
+					 cg_res_get(dr, "dcs"));
+		if (gone)
+			cg_plan_add_note(plan, "%s leaves the ring: every keyspace stops replicating "
+					 "to it first (system keyspaces, system_auth, the declared "
+					 "ones), then its nodes are decommissioned (a node already "
+					 "down is removed with nodetool removenode from a live one), "
+					 "then its machines go", gone);
+		free(gone);
+	}
 }
 
 /*
@@ -760,13 +862,15 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		 * share of the data), whatever its predecessor was rendered as */
 		if (dd->kind == CG_KIND_CONFIG && strset_has(&fresh, node_key(dd->addr)) &&
 		    cg_model_ring_exists(current, node_key(dd->addr))) {
+			/* (or is rebuilt, in a DC being added to the ring) */
 			const char *mode = cg_res_get(d, "mode");
-			if (!mode || strcmp(mode, "join")) {
+			const char *want = cg_model_node_mode(current, dd->dc, node_key(dd->addr));
+			if (!mode || strcmp(mode, want)) {
 				if (d != &derived) {
 					cg_res_copy(&derived, dd);
 					d = &derived;
 				}
-				cg_res_set(&derived, "mode", "join", CG_ATTR_INFO);
+				cg_res_set(&derived, "mode", want, CG_ATTR_INFO);
 			}
 		}
 		const struct cg_resource *rec = recorded ? cg_rset_find(recorded, d->addr) : NULL;
@@ -798,7 +902,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				cg_buf_addf(&reason, "recorded as %s, which no longer exists", rec->id);
 			else if (rec)
 				cg_buf_adds(&reason, "recorded, but not found by the refresh");
-		} else if (node_level(d->kind) && strset_has(&fresh, node_key(d->addr))) {
+		} else if ((node_level(d->kind) || d->kind == CG_KIND_REBUILD) &&
+			   strset_has(&fresh, node_key(d->addr))) {
 			op = CG_OP_CREATE;
 			cg_buf_adds(&reason, "its machine is new");
 		} else {
@@ -809,7 +914,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				cg_buf_adds(&reason, why);
 				free(why);
 			}
-			if (op == CG_OP_UPDATE && d->kind == CG_KIND_KEYSPACE) {
+			if (op == CG_OP_UPDATE && (d->kind == CG_KIND_KEYSPACE || d->kind == CG_KIND_SYSTEM)) {
 				cg_buf_free(&reason);
 				char *why = keyspace_reason(d, c);
 				cg_buf_adds(&reason, why);
@@ -865,14 +970,16 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	for (int i = first_delete; i < plan->n; i++) {
 		struct cg_action *a = &plan->v[i];
 		char *owner = NULL;
-		if (a->kind == CG_KIND_INSTALL || a->kind == CG_KIND_CONFIG)
+		if (a->kind == CG_KIND_INSTALL || a->kind == CG_KIND_CONFIG || a->kind == CG_KIND_REBUILD)
 			owner = cg_xasprintf("machine.%s", node_key(a->addr));
 		else if (a->kind == CG_KIND_SERVICE && !services_left)
 			owner = cg_xasprintf("machine.%s", node_key(a->addr));
 		else if (a->kind == CG_KIND_PEERS)
 			owner = cg_xasprintf("network.%s", node_key(a->addr));
-		else if (a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH)
+		else if (a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH || a->kind == CG_KIND_SYSTEM)
 			a->forget = !services_left;
+		else if (a->kind == CG_KIND_DATACENTER)
+			a->forget = true;	/* a check: nothing to undo */
 		else if (a->kind == CG_KIND_KEYSPACE)
 			a->forget = true;	/* cassandgo never drops a keyspace */
 		if (owner) {
@@ -889,8 +996,11 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			a->reason = cg_xstrdup(a->kind == CG_KIND_KEYSPACE && services_left
 					       ? "removed from the configuration: cassandgo never drops "
 						 "a keyspace; its data stays"
+					       : a->kind == CG_KIND_DATACENTER && services_left
+					       ? "the DC leaves the configuration: its check is forgotten"
 					       : a->kind == CG_KIND_RING || a->kind == CG_KIND_AUTH ||
-						 a->kind == CG_KIND_KEYSPACE
+						 a->kind == CG_KIND_KEYSPACE || a->kind == CG_KIND_SYSTEM ||
+						 a->kind == CG_KIND_DATACENTER
 					       ? "the cluster goes away"
 					       : "goes away with what it runs on");
 			if (a->kind == CG_KIND_KEYSPACE && services_left)
@@ -955,7 +1065,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				const struct cg_resource *cfg = ci >= 0 && plan->v[ci].has_desired ?
 					&plan->v[ci].desired : cg_rset_find(desired, caddr);
 				const char *mode = cfg ? cg_res_get(cfg, "mode") : NULL;
-				if (mode && !strcmp(mode, "join")) {
+				if (mode && (!strcmp(mode, CG_MODE_JOIN) || !strcmp(mode, CG_MODE_REBUILD))) {
 					if (prev_join >= 0)
 						add_dep(a, prev_join);
 					prev_join = i;
@@ -994,7 +1104,8 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	for (int ai = 0; ai < plan->n; ai++) {
 		struct cg_action *au = &plan->v[ai];
 		const char *key = au->kind == CG_KIND_AUTH ? "system_auth" :
-				  au->kind == CG_KIND_KEYSPACE ? "replication" : NULL;
+				  au->kind == CG_KIND_KEYSPACE || au->kind == CG_KIND_SYSTEM
+				  ? "replication" : NULL;
 		if (key && au->op == CG_OP_UPDATE && au->has_current &&
 		    rf_lowered(cg_res_get(&au->current, key), cg_res_get(&au->desired, key))) {
 			for (int k = au->ndeps - 1; k >= 0; k--)
@@ -1004,10 +1115,17 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				if (plan->v[j].kind == CG_KIND_SERVICE && plan->v[j].op == CG_OP_DELETE &&
 				    !plan->v[j].forget)
 					add_dep(&plan->v[j], ai);
-			if (au->kind == CG_KIND_AUTH) {
+			if (au->kind == CG_KIND_AUTH || au->kind == CG_KIND_SYSTEM) {
 				free(au->reason);
-				au->reason = cg_xstrdup("system_auth's replication goes down before "
-							"the decommissions");
+				au->reason = au->kind == CG_KIND_AUTH
+					? cg_xstrdup("system_auth's replication goes down before "
+						     "the decommissions")
+					: cg_xasprintf("%s; before the decommissions", au->reason ? au->reason
+						       : "replication goes down");
+			} else if (au->reason && !strstr(au->reason, "before the decommissions")) {
+				char *r = cg_xasprintf("%s; before the decommissions", au->reason);
+				free(au->reason);
+				au->reason = r;
 			}
 		}
 	}
@@ -1040,6 +1158,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 
 	security_steps(plan, &b, first_restart, second_restart);
 	undeclared_notes(plan, &b);
+	datacenter_steps(plan, desired, &cur);
 
 	for (int i = 0; i < plan->n; i++) {
 		switch (plan->v[i].op) {

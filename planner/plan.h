@@ -59,6 +59,10 @@ struct cg_plan {
  * ("i-123 no longer exists"). stage_kinds: kinds in scope; current
  * resources of other kinds are left alone.
  */
+/* A DC added to a running ring: rebuilds at once (the source DC streams
+ * to this many nodes at a time). */
+#define CG_PLAN_REBUILD_WIDTH 2
+
 int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 		 const struct cg_rset *current, const struct cg_rset *recorded,
 		 unsigned stage_kinds, struct cg_plan *plan, struct cg_err *err);

@@ -141,6 +141,21 @@ void boot_list_configured(struct cg_provider *p, struct cg_ctx *ctx, struct cg_r
 /* Every node n sees is UN, and n sees itself (ghosts aside), within secs. */
 int boot_wait_ring(struct cg_provider *p, struct node *n, struct cg_ctx *ctx, const char *addr,
 		   int secs, struct cg_err *err);
+/* --- boot_dc.c: a DC added to a running ring, a node removed while down ------ */
+
+/* rebuild.<dc>.n<i>: nodetool rebuild -- <from> on that node (one under way,
+ * an apply killed during it, is waited for and run again). */
+int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+		       struct cg_resource *res, struct cg_err *err);
+/* datacenter.<dc>: rows of the declared keyspaces that replicate to dc,
+ * read at LOCAL_QUORUM through a node of `from`, then through a node of dc:
+ * every one read from `from` reads back from dc. */
+int boot_apply_datacenter(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+			  struct cg_resource *res, struct cg_err *err);
+/* How many tokens of src (read first, ascending) dst (read after, up to
+ * limit rows) lacks: rows written in between only add to dst. */
+int cg_boot_check_missing(const long long *src, int ns, const long long *dst, int nd, int limit);
+
 /* --- boot_upgrade.c: a node's rolling upgrade --------------------------------- */
 /* Before an upgrade's install: nodetool drain, then stop (when it runs). */
 int boot_upgrade_stop(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
@@ -161,6 +176,12 @@ int boot_park_service(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 
 /* --- boot_schema.c: keyspaces declared in the config -------------------------- */
 
+/* Credentials for cassandgo's own CQL on a node: the superuser's password
+ * when auth (the node requires passwords; *pw allocated: release with
+ * boot_cleanse_free), else none. */
+int boot_cql_login(struct cg_provider *p, bool auth, char **pw, struct cg_err *err);
+void boot_cleanse_free(char *s);
+
 /* `nodetool repair -full name` on each configured node of DC dc (dl
  * bytes), one at a time, with progress under d's address. */
 int boot_repair_dc(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
@@ -168,10 +189,15 @@ int boot_repair_dc(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_re
 
 int boot_apply_keyspace(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 			const struct cg_resource *cur, struct cg_resource *res, struct cg_err *err);
+/* system_keyspaces: ALTER each keyspace it lists to its replication, read
+ * back (no repair: a DC new to them is rebuilt, boot_dc.c). */
+int boot_apply_system(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+		      struct cg_resource *res, struct cg_err *err);
 /* Refresh: the recorded and declared keyspaces as system_schema shows them
- * from n (as the superuser when auth: n requires passwords), into live;
- * with undeclared, the other user keyspaces too ("ks1,ks2"; NULL: none;
- * caller frees). -1 when the query failed (nothing added). */
+ * from n (as the superuser when auth: n requires passwords), and
+ * system_keyspaces, into live; with undeclared, the other user keyspaces
+ * too ("ks1,ks2"; NULL: none; caller frees). -1 when the query failed
+ * (nothing added). */
 int boot_keyspaces_of(struct cg_provider *p, struct node *n, bool auth,
 		      const struct cg_rset *known, struct cg_rset *live, char **undeclared);
 

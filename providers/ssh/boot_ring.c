@@ -300,14 +300,131 @@ static char *node_mode(struct node *n)
 	return mode;
 }
 
+/* nodetool removenode of ring member rn, from peer (its ranges are copied
+ * from the other replicas). A removal already under way (an apply killed
+ * during it) refuses a second one: the caller looks at the ring again. */
+static int remove_member(struct node *peer, struct cg_ctx *ctx, const struct cg_ring_node *rn,
+			 const char *addr, const char *why, struct cg_err *err)
+{
+	const char *h = rn->host_id;
+	if (!h || !*h || strspn(h, "0123456789abcdef-") != strlen(h))
+		return cg_error(err, CG_EXIT_ERROR, "dead node %s has no usable host id", rn->address);
+	if (ctx->progress)
+		ctx->progress(ctx, addr, "removing dead node %s (host %s): %s", rn->address, h, why);
+	return boot_cgnode(peer, boot_env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
+			   err, "nodetool", "removenode", h);
+}
+
+/*
+ * The node of service cur as the ring's live members see it, through a
+ * configured node (peer, left open on success): *rn points into *ring (NULL:
+ * not a member). Waits up to wait_s for it to be seen down (0: one look).
+ */
+static int member_view(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *m,
+		       int wait_s, struct node *peer, struct cg_ring *ring,
+		       const struct cg_ring_node **rn, struct cg_err *err)
+{
+	struct cg_rset ms;
+	cg_rset_init(&ms);
+	boot_list_configured(p, ctx, &ms);
+	int rc = peer_ring(p, ctx, &ms, m->addr, peer, ring, err);
+	cg_rset_free(&ms);
+	int64_t until = cg_now_ms() + (int64_t)wait_s * 1000;
+	for (bool said = false; rc == 0;) {
+		*rn = NULL;
+		for (int i = 0; i < ring->n && !*rn; i++)
+			if (is_machine_addr(m, ring->v[i].address))
+				*rn = &ring->v[i];
+		if (!*rn || (*rn)->status == 'D' || cg_now_ms() >= until)
+			break;
+		if (!said && ctx->progress)
+			ctx->progress(ctx, m->addr, "waiting until the ring sees it down");
+		said = true;
+		sleep(3);
+		cg_ring_free(ring);
+		rc = boot_node_ring(peer, ring, err);
+	}
+	if (rc)
+		*rn = NULL;
+	return rc;
+}
+
+/*
+ * A node being removed that is down (its machine, its sshd or its Cassandra,
+ * before or during its decommission): once the live members see it DN, it
+ * is removed from a live one with nodetool removenode (what the ring step
+ * does to ghosts), in this apply; no decommission, no wait for its SSH.
+ * Returns 1 when removed (or no longer a member), 0 when it is not seen
+ * down within wait_s (or no live member answers), -1 when removenode failed.
+ */
+static int remove_if_down(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *cur,
+			  const struct cg_resource *m, int wait_s, const char *why, struct cg_err *err)
+{
+	struct node peer;
+	struct cg_ring ring = {0};
+	const struct cg_ring_node *rn = NULL;
+	memset(&peer, 0, sizeof(peer));
+	struct cg_err e = {0};
+	int rc = member_view(p, ctx, m, wait_s, &peer, &ring, &rn, &e);
+	if (rc)
+		rc = 0;		/* no live member answers: cannot tell */
+	else if (!rn)
+		rc = 1;		/* not (or no longer) a member: nothing to take away */
+	else if (rn->status == 'D')
+		rc = remove_member(&peer, ctx, rn, cur->addr, why, err) ? -1 : 1;
+	cg_ring_free(&ring);
+	boot_node_clear(&peer);
+	return rc;
+}
+
 int boot_delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *cur,
 			  struct cg_err *err)
 {
+	struct cg_resource m;
+	memset(&m, 0, sizeof(m));
+	char *maddr = cg_addr_node(CG_KIND_MACHINE, cur->dc, cur->node);
+	int have = ctx->lookup(ctx, maddr, &m) == 0;
+	free(maddr);
+	/* the ring as the others see it: a node already down is removed from a
+	 * live one at once (its machine may not answer SSH for minutes) */
+	int dead_s = boot_env_secs("CASSANDGO_DEAD_WAIT", 120);
+	struct cg_err pe = {0};
+	int down = have ? remove_if_down(p, ctx, cur, &m, 0, "it is down; the machine goes next", &pe)
+			: 0;
+	if (down != 0) {
+		cg_res_clear(&m);
+		if (down < 0)
+			return cg_error(err, pe.code, "%s", pe.msg);
+		return 0;
+	}
 	struct node n;
-	if (boot_node_for(p, ctx, cur, false, &n, err))
+	memset(&n, 0, sizeof(n));
+	int rc = have ? boot_node_of_machine(p, ctx, &m, boot_env_secs("CASSANDGO_LEAVE_SSH_TIMEOUT", 30) * 1000,
+					     &n, err)
+		      : boot_node_for(p, ctx, cur, false, &n, err);
+	if (rc) {
+		/* no answer over SSH: gone down meanwhile? */
+		struct cg_err e2 = {0};
+		down = have ? remove_if_down(p, ctx, cur, &m, dead_s, "it does not answer over SSH", &e2)
+			    : 0;
+		cg_res_clear(&m);
+		if (down > 0)
+			return 0;
 		return -1;
+	}
 	char *st = NULL;
-	int rc = boot_cgnode(&n, 30000, &st, err, "status");
+	rc = boot_cgnode(&n, 30000, &st, err, "status");
+	if (rc == 0 && !boot_status_is(st, "running", "1") && have) {
+		/* Cassandra is down here (killed, stopped): the others see it DN
+		 * soon; remove it from them rather than leave a ghost */
+		boot_node_clear(&n);
+		free(st);
+		down = remove_if_down(p, ctx, cur, &m, dead_s, "its Cassandra does not run", err);
+		cg_res_clear(&m);
+		return down > 0 ? 0 : down < 0 ? -1 :
+			cg_error(err, CG_EXIT_ERROR, "%s: Cassandra does not run there but the ring "
+				 "still sees it up after %d s", cur->addr, dead_s);
+	}
 	if (rc == 0 && boot_status_is(st, "running", "1")) {
 		/* Decommission streams this node's data away; alone, there is no one
 		 * to stream to. */
@@ -350,11 +467,25 @@ int boot_delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 					 err, "nodetool", "decommission", "--force")
 				: boot_cgnode(&n, boot_env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
 					 err, "nodetool", "decommission");
+			/* the node went down during its decommission: the others
+			 * remove it */
+			if (rc && have) {
+				struct cg_err e2 = {0};
+				if (remove_if_down(p, ctx, cur, &m, dead_s, "it went down during its "
+						   "decommission", &e2) > 0) {
+					rc = 0;
+					cg_res_clear(&m);
+					free(st);
+					boot_node_clear(&n);
+					return 0;
+				}
+			}
 		}
 	}
 	if (rc == 0)
 		rc = boot_cgnode(&n, 180000, NULL, err, "stop");
 	free(st);
+	cg_res_clear(&m);
 	boot_node_clear(&n);
 	return rc;
 }
@@ -494,23 +625,12 @@ static int ring_check(struct cg_provider *p, struct node *n, struct expect *ex, 
 static void remove_ghosts(struct node *n, struct cg_ctx *ctx, const struct cg_ring *ring,
 			 const struct cg_rset *ms, const char *addr, char *why, size_t whylen)
 {
-	struct cg_err e = {0};
 	for (int i = 0; i < ring->n; i++) {
 		const struct cg_ring_node *rn = &ring->v[i];
-		const char *h = rn->host_id;
+		struct cg_err e = {0};
 		if (!is_ghost(rn, ms))
 			continue;
-		if (!h || !*h || strspn(h, "0123456789abcdef-") != strlen(h)) {
-			snprintf(why, whylen, "dead node %s has no usable host id", rn->address);
-			continue;
-		}
-		if (ctx->progress)
-			ctx->progress(ctx, addr, "removing dead node %s (host %s): no machine has it",
-				      rn->address, h);
-		/* A removal already under way (an apply killed during it) refuses
-		 * a second one: the next look sees whether it finished. */
-		if (boot_cgnode(n, boot_env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL, &e,
-			   "nodetool", "removenode", h))
+		if (remove_member(n, ctx, rn, addr, "no machine has it", &e))
 			snprintf(why, whylen, "removing dead node %s: %.400s", rn->address, e.msg);
 		else
 			snprintf(why, whylen, "dead node %s removed", rn->address);

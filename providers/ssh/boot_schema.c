@@ -38,7 +38,7 @@ static const char *ks_name(const struct cg_resource *r)
 
 /* Credentials for CQL on a node: the superuser's when it requires
  * passwords (*pw allocated, caller cleanses and frees), else none. */
-static int cql_login(struct cg_provider *p, bool auth, char **pw, struct cg_err *err)
+int boot_cql_login(struct cg_provider *p, bool auth, char **pw, struct cg_err *err)
 {
 	*pw = NULL;
 	if (!auth)
@@ -51,7 +51,7 @@ static int cql_login(struct cg_provider *p, bool auth, char **pw, struct cg_err 
 	return rc;
 }
 
-static void cleanse_free(char *s)
+void boot_cleanse_free(char *s)
 {
 	if (s)
 		OPENSSL_cleanse(s, strlen(s));
@@ -157,25 +157,138 @@ static char *undeclared_of(const struct cg_cluster *c, const struct cg_rset *kno
 	return b.data ? cg_buf_detach(&b) : NULL;
 }
 
+/* --- system_keyspaces ------------------------------------------------------ */
+
+/* Each keyspace of the comma list ks: fn(name, ctx); stops at the first
+ * that returns nonzero, which is returned. Only names Cassandra's own
+ * replicated keyspaces have. */
+static int each_system(const char *ks, int (*fn)(const char *, void *), void *ctx)
+{
+	static const char *const allowed[] = { "system_auth", "system_distributed", "system_traces" };
+	for (const char *q = ks; q && *q;) {
+		size_t l = strcspn(q, ",");
+		for (size_t a = 0; a < sizeof(allowed) / sizeof(*allowed); a++)
+			if (strlen(allowed[a]) == l && !strncmp(allowed[a], q, l)) {
+				int rc = fn(allowed[a], ctx);
+				if (rc)
+					return rc;
+			}
+		q += l;
+		q += *q == ',';
+	}
+	return 0;
+}
+
+struct sys_read {
+	const struct cg_cluster *c;
+	const char *rows;
+	char *rf;		/* the replication they share, "mixed", or NULL */
+};
+
+static int sys_read_one(const char *name, void *ctx)
+{
+	struct sys_read *s = ctx;
+	char *rf = NULL, *dw = NULL;
+	if (ks_row(s->c, s->rows, name, &rf, &dw) < 0)
+		rf = cg_xstrdup("absent");
+	free(dw);
+	if (!s->rf) {
+		s->rf = rf;
+	} else if (strcmp(s->rf, rf)) {
+		free(s->rf);
+		free(rf);
+		s->rf = cg_xstrdup("mixed");
+		return 1;
+	} else {
+		free(rf);
+	}
+	return 0;
+}
+
+/* The live system_keyspaces: the replication the keyspaces it keeps share
+ * ("mixed" when they differ, which an ALTER of each settles). */
+static void system_of(const struct cg_cluster *c, const char *rows,
+		      const struct cg_resource *rec, struct cg_rset *live)
+{
+	const char *ks = rec && cg_res_get(rec, "keyspaces") ? cg_res_get(rec, "keyspaces")
+							      : CG_SYSTEM_KEYSPACES;
+	struct sys_read s = {.c = c, .rows = rows};
+	each_system(ks, sys_read_one, &s);
+	if (!s.rf)
+		return;
+	struct cg_resource *r = cg_rset_new(live, CG_KIND_SYSTEM, "system_keyspaces");
+	cg_res_set(r, "replication", s.rf, 0);
+	cg_res_set(r, "keyspaces", ks, 0);
+	free(s.rf);
+}
+
+struct sys_alter {
+	struct cg_buf cql;
+	const char *map;
+};
+
+static int sys_alter_one(const char *name, void *ctx)
+{
+	struct sys_alter *a = ctx;
+	cg_buf_addf(&a->cql, "ALTER KEYSPACE %s WITH replication = %s\n", name, a->map);
+	return 0;
+}
+
+int boot_apply_system(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
+		      struct cg_resource *res, struct cg_err *err)
+{
+	const char *rf = cg_res_get(d, "replication"), *ks = cg_res_get(d, "keyspaces");
+	struct sys_alter a = {.map = rf ? boot_replication_cql(rf) : NULL};
+	if (!a.map || !ks || each_system(ks, sys_alter_one, &a) || !a.cql.len) {
+		free((char *)a.map);
+		cg_buf_free(&a.cql);
+		return cg_error(err, CG_EXIT_ERROR, "%s: not a replication cassandgo can put in CQL",
+				d->addr);
+	}
+	struct node n;
+	memset(&n, 0, sizeof(n));
+	bool auth = false;
+	char *pw = NULL, *rows = NULL;
+	int rc = boot_any_node(p, ctx, &auth, &n, err);
+	if (rc == 0 && (rc = boot_cql_login(p, auth, &pw, err)) == 0) {
+		if (ctx->progress)
+			ctx->progress(ctx, d->addr, "%s: replication %s", ks, rf);
+		cg_buf_adds(&a.cql, KS_SELECT);
+		rc = boot_node_cql(&n, auth ? CG_SUPERUSER : NULL, pw, a.cql.data, &rows, err);
+	}
+	if (rc == 0) {
+		struct sys_read s = {.c = p->c, .rows = rows};
+		each_system(ks, sys_read_one, &s);
+		if (!s.rf || strcmp(s.rf, rf))
+			rc = cg_error(err, CG_EXIT_ERROR, "%s: the cluster shows replication %s after "
+				      "the change; expected %s", d->addr, s.rf ? s.rf : "(none)", rf);
+		free(s.rf);
+	}
+	boot_node_clear(&n);
+	if (rc == 0)
+		cg_res_copy(res, d);
+	boot_cleanse_free(pw);
+	free(rows);
+	free((char *)a.map);
+	cg_buf_free(&a.cql);
+	return rc;
+}
+
 int boot_keyspaces_of(struct cg_provider *p, struct node *n, bool auth,
 		      const struct cg_rset *known, struct cg_rset *live, char **undeclared)
 {
 	const struct cg_cluster *c = p->c;
-	bool any = c->nkeyspaces > 0 || undeclared;
-	for (int i = 0; !any && i < known->n; i++)
-		any = known->v[i].kind == CG_KIND_KEYSPACE;
-	if (!any)
-		return 0;
 	char *rows = NULL, *pw = NULL;
 	struct cg_err e = {0};
-	int q = cql_login(p, auth, &pw, &e);
+	int q = boot_cql_login(p, auth, &pw, &e);
 	if (q == 0)
 		q = boot_node_cql(n, auth ? CG_SUPERUSER : NULL, pw, KS_SELECT, &rows, &e);
-	cleanse_free(pw);
+	boot_cleanse_free(pw);
 	if (q != 0)
 		return -1;
 	if (undeclared)
 		*undeclared = undeclared_of(c, known, rows);
+	system_of(c, rows, cg_rset_find(known, "system_keyspaces"), live);
 	/* those recorded, then those declared (not recorded) */
 	for (int round = 0; round < 2; round++) {
 		int count = round == 0 ? known->n : c->nkeyspaces;
@@ -279,7 +392,7 @@ int boot_apply_keyspace(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	char *pw = NULL, *rows = NULL, *before = NULL, *was_dw = NULL, *after = NULL, *now_dw = NULL;
 	int rc = boot_any_node(p, ctx, &auth, &n, err);
 	if (rc == 0)
-		rc = cql_login(p, auth, &pw, err);
+		rc = boot_cql_login(p, auth, &pw, err);
 	const char *user = auth ? CG_SUPERUSER : NULL;
 	/* what the cluster holds before: a keyspace that exists (made behind
 	 * cassandgo's back, or by a run that was stopped) counts as it is */
@@ -316,6 +429,10 @@ int boot_apply_keyspace(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		int want = atoi(q + dl + 1);
 		bool raised = (before && want > cg_model_rf_of(before, q, dl)) ||
 			      (crf && want > cg_model_rf_of(crf, q, dl)) || cg_model_dc_listed(pending, q, dl);
+		/* a DC being added: its nodes are rebuilt after this step */
+		if (cg_model_dc_listed(cg_res_get(d, "rebuilt_dcs"), q, dl) &&
+		    !(before && cg_model_rf_of(before, q, dl)) && !(crf && cg_model_rf_of(crf, q, dl)))
+			raised = false;
 		if (q[dl] == ':' && raised)
 			rc = boot_repair_dc(p, ctx, d, name, q, dl, err);
 		q += strcspn(q, ",");
@@ -326,7 +443,7 @@ int boot_apply_keyspace(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		cg_res_set_id(res, name);
 		cg_res_set(res, "repair", CG_KEYSPACE_REPAIRED, 0);
 	}
-	cleanse_free(pw);
+	boot_cleanse_free(pw);
 	free(rows);
 	free(before);
 	free(was_dw);

@@ -347,7 +347,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	const char *mode = cg_res_get(d, "mode");
 	if (!mode && cur)
 		mode = cg_res_get(cur, "mode");
-	bool fresh = !(mode && strcmp(mode, "join") == 0);
+	bool fresh = cg_cassconf_mode_new(mode);
 
 	struct cg_rset known;
 	cg_rset_init(&known);
@@ -356,6 +356,7 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	struct cg_node_files f;
 	memset(&f, 0, sizeof(f));
 	int complete = cg_cassconf_spec(p->c, di, d->node, &known, fresh, &spec, err);
+	cg_cassconf_mode_set(&spec, mode);
 	/* the security step the plan chose (model.c: one step per apply); a
 	 * resource without one is on exactly when it carries a certificate,
 	 * so the config never asks for TLS files this apply does not deliver */
@@ -493,6 +494,9 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		case CG_KIND_RING:	/* nothing exists apart from the nodes */
 		case CG_KIND_AUTH:	/* lives in the nodes' system_auth */
 		case CG_KIND_KEYSPACE:	/* never dropped (the plan only forgets it) */
+		case CG_KIND_SYSTEM:	/* Cassandra's own: they stay */
+		case CG_KIND_REBUILD:	/* what a node did: goes with the node */
+		case CG_KIND_DATACENTER:	/* a check: nothing to undo */
 			return 0;
 		case CG_KIND_MONITORING:
 			return boot_delete_monitoring(p, ctx, err);
@@ -515,6 +519,9 @@ static int boot_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	case CG_KIND_MONITORING: return boot_apply_monitoring(p, ctx, desired, result, err);
 	case CG_KIND_AUTH: return boot_apply_auth(p, ctx, desired, current, result, err);
 	case CG_KIND_KEYSPACE: return boot_apply_keyspace(p, ctx, desired, current, result, err);
+	case CG_KIND_SYSTEM: return boot_apply_system(p, ctx, desired, result, err);
+	case CG_KIND_REBUILD: return boot_apply_rebuild(p, ctx, desired, result, err);
+	case CG_KIND_DATACENTER: return boot_apply_datacenter(p, ctx, desired, result, err);
 	default:
 		return cg_error(err, CG_EXIT_ERROR, "bootstrap: %s is not a bootstrap resource",
 				r->addr);
@@ -585,6 +592,22 @@ static void ring_of(struct cg_provider *p, struct probe *pr, struct cg_rset *liv
 			if (k)
 				cg_buf_addf(&dcs, "%s%s:%d", dcs.len ? "," : "", p->c->dcs[d].name, k);
 			total += k;
+		}
+		/* then the DCs the configuration no longer names (being removed),
+		 * so that the plan sees them leave */
+		for (int i = 0; i < ring.n; i++) {
+			const char *dc = ring.v[i].dc;
+			bool seen = boot_dc_index(p->c, dc) >= 0;
+			for (int j = 0; j < i && !seen; j++)
+				seen = !strcmp(ring.v[j].dc, dc);
+			if (seen)
+				continue;
+			int k = 0;
+			for (int j = i; j < ring.n; j++)
+				k += !strcmp(ring.v[j].dc, dc) && ring.v[j].status == 'U' &&
+				     ring.v[j].state == 'N';
+			if (k && !strpbrk(dc, ",:"))
+				cg_buf_addf(&dcs, "%s%s:%d", dcs.len ? "," : "", dc, k);
 		}
 		struct cg_resource *r = cg_rset_new(live, CG_KIND_RING, "ring");
 		cg_res_set_id(r, p->c->name);
@@ -829,8 +852,24 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 		cg_res_set(ring, "undeclared_keyspaces", undeclared, CG_ATTR_INFO);
 	free(undeclared);
 	for (int i = 0; krc && i < known->n; i++)
-		if (known->v[i].kind == CG_KIND_KEYSPACE)
+		if (known->v[i].kind == CG_KIND_KEYSPACE || known->v[i].kind == CG_KIND_SYSTEM)
 			cg_rset_add(live, &known->v[i]);
+	/* What a node did (its rebuild) stays true while its machine does; a
+	 * DC's check while the DC is in the configuration. Neither can be
+	 * asked of the cluster: they are carried as recorded. */
+	for (int i = 0; i < known->n; i++) {
+		const struct cg_resource *r = &known->v[i];
+		bool keep = false;
+		if (r->kind == CG_KIND_REBUILD) {
+			char *ma = cg_addr_node(CG_KIND_MACHINE, r->dc ? r->dc : "?", r->node);
+			keep = cg_rset_find(known, ma) != NULL;
+			free(ma);
+		} else if (r->kind == CG_KIND_DATACENTER) {
+			keep = boot_dc_index(p->c, strchr(r->addr, '.') ? strchr(r->addr, '.') + 1 : "") >= 0;
+		}
+		if (keep && !cg_rset_find(live, r->addr))
+			cg_rset_add(live, r);
+	}
 	int md = cg_monitoring_dc(p->c);
 	if (all_run && md >= 0) {
 		int nodes = 0;
@@ -854,7 +893,8 @@ const struct cg_provider_ops cg_provider_bootstrap_ssh = {
 	.kinds = CG_KIND_BIT(CG_KIND_INSTALL) | CG_KIND_BIT(CG_KIND_CONFIG) |
 		 CG_KIND_BIT(CG_KIND_SERVICE) | CG_KIND_BIT(CG_KIND_RING) |
 		 CG_KIND_BIT(CG_KIND_MONITORING) | CG_KIND_BIT(CG_KIND_AUTH) |
-		 CG_KIND_BIT(CG_KIND_KEYSPACE),
+		 CG_KIND_BIT(CG_KIND_KEYSPACE) | CG_KIND_BIT(CG_KIND_SYSTEM) |
+		 CG_KIND_BIT(CG_KIND_REBUILD) | CG_KIND_BIT(CG_KIND_DATACENTER),
 	.open = boot_open,
 	.close = boot_close,
 	.zones = NULL,

@@ -51,13 +51,13 @@ fi
 # --- plan, apply, idempotence ---------------------------------------------
 setup apply
 out=$(cg plan MonoDC); rc=$?
-check "plan MonoDC: 29 to add" grep -q "Plan: 29 to add, 0 to change, 0 to destroy." <<<"$out"
+check "plan MonoDC: 30 to add" grep -q "Plan: 30 to add, 0 to change, 0 to destroy." <<<"$out"
 check "plan shows values known after apply" grep -q "private_ip *= (known after apply)" <<<"$out"
 check "plan touches no state" [ ! -e .cassandgo ]
 cg plan MonoDC --detailed-exitcode >/dev/null; check "--detailed-exitcode = 2 with changes" [ $? = 2 ]
 cg plan MonoDC --json > plan.json
 check "plan --json is JSON with the summary" python3 -c "
-import json; d=json.load(open('plan.json')); assert d['summary']=={'add':29,'change':0,'destroy':0}, d['summary']
+import json; d=json.load(open('plan.json')); assert d['summary']=={'add':30,'change':0,'destroy':0}, d['summary']
 acts={a['address']:a for a in d['actions']}
 assert 'machine.DC1.n1' in acts['install.DC1.n1']['depends_on']
 assert any(x.startswith('service.DC1.n1') for x in acts['service.DC1.n3']['depends_on']), 'non-seeds wait for seeds'"
@@ -66,7 +66,7 @@ check "apply refuses without --auto-approve when stdin is not a terminal (64)" [
 check "... and creates nothing" [ ! -e .cassandgo ]
 out=$(cg apply --auto-approve MonoDC); rc=$?
 check "apply converges" bash -c "[ $rc = 0 ]"
-check "apply summary" grep -q "Apply complete! Resources: 29 added, 0 changed, 0 destroyed." <<<"$out"
+check "apply summary" grep -q "Apply complete! Resources: 30 added, 0 changed, 0 destroyed." <<<"$out"
 check "6 machines exist" [ "$(world_count MonoDC machine)" = 6 ]
 check "state file is 0600" [ "$(stat -c %a .cassandgo/state.db)" = 600 ]
 check "a backup was taken" bash -c "ls .cassandgo/backups/state-*.db >/dev/null"
@@ -79,8 +79,8 @@ cg plan MonoDC --refresh=false --detailed-exitcode >/dev/null
 check "plan --refresh=false from state: no changes" [ $? = 0 ]
 out=$(cg state show MonoDC)
 check "state show lists machines with ids" grep -q "machine.DC1.n1  \[fake-" <<<"$out"
-check "state show --json" bash -c "'$BIN' state show --json </dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"clusters\"][0][\"resources\"])==29'"
-check "state list" bash -c "[ \$('$BIN' state list </dev/null | wc -l) = 29 ]"
+check "state show --json" bash -c "'$BIN' state show --json </dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"clusters\"][0][\"resources\"])==30'"
+check "state list" bash -c "[ \$('$BIN' state list </dev/null | wc -l) = 30 ]"
 
 # --- drift: a machine deleted behind our back, a service down ------------
 sed -i '/machine.DC1.n4/d' world
@@ -178,7 +178,7 @@ setup saved
 cg plan MonoDC --out p1 >/dev/null
 check "saved plan file is 0600" [ "$(stat -c %a p1)" = 600 ]
 out=$(cg apply MonoDC p1); rc=$?
-check_out "apply of a fresh saved plan" $rc 0 'Apply complete! Resources: 29 added'
+check_out "apply of a fresh saved plan" $rc 0 'Apply complete! Resources: 30 added'
 out=$(cg apply MonoDC p1 2>&1); rc=$?
 check_out "the same plan again is stale (state changed)" $rc 1 'stale: the state changed'
 sed -i '/service.DC1.n3/s/running=true/running=false/' world
@@ -216,7 +216,7 @@ check "destroy refuses without --auto-approve off a terminal" [ $rc = 64 ]
 # a machine (and what ran on it) already gone: destroy forgets its records
 sed -i '/\t[a-z]*\.DC2\.n3\t/d' world
 out=$(cg destroy --auto-approve MultiDC); rc=$?
-check_out "destroy completes (gone things forgotten)" $rc 0 'Destroy complete! Resources: 72 destroyed.'
+check_out "destroy completes (gone things forgotten)" $rc 0 'Destroy complete! Resources: 73 destroyed.'
 check "nothing left in the world" [ "$(grep -c MultiDC world)" = 0 ]
 check "nothing left in the state" [ "$("$BIN" state list </dev/null | wc -l)" = 0 ]
 out=$(cg destroy --auto-approve MultiDC)

@@ -265,8 +265,9 @@ static void config_hash(struct cg_ctx *ctx, const struct cg_resource *d, struct 
 			dci = i;
 	const char *mode = cg_res_get(d, "mode");
 	if (dci >= 0 && cg_cassconf_spec(c, dci, d->node, &machines,
-					 !mode || strcmp(mode, "join"), &spec, &e) == 1) {
+					 cg_cassconf_mode_new(mode), &spec, &e) == 1) {
 		struct cg_node_files f;
+		cg_cassconf_mode_set(&spec, mode);
 		if (cg_cassconf_render(&spec, &f, &e) == 0) {
 			char hex[17];
 			cg_hash_hex(f.hash, hex);
@@ -345,7 +346,8 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 					machines++;
 			for (int i = w.all.n - 1; node && !machines && i >= 0; i--)
 				if (!strcmp(w.clusters[i], p->cluster) &&
-				    (w.all.v[i].kind == CG_KIND_RING || w.all.v[i].kind == CG_KIND_AUTH))
+				    (w.all.v[i].kind == CG_KIND_RING || w.all.v[i].kind == CG_KIND_AUTH ||
+				     w.all.v[i].kind == CG_KIND_SYSTEM || w.all.v[i].kind == CG_KIND_DATACENTER))
 					drop_at(&w, i);
 			free(node);
 			free(region);

@@ -74,8 +74,8 @@ static void test_golden_create(void **state)
 	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, NULL, ~0u, &desired, &err), 0);
 	assert_int_equal(cg_plan_diff("Small", &desired, &current, NULL, ~0u, &plan, &err), 0);
 	/* 2 networks, 2 keypairs, 5 x (machine install config service), 2 peers, ring,
-	 * monitoring (opscenter: yes), auth (security on by default) */
-	assert_int_equal(plan.add, 2 + 2 + 5 * 4 + 2 + 1 + 1 + 1);
+	 * monitoring (opscenter: yes), auth (security on by default), system_keyspaces */
+	assert_int_equal(plan.add, 2 + 2 + 5 * 4 + 2 + 1 + 1 + 1 + 1);
 	cg_plan_render_text(&plan, false, &text);
 	golden("small-create", text.data);
 
@@ -434,7 +434,7 @@ static void test_keyspaces(void **state)
 	c->keyspaces[0].rf[0] = 2;
 	keyspace_plan(cfg, &zm, &world, &plan);
 	app = action_at(&plan, "keyspace.app");
-	assert_string_equal(app->reason, "DC1 3 -> 2");
+	assert_string_equal(app->reason, "DC1 3 -> 2; before the decommissions");
 	const struct cg_action *svc = NULL;
 	for (int i = 0; i < plan.n; i++)
 		if (!strcmp(plan.v[i].addr, "service.DC1.n3") && plan.v[i].op == CG_OP_DELETE)
@@ -1120,7 +1120,8 @@ static void test_exec_failure_propagation(void **state)
 				  !strcmp(a->addr, "config.DC1.n2") ||
 				  !strcmp(a->addr, "peers.us-east-1") ||
 				  !strcmp(a->addr, "service.DC1.n2") || !strcmp(a->addr, "ring") ||
-				  !strcmp(a->addr, "monitoring") || !strcmp(a->addr, "auth");
+				  !strcmp(a->addr, "monitoring") || !strcmp(a->addr, "auth") ||
+				  !strcmp(a->addr, "system_keyspaces");
 		if (downstream)
 			assert_int_equal(a->status, CG_ACT_SKIPPED);
 		else if (strcmp(a->addr, "machine.DC1.n2"))
