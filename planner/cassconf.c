@@ -916,3 +916,23 @@ int cg_nodetool_schema_parse(const char *text, int *unreachable)
 	}
 	return versions;
 }
+
+/*
+ * How many tokens of src (read first, in token order) are missing from dst
+ * (read after): all of src when dst ended before the limit, else those up
+ * to dst's last (rows written in between only add to dst).
+ */
+int cg_cassconf_tokens_missing(const long long *src, int ns, const long long *dst, int nd, int limit)
+{
+	int missing = 0, j = 0;
+	long long last = nd ? dst[nd - 1] : 0;
+	for (int i = 0; i < ns; i++) {
+		if (nd >= limit && src[i] > last)
+			break;
+		while (j < nd && dst[j] < src[i])
+			j++;
+		if (j >= nd || dst[j] != src[i])
+			missing++;
+	}
+	return missing;
+}

@@ -145,4 +145,11 @@ int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_er
 int cg_nodetool_schema_parse(const char *text, int *unreachable);
 void cg_ring_free(struct cg_ring *r);
 
+/* A DC's check (datacenter.<dc>): how many tokens of src (read first,
+ * ascending, through an old DC) dst (read after, through the new DC, up to
+ * limit rows) lacks. Rows written in between only add to dst; a dst that
+ * hit its limit is compared up to its last token. */
+int cg_cassconf_tokens_missing(const long long *src, int ns, const long long *dst, int nd,
+			       int limit);
+
 #endif

@@ -660,7 +660,7 @@ static void add_rebuilds(const struct cg_cluster *c, const struct cg_rset *known
 		if (rebuilt[d] && cg_model_dc_new(known, c->dcs[d].name))
 			cg_buf_addf(&names, "%s%s", names.len ? "," : "", c->dcs[d].name);
 	for (int k = 0; names.len && k < out->n; k++)
-		if (out->v[k].kind == CG_KIND_KEYSPACE)
+		if (out->v[k].kind == CG_KIND_KEYSPACE || out->v[k].kind == CG_KIND_SYSTEM)
 			cg_res_set(&out->v[k], "rebuilt_dcs", names.data, CG_ATTR_INFO);
 	cg_buf_free(&names);
 	for (int d = 0; d < c->ndcs && src >= 0; d++) {

@@ -386,7 +386,8 @@ static char *keyspace_reason(const struct cg_resource *d, const struct cg_resour
 {
 	if (d->kind == CG_KIND_SYSTEM) {	/* no repair: rebuilds fill new DCs */
 		struct ks_diff k = {.from = cg_res_get(c, "replication"),
-				    .to = cg_res_get(d, "replication")};
+				    .to = cg_res_get(d, "replication"),
+				    .rebuilt = cg_res_get(d, "rebuilt_dcs")};
 		const char *ks = cg_res_get(d, "keyspaces");
 		bool simple = k.from && !strchr(k.from, ':');
 		if (simple)
@@ -1115,13 +1116,10 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				if (plan->v[j].kind == CG_KIND_SERVICE && plan->v[j].op == CG_OP_DELETE &&
 				    !plan->v[j].forget)
 					add_dep(&plan->v[j], ai);
-			if (au->kind == CG_KIND_AUTH || au->kind == CG_KIND_SYSTEM) {
+			if (au->kind == CG_KIND_AUTH) {
 				free(au->reason);
-				au->reason = au->kind == CG_KIND_AUTH
-					? cg_xstrdup("system_auth's replication goes down before "
-						     "the decommissions")
-					: cg_xasprintf("%s; before the decommissions", au->reason ? au->reason
-						       : "replication goes down");
+				au->reason = cg_xstrdup("system_auth's replication goes down before "
+							"the decommissions");
 			} else if (au->reason && !strstr(au->reason, "before the decommissions")) {
 				char *r = cg_xasprintf("%s; before the decommissions", au->reason);
 				free(au->reason);

@@ -152,9 +152,6 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
  * every one read from `from` reads back from dc. */
 int boot_apply_datacenter(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 			  struct cg_resource *res, struct cg_err *err);
-/* How many tokens of src (read first, ascending) dst (read after, up to
- * limit rows) lacks: rows written in between only add to dst. */
-int cg_boot_check_missing(const long long *src, int ns, const long long *dst, int nd, int limit);
 
 /* --- boot_upgrade.c: a node's rolling upgrade --------------------------------- */
 /* Before an upgrade's install: nodetool drain, then stop (when it runs). */

@@ -258,26 +258,6 @@ static int block_tokens(const char *rows, int k, long long **out)
 	return n;
 }
 
-/*
- * How many tokens of src (read first, in token order) are missing from dst
- * (read after): all of src when dst ended before the limit, else those up
- * to dst's last (rows written in between only add to dst).
- */
-int cg_boot_check_missing(const long long *src, int ns, const long long *dst, int nd, int limit)
-{
-	int missing = 0, j = 0;
-	long long last = nd ? dst[nd - 1] : 0;
-	for (int i = 0; i < ns; i++) {
-		if (nd >= limit && src[i] > last)
-			break;
-		while (j < nd && dst[j] < src[i])
-			j++;
-		if (j >= nd || dst[j] != src[i])
-			missing++;
-	}
-	return missing;
-}
-
 int boot_apply_datacenter(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 			  struct cg_resource *res, struct cg_err *err)
 {
@@ -333,7 +313,7 @@ int boot_apply_datacenter(struct cg_provider *p, struct cg_ctx *ctx, const struc
 	for (int i = 0; rc == 0 && i < nt; i++) {
 		long long *a, *b;
 		int na = block_tokens(srows, i, &a), nb = block_tokens(drows, i, &b);
-		int m = cg_boot_check_missing(a, na, b, nb, CHECK_ROWS);
+		int m = cg_cassconf_tokens_missing(a, na, b, nb, CHECK_ROWS);
 		rows += na;
 		missing += m;
 		if (m)

@@ -1239,6 +1239,222 @@ static void test_upload(void **state)
 	cg_config_free(cfg);
 }
 
+/* --- datacenters added and removed --------------------------------------- */
+
+/* The world as the model of c wants it, given what it holds (twice: the
+ * addresses, then what derives from them); records in skip are left out. */
+static void converge(const struct cg_cluster *c, struct cg_zonemap *zm, struct cg_rset *world,
+		     const char *const *skip)
+{
+	for (int round = 0; round < 2; round++) {
+		struct cg_rset d, add;
+		struct cg_err err = {0};
+		cg_rset_init(&d);
+		cg_rset_init(&add);
+		assert_int_equal(cg_model_build(c, zm, world, ~0u, &d, &err), 0);
+		for (int i = 0; i < d.n; i++) {
+			bool skipped = false;
+			for (int k = 0; skip && skip[k]; k++)
+				skipped |= !strcmp(skip[k], d.v[i].addr);
+			struct cg_resource *w = cg_rset_find(world, d.v[i].addr);
+			if (skipped)
+				continue;
+			if (!w) {
+				cg_rset_add(&add, &d.v[i]);
+				continue;
+			}
+			for (int k = 0; k < d.v[i].nattrs; k++)
+				if (d.v[i].attrs[k].value)
+					cg_res_set(w, d.v[i].attrs[k].key, d.v[i].attrs[k].value,
+						   d.v[i].attrs[k].flags);
+		}
+		materialise(&add, world);
+		cg_rset_free(&add);
+		cg_rset_free(&d);
+	}
+	world_at(world, "on");
+	for (int i = 0; i < world->n; i++)
+		if (world->v[i].kind == CG_KIND_CONFIG || world->v[i].kind == CG_KIND_SERVICE) {
+			/* the hashes as the model renders them */
+			struct cg_rset d;
+			struct cg_err err = {0};
+			cg_rset_init(&d);
+			assert_int_equal(cg_model_build(c, zm, world, ~0u, &d, &err), 0);
+			for (int j = 0; j < world->n; j++) {
+				const struct cg_resource *dr = cg_rset_find(&d, world->v[j].addr);
+				const char *h = dr ? cg_res_get(dr, "hash") : NULL;
+				const char *ch = dr ? cg_res_get(dr, "config_hash") : NULL;
+				if (h)
+					cg_res_set(&world->v[j], "hash", h, 0);
+				if (ch)
+					cg_res_set(&world->v[j], "config_hash", ch, 0);
+			}
+			cg_rset_free(&d);
+			break;
+		}
+}
+
+/* DC3 added to a running DC1 + DC2: its nodes start empty, one at a time
+ * (mode rebuild: auto_bootstrap false, no initial tokens); system keyspaces,
+ * system_auth and the declared keyspaces gain DC3 (no repair there) before
+ * any rebuild; rebuilds two at a time, then the DC's check; an apply
+ * stopped half-way reruns only the unfinished rebuilds. Then DC3 removed:
+ * every keyspace leaves it before any decommission, its rebuilds and check
+ * are forgotten with it. */
+static void test_datacenters(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/datacenters.yaml");
+	struct cg_cluster *c = &cfg->clusters[0];
+	struct cg_zonemap zm = {0};
+	struct cg_rset world;
+	struct cg_plan plan;
+
+	zones_for(&zm);
+	cg_rset_init(&world);
+	c->ndcs = 2;
+	applied(c, &zm, &world);
+	converge(c, &zm, &world, NULL);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	for (int i = 0; i < plan.n; i++)
+		fprintf(stderr, "unexpected: %s %s (%s)\n", cg_op_name(plan.v[i].op), plan.v[i].addr,
+			plan.v[i].reason ? plan.v[i].reason : "");
+	assert_int_equal(plan.n, 0);
+	assert_null(cg_rset_find(&world, "rebuild.DC1.n1"));
+	assert_null(cg_rset_find(&world, "datacenter.DC1"));
+	cg_plan_free(&plan);
+
+	/* --- DC3 added */
+	c->ndcs = 3;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	const struct cg_action *cf = action_at(&plan, "config.DC3.n2");
+	assert_non_null(cf);
+	assert_string_equal(cg_res_get(&cf->desired, "mode"), "rebuild");
+	assert_true(waits_for(&plan, action_at(&plan, "service.DC3.n2"), "service.DC3.n1"));
+	const struct cg_action *app = action_at(&plan, "keyspace.app");
+	assert_non_null(app);
+	assert_string_equal(app->reason, "DC3 0 -> 1 (a new DC: its nodes are rebuilt after this)");
+	const struct cg_action *logs = action_at(&plan, "keyspace.logs");
+	assert_non_null(logs);
+	assert_null(strstr(logs->reason, "repair"));
+	const struct cg_action *sys = action_at(&plan, "system_keyspaces");
+	assert_non_null(sys);
+	assert_string_equal(sys->reason, "system_distributed,system_traces: DC3 0 -> 3 (a new DC: "
+			    "its nodes are rebuilt after this)");
+	assert_non_null(action_at(&plan, "auth"));
+	for (int i = 1; i <= 3; i++) {
+		char ra[32], sa[32];
+		snprintf(ra, sizeof(ra), "rebuild.DC3.n%d", i);
+		snprintf(sa, sizeof(sa), "service.DC3.n%d", i);
+		const struct cg_action *rb = action_at(&plan, ra);
+		assert_non_null(rb);
+		assert_int_equal(rb->op, CG_OP_CREATE);
+		assert_string_equal(cg_res_get(&rb->desired, "from"), "DC1");
+		/* alter before rebuild */
+		assert_true(waits_for(&plan, rb, "keyspace.app") && waits_for(&plan, rb, "keyspace.logs") &&
+			    waits_for(&plan, rb, "system_keyspaces") && waits_for(&plan, rb, "auth") &&
+			    waits_for(&plan, rb, sa));
+		assert_true(waits_for(&plan, action_at(&plan, "datacenter.DC3"), ra));
+	}
+	assert_true(!strncmp(action_at(&plan, "rebuild.DC3.n1")->reason, "rebuild DC3 n1 from DC1: "
+			     "nodetool rebuild -- DC1", 48));
+	/* two at a time */
+	assert_true(waits_for(&plan, action_at(&plan, "rebuild.DC3.n3"), "rebuild.DC3.n1"));
+	assert_false(waits_for(&plan, action_at(&plan, "rebuild.DC3.n2"), "rebuild.DC3.n1"));
+	assert_non_null(plan_note(&plan, "DC3 joins the running ring"));
+	assert_null(action_at(&plan, "rebuild.DC1.n1"));
+	cg_plan_free(&plan);
+
+	/* --- an apply stopped after DC3 n1's rebuild: n2 and n3 are rerun,
+	 * the configs stay "rebuild", the check is still owed */
+	const char *const left[] = {"rebuild.DC3.n2", "rebuild.DC3.n3", "datacenter.DC3", NULL};
+	converge(c, &zm, &world, left);
+	assert_non_null(cg_rset_find(&world, "rebuild.DC3.n1"));
+	/* the node's files: auto_bootstrap false, the allocator's tokens */
+	struct cg_node_spec spec;
+	struct cg_node_files f;
+	struct cg_err err = {0};
+	assert_int_equal(cg_cassconf_spec(c, 2, 1, &world, cg_cassconf_mode_new("rebuild"), &spec,
+					  &err), 1);
+	cg_cassconf_mode_set(&spec, "rebuild");
+	assert_int_equal(cg_cassconf_render(&spec, &f, &err), 0);
+	assert_non_null(strstr(f.cassandra_yaml, "auto_bootstrap: false"));
+	assert_non_null(strstr(f.cassandra_yaml, "allocate_tokens_for_local_replication_factor"));
+	assert_null(strstr(f.cassandra_yaml, "initial_token"));
+	cg_node_files_free(&f);
+	cg_cassconf_spec_clear(&spec);
+
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_null(action_at(&plan, "rebuild.DC3.n1"));
+	assert_non_null(action_at(&plan, "rebuild.DC3.n2"));
+	assert_non_null(action_at(&plan, "rebuild.DC3.n3"));
+	assert_non_null(action_at(&plan, "datacenter.DC3"));
+	assert_null(action_at(&plan, "keyspace.app"));
+	assert_int_equal(plan.n, 3);
+	cg_plan_free(&plan);
+
+	/* --- done: nothing to do; a node added to DC3 later joins (bootstraps) */
+	converge(c, &zm, &world, NULL);
+	keyspace_plan(cfg, &zm, &world, &plan);
+	assert_int_equal(plan.n, 0);
+	cg_plan_free(&plan);
+	c->dcs[2].nodes = 4;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	cf = action_at(&plan, "config.DC3.n4");
+	assert_non_null(cf);
+	assert_string_equal(cg_res_get(&cf->desired, "mode"), "join");
+	assert_null(action_at(&plan, "rebuild.DC3.n4") ? NULL : "no rebuild");
+	cg_plan_free(&plan);
+	c->dcs[2].nodes = 3;
+
+	/* --- DC3 removed: keyspaces off it before any decommission */
+	c->ndcs = 2;
+	keyspace_plan(cfg, &zm, &world, &plan);
+	app = action_at(&plan, "keyspace.app");
+	sys = action_at(&plan, "system_keyspaces");
+	assert_non_null(app);
+	assert_non_null(sys);
+	assert_string_equal(app->reason, "DC3 1 -> 0; before the decommissions");
+	assert_string_equal(sys->reason, "system_distributed,system_traces: DC3 3 -> 0; before "
+			    "the decommissions");
+	for (int i = 1; i <= 3; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "service.DC3.n%d", i);
+		const struct cg_action *svc = NULL;
+		for (int k = 0; k < plan.n; k++)
+			if (!strcmp(plan.v[k].addr, a) && plan.v[k].op == CG_OP_DELETE)
+				svc = &plan.v[k];
+		assert_non_null(svc);
+		assert_false(svc->forget);
+		assert_true(waits_for(&plan, svc, "keyspace.app") && waits_for(&plan, svc, "keyspace.logs") &&
+			    waits_for(&plan, svc, "system_keyspaces") && waits_for(&plan, svc, "auth"));
+		snprintf(a, sizeof(a), "rebuild.DC3.n%d", i);
+		const struct cg_action *rb = action_at(&plan, a);
+		assert_non_null(rb);
+		assert_true(rb->op == CG_OP_DELETE && rb->forget);
+	}
+	assert_false(waits_for(&plan, app, "ring"));
+	const struct cg_action *dc = action_at(&plan, "datacenter.DC3");
+	assert_non_null(dc);
+	assert_true(dc->op == CG_OP_DELETE && dc->forget);
+	assert_non_null(plan_note(&plan, "DC3 leaves the ring: every keyspace stops replicating"));
+	cg_plan_free(&plan);
+
+	/* the DC's check: tokens read through the old DC (first) must read
+	 * back through the new one; rows written in between only add, and a
+	 * read that hit its limit is compared up to its last token */
+	const long long src[] = {-9, -5, -5, 1, 7, 12};
+	const long long all[] = {-9, -6, -5, -5, 1, 7, 12}, holes[] = {-9, 1, 12};
+	assert_int_equal(cg_cassconf_tokens_missing(src, 6, all, 7, 1000), 0);
+	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 3, 1000), 3);
+	assert_int_equal(cg_cassconf_tokens_missing(src, 6, all, 4, 4), 0);	/* up to -5 */
+	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 2, 2), 2);	/* -5, -5 */
+
+	cg_rset_free(&world);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1256,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_tools_missing),
 		cmocka_unit_test(test_destroy_order),
 		cmocka_unit_test(test_exec_failure_propagation),
+		cmocka_unit_test(test_datacenters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
