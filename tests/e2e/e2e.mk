@@ -8,9 +8,13 @@
 #                   -> pinned, a client per DC at LOCAL_QUORUM throughout,
 #                   killed once and resumed (tests/e2e/upgrade.sh)
 #   make bench-upgrade  the same run; its figure: upgrade time per node
-.PHONY: e2e bench-lab bench-security check-keyspaces check-upgrade bench-upgrade
-CHECKS += e2e check-keyspaces check-upgrade
-LAB_CHECKS += e2e check-keyspaces check-upgrade
+#   make check-datacenters  a DC added (rebuilt, killed once and resumed) and
+#                   removed, a DC removed with its node down (removenode), a
+#                   client in DC1 at LOCAL_QUORUM throughout
+#                   (tests/e2e/datacenters.sh, 10.88)
+.PHONY: e2e bench-lab bench-security check-keyspaces check-upgrade bench-upgrade check-datacenters
+CHECKS += e2e check-keyspaces check-upgrade check-datacenters
+LAB_CHECKS += e2e check-keyspaces check-upgrade check-datacenters
 BENCHES += bench-lab bench-security bench-upgrade
 
 e2e: cassandgo cassandra
@@ -27,6 +31,9 @@ bench-security: cassandgo cassandra
 
 check-upgrade: cassandgo cassandra
 	@tests/e2e/upgrade.sh ./cassandgo
+
+check-datacenters: cassandgo cassandra
+	@tests/e2e/datacenters.sh ./cassandgo
 
 bench-upgrade: cassandgo cassandra
 	@tests/e2e/upgrade.sh ./cassandgo > $(BUILD)/bench-upgrade.log 2>&1; rc=$$?; \
