@@ -1449,6 +1449,7 @@ static void test_datacenters(void **state)
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 3, 1000), 3);
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, all, 4, 4), 0);	/* up to -5 */
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 2, 2), 2);	/* -5, -5 */
+	c->ndcs = 3;		/* as loaded, for cg_config_free */
 
 	cg_rset_free(&world);
 	cg_zonemap_free(&zm);
