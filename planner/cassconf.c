@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -936,3 +937,27 @@ int cg_cassconf_tokens_missing(const long long *src, int ns, const long long *ds
 	}
 	return missing;
 }
+
+int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r)
+{
+	int found = 0;
+	memset(r, 0, sizeof(*r));
+	for (const char *l = text ? strstr(text, "Receiving ") : NULL; l; l = strstr(l + 1, "Receiving ")) {
+		long long nf, sz, df, dz;
+		/* "Receiving 3 files, 1234 bytes total. Already received 1 files
+		 * (33.33%), 567 bytes total (45.95%)" */
+		if (sscanf(l, "Receiving %lld files, %lld bytes total. Already received %lld files",
+			   &nf, &sz, &df) != 3)
+			continue;
+		const char *q = strstr(l, "), ");
+		if (!q || q > l + strcspn(l, "\n") || sscanf(q, "), %lld bytes total", &dz) != 1)
+			continue;
+		r->files += nf;
+		r->bytes += sz;
+		r->files_done += df;
+		r->bytes_done += dz;
+		found = 1;
+	}
+	return found ? 0 : -1;
+}
+

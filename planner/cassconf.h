@@ -145,6 +145,13 @@ int cg_nodetool_status_parse(const char *text, struct cg_ring *out, struct cg_er
 int cg_nodetool_schema_parse(const char *text, int *unreachable);
 void cg_ring_free(struct cg_ring *r);
 
+/* `nodetool netstats`: what a node receives (a rebuild's progress), summed
+ * over its stream sessions; 0 when it lists any, -1 otherwise. */
+struct cg_receiving {
+	long long files, files_done, bytes, bytes_done;
+};
+int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r);
+
 /* A DC's check (datacenter.<dc>): how many tokens of src (read first,
  * ascending, through an old DC) dst (read after, through the new DC, up to
  * limit rows) lacks. Rows written in between only add to dst; a dst that

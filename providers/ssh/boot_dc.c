@@ -9,9 +9,11 @@
  * rebuild streams all of it.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -32,6 +34,49 @@ static bool rebuilding(struct node *n)
 		   strstr(out, "Rebuild") != NULL;
 	free(out);
 	return yes;
+}
+
+/* While a rebuild runs: what the node has received, every 10 s, over a
+ * session of its own (libssh2: one session per thread). */
+struct watch {
+	struct cg_provider *p;
+	struct cg_ctx *ctx;
+	const struct cg_resource *d;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+
+static void *watch_rebuild(void *arg)
+{
+	struct watch *w = arg;
+	struct node n;
+	struct cg_err e = {0};
+	bool open = boot_node_for(w->p, w->ctx, w->d, false, &n, &e) == 0;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 10;
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		if (w->stop || !open)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		char *out = NULL;
+		struct cg_receiving r;
+		if (boot_cgnode(&n, 60000, &out, &e, "nodetool", "netstats") == 0 &&
+		    cg_nodetool_receiving_parse(out, &r) == 0 && w->ctx->progress)
+			w->ctx->progress(w->ctx, w->d->addr, "rebuild of %s n%d: %lld of %lld files, "
+					 "%.1f of %.1f MiB received", w->d->dc, w->d->node, r.files_done,
+					 r.files, (double)r.bytes_done / 1048576.0,
+					 (double)r.bytes / 1048576.0);
+		free(out);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (open)
+		boot_node_clear(&n);
+	return NULL;
 }
 
 int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
@@ -57,11 +102,24 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
 				      d->dc, d->node, from, from);
 		struct cg_err e = {0};
 		char *out = NULL;
-		if (boot_cgnode(&n, timeout, &out, &e, "nodetool", "rebuild", "--", from) == 0) {
-			free(out);
-			break;
+		struct watch w = {.p = p, .ctx = ctx, .d = d};
+		pthread_t th;
+		pthread_mutex_init(&w.mu, NULL);
+		pthread_cond_init(&w.cv, NULL);
+		bool watching = pthread_create(&th, NULL, watch_rebuild, &w) == 0;
+		int rrc = boot_cgnode(&n, timeout, &out, &e, "nodetool", "rebuild", "--", from);
+		if (watching) {
+			pthread_mutex_lock(&w.mu);
+			w.stop = true;
+			pthread_cond_signal(&w.cv);
+			pthread_mutex_unlock(&w.mu);
+			pthread_join(th, NULL);
 		}
+		pthread_cond_destroy(&w.cv);
+		pthread_mutex_destroy(&w.mu);
 		free(out);
+		if (rrc == 0)
+			break;
 		/* An apply killed during a rebuild left it running in Cassandra,
 		 * which refuses a second one: wait for it, then run it again (the
 		 * state records a rebuild only once one finished here). */

@@ -1449,6 +1449,16 @@ static void test_datacenters(void **state)
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 3, 1000), 3);
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, all, 4, 4), 0);	/* up to -5 */
 	assert_int_equal(cg_cassconf_tokens_missing(src, 6, holes, 2, 2), 2);	/* -5, -5 */
+	/* a rebuild's progress, from nodetool netstats */
+	struct cg_receiving rv;
+	assert_int_equal(cg_nodetool_receiving_parse(
+		"Mode: NORMAL\nRebuild 9c6a\n    /10.88.1.1\n        Receiving 3 files, 1234 bytes "
+		"total. Already received 1 files (33.33%), 567 bytes total (45.95%)\n"
+		"    /10.88.1.2\n        Receiving 2 files, 100 bytes total. Already received 2 files "
+		"(100.00%), 100 bytes total (100.00%)\nRead Repair Statistics:\n", &rv), 0);
+	assert_true(rv.files == 5 && rv.files_done == 3 && rv.bytes == 1334 && rv.bytes_done == 667);
+	assert_int_equal(cg_nodetool_receiving_parse("Mode: NORMAL\nNot sending any streams.\n", &rv),
+			 -1);
 	c->ndcs = 3;		/* as loaded, for cg_config_free */
 
 	cg_rset_free(&world);
