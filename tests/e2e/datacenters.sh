@@ -131,18 +131,9 @@ fi
 client_start
 t0=$(now)
 cg apply --auto-approve Lab >"$L.apply2k" 2>&1 &
-pid=$!
-for _ in $(seq 1 6000); do
-	grep -q "rebuilding DC3 n1 from DC1" "$L.apply2k" && break
-	kill -0 $pid 2>/dev/null || break
-	sleep 0.1
-done
-victim=$(descendant cassandgo $pid) && kill -9 "$victim"
-wait $pid 2>/dev/null
+kill_apply_at $! "$L.apply2k" "rebuilding DC3 n1 from DC1" 6000
 tk=$(elapsed "$t0")
-lock=$(sqlite3 "$CASSANDGO_STATE" 'select id from lock' 2>/dev/null)
-[ -n "$lock" ] && cg state unlock "$lock" >/dev/null 2>&1
-if [ -n "$victim" ] && grep -q "rebuilding DC3 n1 from DC1" "$L.apply2k"; then
+if [ -n "$KILLED" ] && grep -q "rebuilding DC3 n1 from DC1" "$L.apply2k"; then
 	ok "2 apply killed (kill -9) during the rebuild of DC3 n1 (${tk}s in)"
 else
 	show "$L.apply2k" 40; bad "2 the apply did not reach the rebuild before it ended"
