@@ -240,6 +240,9 @@ check_out "stress --help names latte's TLS limit" $rc 0 "does not verify the nod
 # --- keyspaces declared in the config ----------------------------------------
 . "$ROOT/tests/cli/keyspaces.sh"
 
+# --- a datacenter added and removed -----------------------------------------------
+. "$ROOT/tests/cli/datacenters.sh"
+
 # --- a rolling upgrade (cassandra_version) -----------------------------------------
 . "$ROOT/tests/cli/upgrade.sh"
 
