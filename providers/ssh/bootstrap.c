@@ -854,20 +854,13 @@ static int boot_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	for (int i = 0; krc && i < known->n; i++)
 		if (known->v[i].kind == CG_KIND_KEYSPACE || known->v[i].kind == CG_KIND_SYSTEM)
 			cg_rset_add(live, &known->v[i]);
-	/* What a node did (its rebuild) stays true while its machine does; a
-	 * DC's check while the DC is in the configuration. Neither can be
-	 * asked of the cluster: they are carried as recorded. */
+	/* What a node did (its rebuild) and a DC's check cannot be asked of
+	 * the cluster: they are carried as recorded, and the plan forgets
+	 * them with their machine or their DC. */
 	for (int i = 0; i < known->n; i++) {
 		const struct cg_resource *r = &known->v[i];
-		bool keep = false;
-		if (r->kind == CG_KIND_REBUILD) {
-			char *ma = cg_addr_node(CG_KIND_MACHINE, r->dc ? r->dc : "?", r->node);
-			keep = cg_rset_find(known, ma) != NULL;
-			free(ma);
-		} else if (r->kind == CG_KIND_DATACENTER) {
-			keep = boot_dc_index(p->c, strchr(r->addr, '.') ? strchr(r->addr, '.') + 1 : "") >= 0;
-		}
-		if (keep && !cg_rset_find(live, r->addr))
+		if ((r->kind == CG_KIND_REBUILD || r->kind == CG_KIND_DATACENTER) &&
+		    !cg_rset_find(live, r->addr))
 			cg_rset_add(live, r);
 	}
 	int md = cg_monitoring_dc(p->c);

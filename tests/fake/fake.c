@@ -215,17 +215,6 @@ static bool keyspace_seen(const struct cg_provider *p, const struct cg_rset *kno
 	return false;
 }
 
-/* A DC's check is a record of the past, carried only while the DC is in
- * the configuration (as the bootstrap provider does). */
-static bool dc_configured(const struct cg_provider *p, const struct cg_resource *r)
-{
-	const char *dc = strchr(r->addr, '.');
-	for (int d = 0; dc && p->c && d < p->c->ndcs; d++)
-		if (!strcmp(p->c->dcs[d].name, dc + 1))
-			return true;
-	return false;
-}
-
 static int fake_refresh(struct cg_provider *p, const struct cg_rset *known, struct cg_rset *live,
 			struct cg_err *err)
 {
@@ -239,7 +228,9 @@ static int fake_refresh(struct cg_provider *p, const struct cg_rset *known, stru
 	for (int i = 0; i < w.all.n; i++)
 		if (!strcmp(w.clusters[i], p->cluster) &&
 		    (w.all.v[i].kind != CG_KIND_KEYSPACE || keyspace_seen(p, known, &w.all.v[i])) &&
-		    (w.all.v[i].kind != CG_KIND_DATACENTER || dc_configured(p, &w.all.v[i])))
+		    /* a DC's check: what the state records (as the bootstrap
+		     * provider carries it) */
+		    (w.all.v[i].kind != CG_KIND_DATACENTER || cg_rset_find(known, w.all.v[i].addr)))
 			cg_rset_add(live, &w.all.v[i]);
 	world_close(p, &w);
 	return 0;
