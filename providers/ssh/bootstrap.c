@@ -441,7 +441,10 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 		cg_res_set_id(res, n.m.id ? n.m.id : n.m.addr);
 		cg_res_set(res, "hash", hex, 0);
 		cg_res_set(res, "seeds", f.seeds, 0);
-		cg_res_set(res, "mode", fresh ? "initial" : "join", CG_ATTR_INFO);
+		/* the mode rendered, as the plan named it: a node of a DC being
+		 * added stays "rebuild" until its DC is checked (model.c) */
+		cg_res_set(res, "mode", mode && !fresh ? mode : fresh ? CG_MODE_INITIAL : CG_MODE_JOIN,
+			   CG_ATTR_INFO);
 		if (secure)
 			cg_res_set(res, "certificate", "current", 0);
 	}
