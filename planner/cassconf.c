@@ -938,6 +938,50 @@ int cg_cassconf_tokens_missing(const long long *src, int ns, const long long *ds
 	return missing;
 }
 
+/* Does list (between its '[' and lim) hold the range r..r+len exactly, as
+ * one of its ", "-separated items? */
+static bool range_listed(const char *list, const char *lim, const char *r, size_t len)
+{
+	for (const char *q = list; q && q < lim; q++) {
+		q = strstr(q, "(");
+		if (!q || q + len > lim)
+			return false;
+		if (!strncmp(q, r, len) && (q[-1] == '[' || q[-1] == ' ') &&
+		    (q[len] == ',' || q[len] == ']'))
+			return true;
+	}
+	return false;
+}
+
+int cg_nodetool_rebuild_done(const char *text)
+{
+	const char *found, *avail, *end;
+	if (!text || !strstr(text, "Discovered existing bootstrap data") ||
+	    !(found = strstr(text, "Found: [")) || !(avail = strstr(found, "Fully available: [")))
+		return -1;
+	avail += strlen("Fully available: [") - 1;
+	end = strchr(avail, '\n');
+	if (!end)
+		end = avail + strlen(avail);
+	int ranges = 0;
+	for (const char *f = strstr(found, "local=Full("); f && f < avail;
+	     f = strstr(f + 1, "local=Full(")) {
+		/* local=Full(/10.0.0.3:7000,(-8,100]) -> "(-8,100]" */
+		const char *r = strstr(f, ",(");
+		if (!r || r > avail)
+			return -1;
+		r++;
+		size_t len = strcspn(r, "]");
+		if (!r[len] || r + len > avail)
+			return -1;
+		len++;
+		if (!range_listed(avail, end, r, len))
+			return 0;
+		ranges++;
+	}
+	return ranges ? 1 : -1;
+}
+
 int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r)
 {
 	int found = 0;

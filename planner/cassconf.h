@@ -152,6 +152,14 @@ struct cg_receiving {
 };
 int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r);
 
+/* `nodetool rebuild` refused because an earlier one left its progress
+ * ("Discovered existing bootstrap data ... Found: [FetchReplica{local=
+ * Full(/IP:PORT,(A,B]), ...}, ...]. Fully available: [(A,B], ...]"): 1 when
+ * every range it would fetch is fully available (the earlier rebuild, left
+ * running by a stopped apply, finished), 0 when some is not, -1 when text
+ * is not that refusal. */
+int cg_nodetool_rebuild_done(const char *text);
+
 /* A DC's check (datacenter.<dc>): how many tokens of src (read first,
  * ascending, through an old DC) dst (read after, through the new DC, up to
  * limit rows) lacks. Rows written in between only add to dst; a dst that

@@ -79,6 +79,29 @@ static void *watch_rebuild(void *arg)
 	return NULL;
 }
 
+/* `nodetool rebuild -- from` on n; *out gets stdout whatever the exit (a
+ * refusal lists the ranges, far more than an error message keeps). */
+static int run_rebuild(struct node *n, int timeout_ms, const char *from, char **out,
+		       struct cg_err *err)
+{
+	const char *args[] = {"nodetool", "rebuild", "--", from, NULL};
+	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
+	char *cmd = cg_boot_cgnode_cmdline(bin, args);
+	struct cg_ssh_result r;
+	*out = NULL;
+	int rc = cg_ssh_exec(n->s, cmd, NULL, 0, timeout_ms, &r, err);
+	if (rc == 0) {
+		if (r.signal || r.status != 0)
+			rc = cg_ssh_result_error(n->s, cmd, &r, err);
+		*out = r.out;
+		r.out = NULL;
+		cg_ssh_result_free(&r);
+	}
+	free(cmd);
+	free(bin);
+	return rc;
+}
+
 int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 		       struct cg_resource *res, struct cg_err *err)
 {
@@ -107,7 +130,7 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
 		pthread_mutex_init(&w.mu, NULL);
 		pthread_cond_init(&w.cv, NULL);
 		bool watching = pthread_create(&th, NULL, watch_rebuild, &w) == 0;
-		int rrc = boot_cgnode(&n, timeout, &out, &e, "nodetool", "rebuild", "--", from);
+		int rrc = run_rebuild(&n, timeout, from, &out, &e);
 		if (watching) {
 			pthread_mutex_lock(&w.mu);
 			w.stop = true;
@@ -117,9 +140,26 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
 		}
 		pthread_cond_destroy(&w.cv);
 		pthread_mutex_destroy(&w.mu);
+		/* Cassandra refuses a rebuild after one that streamed: done when
+		 * that one (left running by a stopped apply) fetched every range */
+		int done = rrc ? cg_nodetool_rebuild_done(out) : -1;
 		free(out);
 		if (rrc == 0)
 			break;
+		if (done == 1) {
+			if (ctx->progress)
+				ctx->progress(ctx, d->addr, "an earlier rebuild of %s n%d (a stopped "
+					      "apply's) streamed every range already", d->dc, d->node);
+			break;
+		}
+		if (done == 0) {
+			rc = cg_error(err, CG_EXIT_ERROR,
+				      "%s: an earlier rebuild of %s n%d streamed only part of its ranges "
+				      "and Cassandra refuses another (it keeps the progress); restart the "
+				      "node with -Dcassandra.reset_bootstrap_progress=true, then apply again",
+				      d->addr, d->dc, d->node);
+			break;
+		}
 		/* An apply killed during a rebuild left it running in Cassandra,
 		 * which refuses a second one: wait for it, then run it again (the
 		 * state records a rebuild only once one finished here). */

@@ -1,7 +1,9 @@
 /*
- * fuzz_nodetool.c - libFuzzer target: the `nodetool status` and
- * `describecluster` parsers (planner/cassconf.c cg_nodetool_status_parse,
- * cg_nodetool_schema_parse), which read what a node prints over SSH.
+ * fuzz_nodetool.c - libFuzzer target: the `nodetool status`,
+ * `describecluster`, `netstats` and refused `rebuild` parsers
+ * (planner/cassconf.c cg_nodetool_status_parse, cg_nodetool_schema_parse,
+ * cg_nodetool_receiving_parse, cg_nodetool_rebuild_done), which read what
+ * a node prints over SSH.
  */
 #include "fuzz.h"
 
@@ -27,6 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	int unreachable = -1, versions = cg_nodetool_schema_parse(text, &unreachable);
 	FUZZ_ASSERT(versions >= -1 && unreachable >= 0);
+	struct cg_receiving rv;
+	if (cg_nodetool_receiving_parse(text, &rv) == 0)
+		FUZZ_ASSERT(rv.files >= 0 || rv.files < 0);	/* parsed: no crash is the check */
+	int done = cg_nodetool_rebuild_done(text);
+	FUZZ_ASSERT(done >= -1 && done <= 1);
 	free(text);
 	return 0;
 }

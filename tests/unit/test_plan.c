@@ -1459,6 +1459,31 @@ static void test_datacenters(void **state)
 	assert_true(rv.files == 5 && rv.files_done == 3 && rv.bytes == 1334 && rv.bytes_done == 667);
 	assert_int_equal(cg_nodetool_receiving_parse("Mode: NORMAL\nNot sending any streams.\n", &rv),
 			 -1);
+	/* a rebuild refused after one a stopped apply left running (5.0's
+	 * words, ranges cut down): done when every range to fetch is fully
+	 * available */
+	const char *refused =
+		"nodetool: Discovered existing bootstrap data and cassandra.reset_bootstrap_progress "
+		"is not configured; aborting bootstrap. Please clean up local files manually and try "
+		"again or set cassandra.reset_bootstrap_progress=true to ignore. Found: "
+		"[FetchReplica{local=Full(/10.88.3.1:7000,(-768,-693]), remote=Full(/10.88.1.1:7000,"
+		"(-768,-693])}, FetchReplica{local=Full(/10.88.3.1:7000,(-8,100]), remote=Full("
+		"/10.88.1.1:7000,(-8,100])}, FetchReplica{local=Full(/10.88.3.1:7000,(8839,-9223]), "
+		"remote=Full(/10.88.1.1:7000,(8839,-9223])}]. Fully available: [(100,381], (8839,-9223]"
+		", (-768,-693], (-8,100]]. Transiently available: []\n"
+		"See 'nodetool help' or 'nodetool help <command>'.\n";
+	assert_int_equal(cg_nodetool_rebuild_done(refused), 1);
+	char *part = cg_xstrdup(refused);
+	char *gap = strstr(part, ", (-8,100]]");	/* (-8,100] not available: */
+	memcpy(gap, ", (-9,100]]", 11);
+	assert_int_equal(cg_nodetool_rebuild_done(part), 0);
+	/* a range that only starts like an available one is not it */
+	memcpy(gap, ", (-8,1000]", 11);
+	assert_int_equal(cg_nodetool_rebuild_done(part), 0);
+	free(part);
+	assert_int_equal(cg_nodetool_rebuild_done("nodetool: Node is still rebuilding. Check "
+						  "nodetool netstats.\n"), -1);
+	assert_int_equal(cg_nodetool_rebuild_done(NULL), -1);
 	c->ndcs = 3;		/* as loaded, for cg_config_free */
 
 	cg_rset_free(&world);
