@@ -412,13 +412,16 @@ int ec2_sg_create(struct cg_provider *p, struct cg_ctx *ctx, const char *addr,
 		*id = cg_xml_text(ec2_root(d), "groupId");
 		xmlFreeDoc(d);
 	} else if (cg_ec2_error_duplicate(&e)) {
+		/* a dropped answer to our own earlier attempt, or a crashed run's
+		 * group: adopt it (the call's error is not this one's) */
 		struct sgset s;
 		if (ec2_sgset_find(p, region, &s, err) < 0) {
 			free(name);
 			return -1;
 		}
-		*id = cg_xstrdup(s.id[index]);
+		*id = s.id[index] ? cg_xstrdup(s.id[index]) : NULL;
 		ec2_sgset_free(&s);
+		rc = 0;
 	} else {
 		free(name);
 		return -1;

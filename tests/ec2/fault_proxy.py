@@ -14,7 +14,9 @@ Each request is, with the given probabilities:
   slow        forwarded at once, answered after slow-s seconds
 and otherwise forwarded. --no-capacity ZONES answers RunInstances in those
 zones with InsufficientInstanceCapacity (500); --no-spot-capacity ZONES does
-the same for spot requests only (InstanceMarketOptions.MarketType=spot). Requests are counted per Action and region (from
+the same for spot requests only (InstanceMarketOptions.MarketType=spot);
+--drop-answer ACTIONS forwards the first call of each of those actions and
+drops its answer (drop-after, made certain). Requests are counted per Action and region (from
 the SigV4 scope); GET /__counts returns them as JSON, POST /__counts
 resets them. Only loopback is ever contacted.
 """
@@ -53,6 +55,7 @@ class State:
         self.counts = {}
         self.faults = {}
         self.local = threading.local()
+        self.drop_answer = set(a for a in args.drop_answer.split(",") if a)
 
     def pick(self):
         a = self.args
@@ -115,6 +118,10 @@ def make_handler(state, up):
             m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", self.headers.get("Authorization", ""))
             region = m.group(1) if m else "?"
             fault = None if action.startswith("__") or self.path.startswith("/moto-api") else state.pick()
+            with state.lock:
+                if action in state.drop_answer:
+                    state.drop_answer.discard(action)
+                    fault = "drop-after"
             state.count(action, region, fault)
             zone = form.get("Placement.AvailabilityZone", [""])[0]
             spot = form.get("InstanceMarketOptions.MarketType", [""])[0] == "spot"
@@ -188,6 +195,8 @@ def main():
                     "RunInstances fail with InsufficientInstanceCapacity")
     ap.add_argument("--no-capacity", default="", help="comma list of zones where RunInstances "
                     "answers InsufficientInstanceCapacity")
+    ap.add_argument("--drop-answer", default="", help="comma list of actions whose first "
+                    "call is forwarded and its answer dropped")
     ap.add_argument("--ready", help="file written once listening")
     a = ap.parse_args()
     a.no_capacity = [z for z in a.no_capacity.split(",") if z]

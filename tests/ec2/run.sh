@@ -413,6 +413,20 @@ pages=$(proxy_counts | python3 -c 'import json,sys; c=json.load(sys.stdin)["requ
 cg destroy --auto-approve --refresh=false MultiDC >"$WORK/cap3.txt" 2>&1 || { cat "$WORK/cap3.txt"; die "destroy failed"; }
 stop_proxy
 
+step "an answer lost after the call happened (CreateSecurityGroup, ImportKeyPair, RunInstances): one apply adopts what each call made"
+reset_moto
+rm -rf "$WORK/state"
+start_proxy --drop-answer CreateSecurityGroup,ImportKeyPair,RunInstances
+use_endpoint "$PROXY_URL"
+cg apply --auto-approve --stage infra MultiDC >"$WORK/lost.txt" 2>&1 ||
+	{ cat "$WORK/lost.txt"; die "apply did not adopt what a call whose answer was lost made"; }
+lost=$(proxy_counts | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"].get("drop-after", 0))')
+[ "$lost" = 3 ] || die "the proxy dropped $lost answers, not 3"
+$CHECK "$MOTO_URL" MultiDC "$REGIONS" --allowed 203.0.113.7/32
+cg destroy --auto-approve --refresh=false MultiDC >"$WORK/lost-d.txt" 2>&1 ||
+	{ cat "$WORK/lost-d.txt"; die "destroy after the lost answers failed"; }
+stop_proxy
+
 step "behind the fault proxy (throttling, 500s, dropped connections, slow answers) it converges"
 reset_moto
 rm -rf "$WORK/state"
