@@ -304,9 +304,11 @@ static void test_rate_limit(void **state)
 	unsetenv("CASSANDGO_EC2_BURST_SCALE");
 	unsetenv("CASSANDGO_EC2_RATE_SCALE");
 	print_message("burst of 2: %lld ms; 6 calls: %lld ms\n", (long long)burst, (long long)total);
-	assert_true(burst < 300);
+	/* the limiter's own waits are lower bounds; nothing here bounds how
+	 * fast a loaded machine (or valgrind) runs a call: the burst of 2 went
+	 * through faster than the 4 calls that had to wait for tokens */
 	assert_true(total >= 400);	/* 4 x 111 ms, less the refill during the burst */
-	assert_true(total < 3000);
+	assert_true(burst < total - burst);
 }
 
 int main(void)

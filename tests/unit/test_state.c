@@ -582,7 +582,9 @@ static void test_lock_two_processes(void **state)
 	assert_int_equal(cg_state_lock(st, "destroy MultiDC", &mine, &err), -1);
 	int64_t waited = cg_now_ms() - t0;
 	assert_int_equal(err.code, CG_EXIT_LOCKED);
-	assert_true(waited < 1000);
+	/* at once: not after the 5 s busy timeout (the margin is for valgrind
+	 * on a loaded machine) */
+	assert_true(waited < 4000);
 	char host[256];
 	gethostname(host, sizeof(host));
 	char *want = cg_xasprintf("state is locked by pid %ld on host %s (apply MultiDC) since ",
@@ -1174,17 +1176,14 @@ static void test_load_many(void **state)
 	st = open_new(f);
 	struct cg_rset set;
 	cg_rset_init(&set);
-	int64_t t0 = cg_now_ms();
+	/* what it loads, not how fast: `make bench` (tests/state/bench_state.c)
+	 * measures the load time */
 	assert_int_equal(cg_state_load(st, "big", &set, &err), 0);
-	int64_t ms = cg_now_ms() - t0;
 	assert_int_equal(set.n, 4000);
 	for (int i = 1; i < set.n; i++)
 		assert_true(strcmp(set.v[i - 1].addr, set.v[i].addr) < 0);
 	assert_int_equal(set.v[0].nattrs, 8);
 	assert_string_equal(set.v[0].attrs[7].key, "key7");
-	print_message("load of 4000 resources x 8 attrs: %lld ms\n", (long long)ms);
-	/* Generous bound (valgrind runs this too); the figure is printed. */
-	assert_true(ms < 5000);
 	cg_rset_free(&set);
 }
 
