@@ -137,6 +137,10 @@ int boot_apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 		    const struct cg_resource *cur, struct cg_resource *res, struct cg_err *err);
 /* The machines the configuration wants (not those on their way out). */
 void boot_list_configured(struct cg_provider *p, struct cg_ctx *ctx, struct cg_rset *ms);
+/* Every other node whose Cassandra answers sees n UN (after a restart,
+ * before the next node of a rolling change goes down). */
+int boot_wait_seen_up(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+		      const char *addr, int secs, struct cg_err *err);
 
 /* Every node n sees is UN, and n sees itself (ghosts aside), within secs. */
 int boot_wait_ring(struct cg_provider *p, struct node *n, struct cg_ctx *ctx, const char *addr,

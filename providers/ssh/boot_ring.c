@@ -197,6 +197,59 @@ int boot_wait_ring(struct cg_provider *p, struct node *n, struct cg_ctx *ctx,
 	return cg_error(err, CG_EXIT_ERROR, "%s: ring not healthy after %d s: %s", addr, secs, last);
 }
 
+/*
+ * After a restart, every other node whose Cassandra answers sees n Up and
+ * Normal. n seeing a healthy ring is not enough: a coordinator that still
+ * holds n down (gossip tells it a round or more later) counts one replica
+ * too few as soon as the next node of a rolling change goes down, and its
+ * clients get Unavailable or a timeout. A node that does not answer
+ * coordinates nothing: skipped.
+ */
+int boot_wait_seen_up(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
+		      const char *addr, int secs, struct cg_err *err)
+{
+	int64_t deadline = cg_now_ms() + (int64_t)secs * 1000;
+	struct cg_rset ms;
+	int rc = 0;
+	cg_rset_init(&ms);
+	boot_list_configured(p, ctx, &ms);
+	for (int i = 0; rc == 0 && i < ms.n; i++) {
+		const struct cg_resource *m = &ms.v[i];
+		struct node peer;
+		struct cg_err e = {0};
+		if (!strcmp(m->addr, n->m.addr) ||
+		    boot_node_of_machine(p, ctx, m, 10000, &peer, &e))
+			continue;
+		for (;;) {
+			struct cg_ring ring = {0};
+			char seen[8] = "absent";
+			if (boot_node_ring(&peer, &ring, &e)) {
+				cg_ring_free(&ring);
+				break;
+			}
+			for (int j = 0; j < ring.n; j++)
+				if (is_machine_addr(&n->m, ring.v[j].address))
+					snprintf(seen, sizeof(seen), "%c%c", ring.v[j].status,
+						 ring.v[j].state);
+			cg_ring_free(&ring);
+			if (!strcmp(seen, "UN"))
+				break;
+			if (cg_now_ms() >= deadline) {
+				rc = cg_error(err, CG_EXIT_ERROR, "%s: %s still sees it %s after %d s",
+					      addr, peer.label, seen, secs);
+				break;
+			}
+			if (ctx->progress)
+				ctx->progress(ctx, addr, "waiting until %s sees it up (%s)", peer.label,
+					      seen);
+			sleep(1);
+		}
+		boot_node_clear(&peer);
+	}
+	cg_rset_free(&ms);
+	return rc;
+}
+
 /* Was the node's config rendered to join an existing ring? */
 static bool joins(struct cg_ctx *ctx, const struct cg_resource *d)
 {
@@ -257,7 +310,8 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		/* a restart waits for the ring before the next one; a node that
 		 * was down (a parked cluster starting) is checked by the ring step */
 		if (op == CG_OP_UPDATE && restart && !upgrade &&
-		    (rc = boot_wait_ring(p, &n, ctx, d->addr, boot_env_secs("CASSANDGO_RING_TIMEOUT", 300), err)))
+		    ((rc = boot_wait_ring(p, &n, ctx, d->addr, boot_env_secs("CASSANDGO_RING_TIMEOUT", 300), err)) ||
+		     (rc = boot_wait_seen_up(p, ctx, &n, d->addr, boot_env_secs("CASSANDGO_RING_TIMEOUT", 300), err))))
 			goto out;
 	}
 	/* the next node's upgrade waits until this one is back in full */

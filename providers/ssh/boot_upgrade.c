@@ -54,7 +54,7 @@ int boot_upgrade_settle(struct cg_provider *p, struct cg_ctx *ctx, struct node *
 			v = cg_nodetool_schema_parse(out, &unreachable);
 			if (v == 1 && !unreachable) {
 				free(out);
-				return 0;
+				return boot_wait_seen_up(p, ctx, n, addr, secs, err);
 			}
 			if (v < 0)
 				snprintf(last, sizeof(last), "no schema versions in nodetool describecluster");
