@@ -108,11 +108,11 @@ int boot_ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
  */
 int boot_node_cql(struct node *n, const char *user, const char *pass, const char *stmts,
 		  char **out, struct cg_err *err);
-/* A configured node whose Cassandra runs, connected into n. auth NULL:
- * one that requires passwords (the auth step); else any, and *auth says
- * whether it requires them. */
-int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, bool *auth, struct node *n,
-		  struct cg_err *err);
+/* A configured node (of DC dc; NULL: any) whose Cassandra runs,
+ * connected into n. auth NULL: one that requires passwords (the auth
+ * step); else any, and *auth says whether it requires them. */
+int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, const char *dc, bool *auth,
+		  struct node *n, struct cg_err *err);
 /* The CQL replication map {'class': 'NetworkTopologyStrategy', 'DC1': 3,
  * ...} of "DC1:3,DC2:2"; NULL when rf is not of that form (DC names of
  * letters, digits, _ . -; decimal RFs). Caller frees. */

@@ -187,36 +187,6 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
 
 /* --- the check --------------------------------------------------------------- */
 
-/* A running node of DC dc, connected; *auth: it requires passwords. */
-static int dc_node(struct cg_provider *p, struct cg_ctx *ctx, const char *dc, struct node *n,
-		   bool *auth, struct cg_err *err)
-{
-	struct cg_rset ms;
-	char last[400] = "none of its machines is recorded";
-	cg_rset_init(&ms);
-	boot_list_configured(p, ctx, &ms);
-	for (int i = 0; i < ms.n; i++) {
-		struct cg_err e = {0};
-		char *st = NULL;
-		if (!ms.v[i].dc || strcmp(ms.v[i].dc, dc))
-			continue;
-		if (boot_node_of_machine(p, ctx, &ms.v[i], 10000, n, &e) == 0) {
-			if (boot_cgnode(n, 30000, &st, &e, "status") == 0 && boot_status_is(st, "running", "1")) {
-				*auth = boot_status_requires_auth(st);
-				free(st);
-				cg_rset_free(&ms);
-				return 0;
-			}
-			free(st);
-			boot_node_clear(n);
-		}
-		snprintf(last, sizeof(last), "%s: %.300s", ms.v[i].addr,
-			 e.msg[0] ? e.msg : "Cassandra is not running");
-	}
-	cg_rset_free(&ms);
-	return cg_error(err, CG_EXIT_ERROR, "no node of %s runs Cassandra (%s)", dc, last);
-}
-
 /* A CQL identifier as it goes into a statement: as it is when plain
  * lowercase, else double-quoted; NULL when it cannot go on one line. */
 static char *cql_ident(const char *s)
@@ -383,9 +353,9 @@ int boot_apply_datacenter(struct cg_provider *p, struct cg_ctx *ctx, const struc
 	struct cg_buf q = {0}, bad = {0};
 	if (!nks)
 		goto done;
-	rc = dc_node(p, ctx, from, &src, &sauth, err);
+	rc = boot_any_node(p, ctx, from, &sauth, &src, err);
 	if (rc == 0)
-		rc = dc_node(p, ctx, dc, &dst, &dauth, err);
+		rc = boot_any_node(p, ctx, dc, &dauth, &dst, err);
 	if (rc == 0)
 		rc = boot_cql_login(p, sauth, &spw, err);
 	if (rc == 0)

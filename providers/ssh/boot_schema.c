@@ -249,7 +249,7 @@ int boot_apply_system(struct cg_provider *p, struct cg_ctx *ctx, const struct cg
 	memset(&n, 0, sizeof(n));
 	bool auth = false;
 	char *pw = NULL, *rows = NULL;
-	int rc = boot_any_node(p, ctx, &auth, &n, err);
+	int rc = boot_any_node(p, ctx, NULL, &auth, &n, err);
 	if (rc == 0 && (rc = boot_cql_login(p, auth, &pw, err)) == 0) {
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "%s: replication %s", ks, rf);
@@ -390,7 +390,7 @@ int boot_apply_keyspace(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	memset(&n, 0, sizeof(n));
 	bool auth = false;
 	char *pw = NULL, *rows = NULL, *before = NULL, *was_dw = NULL, *after = NULL, *now_dw = NULL;
-	int rc = boot_any_node(p, ctx, &auth, &n, err);
+	int rc = boot_any_node(p, ctx, NULL, &auth, &n, err);
 	if (rc == 0)
 		rc = boot_cql_login(p, auth, &pw, err);
 	const char *user = auth ? CG_SUPERUSER : NULL;

@@ -301,8 +301,8 @@ static bool lists_role(const char *rows, const char *role)
 	return false;
 }
 
-int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, bool *auth, struct node *n,
-		  struct cg_err *err)
+int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, const char *dc, bool *auth,
+		  struct node *n, struct cg_err *err)
 {
 	struct cg_rset ms;
 	char last[512] = "no machine recorded";
@@ -311,6 +311,8 @@ int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, bool *auth, struct 
 	for (int i = 0; i < ms.n; i++) {
 		struct cg_err e = {0};
 		char *st = NULL;
+		if (dc && (!ms.v[i].dc || strcmp(ms.v[i].dc, dc)))
+			continue;
 		if (boot_node_of_machine(p, ctx, &ms.v[i], 10000, n, &e) == 0) {
 			if (boot_cgnode(n, 30000, &st, &e, "status") == 0 && boot_status_is(st, "running", "1") &&
 			    (auth ? (*auth = boot_status_requires_auth(st), true)
@@ -323,10 +325,12 @@ int boot_any_node(struct cg_provider *p, struct cg_ctx *ctx, bool *auth, struct 
 			boot_node_clear(n);
 		}
 		snprintf(last, sizeof(last), "%s: %.450s", ms.v[i].addr,
-			 e.msg[0] ? e.msg : "Cassandra is not running with passwords required");
+			 e.msg[0] ? e.msg : auth ? "Cassandra is not running"
+						: "Cassandra is not running with passwords required");
 	}
 	cg_rset_free(&ms);
-	return cg_error(err, CG_EXIT_ERROR, "no node of the cluster runs Cassandra (%s)", last);
+	return cg_error(err, CG_EXIT_ERROR, "no node of %s runs Cassandra (%s)",
+			dc ? dc : "the cluster", last);
 }
 
 /*
@@ -357,7 +361,7 @@ int boot_apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 	rc = cg_tls_password_load(pwpath, cur == NULL, &pw, err);
 	if (rc == 1)
 		rc = boot_password_missing(pwpath, err);
-	if (rc || (rc = boot_any_node(p, ctx, NULL, &n, err)))
+	if (rc || (rc = boot_any_node(p, ctx, NULL, NULL, &n, err)))
 		goto out;
 	int64_t deadline = cg_now_ms() + boot_env_secs("CASSANDGO_AUTH_TIMEOUT", 180) * 1000LL;
 	/* as the superuser: system_auth in every DC, no default role */

@@ -33,8 +33,7 @@ client_stop() {	# STEP WHAT: stop the client, check what it saw
 	wait "$CLIENT"
 	CLIENT=
 	local r
-	r=$(head -n1 "$TMP/steady.out" 2>/dev/null)
-	if [ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]; then
+	if r=$(steady_result "$TMP/steady.out"); then
 		ok "$1 the client in DC1 at LOCAL_QUORUM during $2: $r"
 	else
 		show "$TMP/steady.out"; show "$L.steady"

@@ -210,3 +210,12 @@ e2e_apply_first() {
 		finish
 	fi
 }
+
+# steady_result FILE: steady_client.py's result line (first line of FILE),
+# printed; true when it made requests and none failed
+steady_result() {
+	local r
+	r=$(head -n1 "$1" 2>/dev/null)
+	echo "${r:-no result}"
+	[ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]
+}

@@ -369,8 +369,7 @@ steady_stop() {		# MODE LABEL: stop the client, check it saw no failure
 	touch "$TMP/steady.stop"
 	wait "$STEADY"
 	local r
-	r=$(head -n1 "$TMP/steady.$1" 2>/dev/null)
-	if [ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]; then
+	if r=$(steady_result "$TMP/steady.$1"); then
 		ok "4c $2: a $1 client through it: $r"
 	else
 		show "$TMP/steady.$1"; show "$L.steady.$1"

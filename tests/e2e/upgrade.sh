@@ -158,8 +158,7 @@ fi
 sleep 3
 stop_clients
 for dc in DC1 DC2; do
-	r=$(head -n1 "$TMP/steady.$dc" 2>/dev/null)
-	if [ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]; then
+	if r=$(steady_result "$TMP/steady.$dc"); then
 		ok "4 a client in $dc at LOCAL_QUORUM through the upgrade: $r"
 	else
 		show "$TMP/steady.$dc"; show "$L.steady.$dc"
