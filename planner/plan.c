@@ -341,6 +341,21 @@ static bool rf_lowered(const char *from, const char *to)
 	return false;
 }
 
+/* Does "DC1:3,DC2:2" -> to drop some DC altogether? */
+static bool rf_dropped(const char *from, const char *to)
+{
+	for (const char *p = from; p && *p;) {
+		size_t dl = strcspn(p, ":,");
+		if (p[dl] != ':')
+			return false;
+		if (atoi(p + dl + 1) > 0 && cg_model_rf_of(to, p, dl) == 0)
+			return true;
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	return false;
+}
+
 /* Each DC named in list, in order: fn(name, length, ctx). */
 static void each_dc(const char *list, void (*fn)(const char *, size_t, void *), void *ctx)
 {
@@ -1102,11 +1117,25 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	 * comes before the decommissions: Cassandra refuses one while a keyspace's RF in the
 	 * DC exceeds the nodes left. It then cannot wait for the ring check,
 	 * which waits for them. */
+	int auth_after = -1;
 	for (int ai = 0; ai < plan->n; ai++) {
 		struct cg_action *au = &plan->v[ai];
 		const char *key = au->kind == CG_KIND_AUTH ? "system_auth" :
 				  au->kind == CG_KIND_KEYSPACE || au->kind == CG_KIND_SYSTEM
 				  ? "replication" : NULL;
+		/* Cassandra refuses to take a DC that still has live nodes off
+		 * system_auth: a DC dropped leaves it after its decommissions (the
+		 * auth step waits for the ring, which waits for them; the
+		 * bootstrap provider decommissions the DC's last nodes with
+		 * --force once no other keyspace replicates there) */
+		if (au->kind == CG_KIND_AUTH && au->op == CG_OP_UPDATE && au->has_current &&
+		    rf_dropped(cg_res_get(&au->current, key), cg_res_get(&au->desired, key))) {
+			free(au->reason);
+			au->reason = cg_xstrdup("system_auth leaves the DCs removed once their nodes "
+						"are gone (Cassandra refuses it while they run)");
+			auth_after = ai;
+			continue;
+		}
 		if (key && au->op == CG_OP_UPDATE && au->has_current &&
 		    rf_lowered(cg_res_get(&au->current, key), cg_res_get(&au->desired, key))) {
 			for (int k = au->ndeps - 1; k >= 0; k--)
@@ -1126,6 +1155,17 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				au->reason = r;
 			}
 		}
+	}
+
+	/* system_auth going after the decommissions: the keyspaces going before
+	 * them cannot wait for it (the superuser exists: it is an update) */
+	for (int k = 0; auth_after >= 0 && k < plan->n; k++) {
+		struct cg_action *ks = &plan->v[k];
+		if (ks->kind != CG_KIND_KEYSPACE && ks->kind != CG_KIND_SYSTEM)
+			continue;
+		for (int j = ks->ndeps - 1; j >= 0; j--)
+			if (ks->deps[j] == auth_after)
+				ks->deps[j] = ks->deps[--ks->ndeps];
 	}
 
 	/* one restart at a time, seeds first, so the ring stays available; an

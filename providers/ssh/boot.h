@@ -79,6 +79,18 @@ int boot_put(struct node *n, const char *dir, const char *name, const void *data
 /* `nodetool status` on n, parsed (caller frees: cg_ring_free). */
 int boot_node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err);
 
+/* --- boot_schema.c ------------------------------------------------------------ */
+
+/* A replication map as CgCql prints it ("{class=...NetworkTopologyStrategy,
+ * DC1=3, DC9=1}") as "DC1:3,DC9:1" appended to b: the configuration's DCs
+ * in its order, then the others as listed. */
+void boot_map_rf(const struct cg_cluster *c, const char *map, struct cg_buf *b);
+/* The keyspaces but system_auth that replicate to dc, as n's CQL shows
+ * them (as the superuser when auth; *names: "a, b", NULL when none;
+ * caller frees). */
+int boot_keyspaces_in_dc(struct cg_provider *p, struct node *n, bool auth, const char *dc,
+			 char **names, struct cg_err *err);
+
 /* --- boot_sec.c: CA, certificates, CQL, the auth resource ------------------- */
 
 const char *boot_cluster_dir(const struct cg_provider *p);

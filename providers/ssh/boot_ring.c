@@ -555,6 +555,37 @@ int boot_delete_service(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 					 err, "nodetool", "decommission", "--force")
 				: boot_cgnode(&n, boot_env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000, NULL,
 					 err, "nodetool", "decommission");
+			/* The last nodes of a DC the configuration drops: Cassandra
+			 * refuses to take the DC off system_auth while it has live
+			 * nodes, and to decommission them while system_auth keeps
+			 * replicas there. Every other keyspace left the DC first (the
+			 * plan's order; checked here again, never forced past one);
+			 * system_auth's rows live in every other DC. */
+			if (rc && strstr(err->msg, "keyspace system_auth") && cur->dc &&
+			    boot_dc_index(p->c, cur->dc) < 0) {
+				char *others = NULL;
+				struct cg_err e2 = {0};
+				if (boot_keyspaces_in_dc(p, &n, boot_status_requires_auth(st), cur->dc,
+							 &others, &e2) < 0) {
+					rc = cg_error(err, CG_EXIT_ERROR, "%s", e2.msg);
+				} else if (others) {
+					rc = cg_error(err, CG_EXIT_ERROR,
+						      "%s: keyspace %s still replicates to %s: alter its "
+						      "replication (or declare it) before the DC leaves; "
+						      "cassandgo never drops data", cur->addr, others,
+						      cur->dc);
+				} else {
+					if (ctx->progress)
+						ctx->progress(ctx, cur->addr, "%s leaves: no keyspace but "
+							      "system_auth replicates there, which Cassandra "
+							      "keeps until the DC is empty: decommission --force",
+							      cur->dc);
+					memset(err, 0, sizeof(*err));
+					rc = boot_cgnode(&n, boot_env_secs("CASSANDGO_DECOMMISSION_TIMEOUT", 3600) * 1000,
+							 NULL, err, "nodetool", "decommission", "--force");
+				}
+				free(others);
+			}
 			/* the node went down during its decommission: the others
 			 * remove it */
 			if (rc && have) {

@@ -58,6 +58,76 @@ void boot_cleanse_free(char *s)
 	free(s);
 }
 
+#define KS_SELECT "SELECT keyspace_name, durable_writes, replication FROM system_schema.keyspaces"
+
+void boot_map_rf(const struct cg_cluster *c, const char *map, struct cg_buf *b)
+{
+	/* entries start after '{' or ", ": the config's DCs in its order */
+	for (int d = 0; d < c->ndcs; d++) {
+		char *key = cg_xasprintf("%s=", c->dcs[d].name);
+		for (const char *q = strstr(map, key); q; q = strstr(q + 1, key))
+			if (q > map && (q[-1] == '{' || q[-1] == ' ')) {
+				cg_buf_addf(b, "%s%s:%d", b->len ? "," : "", c->dcs[d].name,
+					    atoi(q + strlen(key)));
+				break;
+			}
+		free(key);
+	}
+	/* then DCs the config does not know (a DC being removed) */
+	const char *q = strchr(map, '{');
+	for (q = q ? q + 1 : NULL; q && *q && *q != '}';) {
+		size_t el = strcspn(q, ",}");
+		const char *eq = memchr(q, '=', el);
+		size_t kl = eq ? (size_t)(eq - q) : 0;
+		bool known = false;
+		for (int d = 0; eq && d < c->ndcs; d++)
+			known |= strlen(c->dcs[d].name) == kl && !strncmp(c->dcs[d].name, q, kl);
+		if (eq && !known && strncmp(q, "class", kl))
+			cg_buf_addf(b, "%s%.*s:%d", b->len ? "," : "", (int)kl, q, atoi(eq + 1));
+		q += el;
+		while (*q == ',' || *q == ' ')
+			q++;
+	}
+}
+
+int boot_keyspaces_in_dc(struct cg_provider *p, struct node *n, bool auth, const char *dc,
+			 char **names, struct cg_err *err)
+{
+	char *pw = NULL, *rows = NULL;
+	*names = NULL;
+	int rc = boot_cql_login(p, auth, &pw, err);
+	if (rc == 0)
+		rc = boot_node_cql(n, auth ? CG_SUPERUSER : NULL, pw, KS_SELECT, &rows, err);
+	boot_cleanse_free(pw);
+	struct cg_buf out = {0};
+	char *key = cg_xasprintf("%s:", dc);
+	for (const char *l = rc == 0 ? rows : NULL; l && *l;) {
+		size_t len = strcspn(l, "\n");
+		if (len == 2 && !strncmp(l, "--", 2))
+			break;
+		char *line = cg_xstrndup(l, len);
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t2 && strstr(t2, "NetworkTopologyStrategy")) {
+			*t1 = '\0';
+			struct cg_buf b = {0};
+			boot_map_rf(p->c, t2 + 1, &b);
+			for (const char *e = b.data; e && *e; e += strcspn(e, ","), e += *e == ',')
+				if (!strncmp(e, key, strlen(key)) && atoi(e + strlen(key)) > 0 &&
+				    strcmp(line, "system_auth")) {
+					cg_buf_addf(&out, "%s%s", out.len ? ", " : "", line);
+					break;
+				}
+			cg_buf_free(&b);
+		}
+		free(line);
+		l += len + (l[len] == '\n');
+	}
+	free(key);
+	free(rows);
+	*names = out.data ? cg_buf_detach(&out) : NULL;
+	return rc;
+}
+
 /*
  * The keyspace's row of `SELECT keyspace_name, durable_writes, replication
  * FROM system_schema.keyspaces` (rows up to "--"): its replication as
@@ -92,33 +162,7 @@ static int ks_row(const struct cg_cluster *c, const char *rows, const char *name
 				cg_buf_addf(&b, "%.*s", (int)(dot ? cl - (size_t)(dot + 1 - (cls + 6)) : cl),
 					    dot ? dot + 1 : cls ? cls + 6 : "unknown");
 			} else {
-				/* entries start after '{' or ", ": the config's DCs in its order */
-				for (int d = 0; d < c->ndcs; d++) {
-					char *key = cg_xasprintf("%s=", c->dcs[d].name);
-					for (const char *q = strstr(map, key); q; q = strstr(q + 1, key))
-						if (q[-1] == '{' || q[-1] == ' ') {
-							cg_buf_addf(&b, "%s%s:%d", b.len ? "," : "",
-								    c->dcs[d].name, atoi(q + strlen(key)));
-							break;
-						}
-					free(key);
-				}
-				/* then DCs the config does not know (a DC removed) */
-				for (char *q = map + 1; *q && *q != '}';) {
-					size_t el = strcspn(q, ",}");
-					char *eq = memchr(q, '=', el);
-					size_t kl = eq ? (size_t)(eq - q) : 0;
-					bool known = false;
-					for (int d = 0; eq && d < c->ndcs; d++)
-						known |= strlen(c->dcs[d].name) == kl &&
-							 !strncmp(c->dcs[d].name, q, kl);
-					if (eq && !known && strncmp(q, "class", kl))
-						cg_buf_addf(&b, "%s%.*s:%d", b.len ? "," : "", (int)kl, q,
-							    atoi(eq + 1));
-					q += el;
-					while (*q == ',' || *q == ' ')
-						q++;
-				}
+				boot_map_rf(c, map, &b);
 			}
 			free(line);
 			*rf = b.data ? cg_buf_detach(&b) : cg_xstrdup("");
@@ -129,7 +173,6 @@ static int ks_row(const struct cg_cluster *c, const char *rows, const char *name
 	return -1;
 }
 
-#define KS_SELECT "SELECT keyspace_name, durable_writes, replication FROM system_schema.keyspaces"
 
 /* The user keyspaces of `rows` neither recorded nor declared, as
  * "ks1,ks2" (NULL: none). */

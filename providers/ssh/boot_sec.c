@@ -459,36 +459,6 @@ out:
 	return rc;
 }
 
-/* Append "NAME:RF" to rf for each DC of the replication map line (after
- * map's "{", entries ", "-separated) that the configuration does not name. */
-static void extra_dcs(const struct cg_cluster *c, const char *map, struct cg_buf *rf)
-{
-	const char *q = strchr(map, '{');
-	const char *end = q ? strchr(q, '}') : NULL;
-	while (q && end && q < end) {
-		q++;
-		size_t len = strcspn(q, ",}");
-		const char *eq = memchr(q, '=', len);
-		if (eq && q + len <= end) {
-			size_t kl = (size_t)(eq - q);
-			bool known = kl == 5 && !strncmp(q, "class", 5);
-			for (int d = 0; d < c->ndcs && !known; d++)
-				known = strlen(c->dcs[d].name) == kl && !strncmp(c->dcs[d].name, q, kl);
-			if (!known && kl > 0 && kl < 64 && strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= kl)
-				cg_buf_addf(rf, "%s%.*s:%d", rf->len ? "," : "", (int)kl, q, atoi(eq + 1));
-		}
-		q += len;
-		while (q < end && *q == ' ')
-			q++;
-		if (q < end && *q == ',') {
-			q++;
-			while (q < end && *q == ' ')
-				q++;
-			q--;
-		}
-	}
-}
-
 /* live auth from the superuser's view (refresh): nothing when it cannot
  * log in (the plan then sets authentication up). */
 int boot_auth_of(struct cg_provider *p, struct node *n, const struct cg_resource *recorded,
@@ -516,22 +486,10 @@ int boot_auth_of(struct cg_provider *p, struct node *n, const struct cg_resource
 		/* the replication map: {class=...NetworkTopologyStrategy, DC1=3, ...} */
 		const char *map = strstr(rows, "\n--\n");
 		struct cg_buf rf = {0};
+		/* every DC of it: one the configuration dropped still counts (the
+		 * plan takes it off once its nodes are gone) */
 		if (map && strstr(map, "NetworkTopologyStrategy"))
-			for (int d = 0; d < p->c->ndcs; d++) {
-				/* an entry starts after '{' or ", " */
-				char *key = cg_xasprintf("%s=", p->c->dcs[d].name);
-				for (const char *q = strstr(map, key); q; q = strstr(q + 1, key))
-					if (q[-1] == '{' || q[-1] == ' ') {
-						cg_buf_addf(&rf, "%s%s:%d", rf.len ? "," : "",
-							    p->c->dcs[d].name, atoi(q + strlen(key)));
-						break;
-					}
-				free(key);
-			}
-		/* then the DCs the configuration no longer has: a DC on its way
-		 * out still counts (the plan takes it off before it leaves) */
-		if (map && strstr(map, "NetworkTopologyStrategy"))
-			extra_dcs(p->c, map, &rf);
+			boot_map_rf(p->c, map, &rf);
 		/* raised, but no apply said its repair finished: as recorded */
 		const char *was = recorded ? cg_res_get(recorded, "system_auth") : NULL;
 		char *up = was && rf.data ? cg_model_rf_raised(was, rf.data) : NULL;

@@ -48,14 +48,17 @@ check_out "datacenters: a keyspace naming a DC the cluster does not have: 65 at 
 	"dc.yaml:[0-9]*:[0-9]*: DCS.keyspaces\[0\].replication.DC9: unknown datacenter 'DC9'"
 dc_config "" "{DC1: 3, DC2: 2}"
 out=$(dcp plan DCS --json)
-check "datacenters: removed: every keyspace leaves DC3 before any decommission" python3 -c "
+check "datacenters: removed: every keyspace leaves DC3 before any decommission, system_auth after them" python3 -c "
 import json,sys; d=json.loads(sys.argv[1]); a={}
 for x in d['actions']: a.setdefault(x['address'], x)
 assert a['keyspace.app']['reason'] == 'DC3 2 -> 0; before the decommissions', a['keyspace.app']['reason']
 for i in (1, 2, 3):
     deps = a['service.DC3.n%d' % i]['depends_on']
-    assert {'keyspace.app', 'system_keyspaces', 'auth'} <= set(deps), deps
-assert 'ring' not in a['keyspace.app']['depends_on']" "$out"
+    assert {'keyspace.app', 'system_keyspaces'} <= set(deps), deps
+    assert 'auth' not in deps, deps
+assert 'ring' not in a['keyspace.app']['depends_on']
+assert 'auth' not in a['keyspace.app']['depends_on']
+assert 'ring' in a['auth']['depends_on'], a['auth']['depends_on']" "$out"
 out=$(dcp apply --auto-approve DCS); rc=$?
 check_out "... apply removes DC3" $rc 0 "Apply complete!"
 check "... nothing of DC3 is left in the state" bash -c "! '$BIN' state list </dev/null | grep -q DC3 && ! '$BIN' state show DCS --json </dev/null | grep -q '\"DC3'"

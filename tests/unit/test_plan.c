@@ -1427,13 +1427,23 @@ static void test_datacenters(void **state)
 		assert_non_null(svc);
 		assert_false(svc->forget);
 		assert_true(waits_for(&plan, svc, "keyspace.app") && waits_for(&plan, svc, "keyspace.logs") &&
-			    waits_for(&plan, svc, "system_keyspaces") && waits_for(&plan, svc, "auth"));
+			    waits_for(&plan, svc, "system_keyspaces"));
+		/* system_auth cannot leave a DC with live nodes (Cassandra
+		 * refuses): it goes after the decommissions, through the ring */
+		assert_false(waits_for(&plan, svc, "auth"));
 		snprintf(a, sizeof(a), "rebuild.DC3.n%d", i);
 		const struct cg_action *rb = action_at(&plan, a);
 		assert_non_null(rb);
 		assert_true(rb->op == CG_OP_DELETE && rb->forget);
 	}
 	assert_false(waits_for(&plan, app, "ring"));
+	assert_false(waits_for(&plan, app, "auth"));
+	const struct cg_action *au = action_at(&plan, "auth");
+	assert_non_null(au);
+	{	/* security on: after the ring, which waits for the decommissions */
+		assert_true(waits_for(&plan, au, "ring"));
+		assert_non_null(strstr(au->reason, "once their nodes are gone"));
+	}
 	const struct cg_action *dc = action_at(&plan, "datacenter.DC3");
 	assert_non_null(dc);
 	assert_true(dc->op == CG_OP_DELETE && dc->forget);
