@@ -635,9 +635,10 @@ static void datacenter_steps(struct cg_plan *plan, const struct cg_rset *desired
 					 cg_res_get(dr, "dcs"));
 		if (gone)
 			cg_plan_add_note(plan, "%s leaves the ring: every keyspace stops replicating "
-					 "to it first (system keyspaces, system_auth, the declared "
-					 "ones), then its nodes are decommissioned (a node already "
-					 "down is removed with nodetool removenode from a live one), "
+					 "to it first (system keyspaces, the declared ones), then its "
+					 "nodes are decommissioned (a node already down is removed with "
+					 "nodetool removenode from a live one), then system_auth leaves "
+					 "it (Cassandra keeps it there while the DC has live nodes), "
 					 "then its machines go", gone);
 		free(gone);
 	}
