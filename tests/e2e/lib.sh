@@ -211,11 +211,15 @@ e2e_apply_first() {
 	fi
 }
 
-# steady_result FILE: steady_client.py's result line (first line of FILE),
-# printed; true when it made requests and none failed
+# steady_result FILE: steady_client.py's result line (first line of FILE:
+# "requests=N retried=R failures=M"), printed; true when it made requests
+# and none failed
 steady_result() {
-	local r
+	local r n
 	r=$(head -n1 "$1" 2>/dev/null)
 	echo "${r:-no result}"
-	[ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ "${r#requests=}" != "0 failures=0" ]
+	n=${r#requests=}
+	n=${n%% *}
+	[ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ -n "$n" ] && [ "$n" != 0 ] &&
+		[ -z "${n//[0-9]/}" ]
 }

@@ -13,9 +13,13 @@ STEADY_DC=DC2 (tests/e2e/upgrade.sh: RF 3 per DC) make it write and read at
 LOCAL_QUORUM with that DC local (a write and a read at LOCAL_QUORUM in one
 DC meet: 2 + 2 > 3), its statements marked idempotent so the driver tries
 the next node when one goes away under a request. Runs until STOPFILE exists, then
-writes "requests=N failures=M" (and the first errors) to OUT. A failed
-request is one the driver reports failed after its own retries: what an
-application would see."""
+writes "requests=N retried=R failures=M" (and the first errors) to OUT. A
+failed request is one the driver reports failed after its own retries: what
+an application would see. Its statements are idempotent, and it retries as
+an application with idempotent statements configures its driver: a request
+that timed out or found too few replicas is tried once more on the next node
+(a node stopping under a rolling change drops the writes it was given just
+then); R counts those retries."""
 import os
 import sys
 import time
@@ -23,9 +27,33 @@ import time
 from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, RetryPolicy, TokenAwarePolicy
 
 import cqlsec
+
+
+class IdempotentRetry(RetryPolicy):
+    """Once more on the next node, for idempotent statements only; counted."""
+
+    def __init__(self):
+        self.retries = 0
+
+    def _again(self, query, cl, retry_num):
+        if retry_num == 0 and query is not None and query.is_idempotent:
+            self.retries += 1
+            return self.RETRY_NEXT_HOST, cl
+        return self.RETHROW, None
+
+    def on_write_timeout(self, query, consistency, write_type, required_responses,
+                         received_responses, retry_num):
+        return self._again(query, consistency, retry_num)
+
+    def on_read_timeout(self, query, consistency, required_responses, received_responses,
+                        data_retrieved, retry_num):
+        return self._again(query, consistency, retry_num)
+
+    def on_unavailable(self, query, consistency, required_replicas, alive_replicas, retry_num):
+        return self._again(query, consistency, retry_num)
 
 
 def main():
@@ -38,7 +66,8 @@ def main():
             kw["auth_provider"] = PlainTextAuthProvider(username="cassandgo",
                                                         password=f.read().strip())
     cl = os.environ.get("STEADY_CL", "QUORUM")
-    prof = ExecutionProfile(
+    retry = IdempotentRetry()
+    prof = ExecutionProfile(retry_policy=retry,
         load_balancing_policy=TokenAwarePolicy(
             DCAwareRoundRobinPolicy(local_dc=os.environ.get("STEADY_DC", "DC1"))),
         consistency_level=getattr(ConsistencyLevel, cl), request_timeout=10)
@@ -67,8 +96,7 @@ def main():
             if attempt == 39:
                 raise
             time.sleep(0.5)
-    if cl == "LOCAL_QUORUM":
-        ins.is_idempotent = sel.is_idempotent = True
+    ins.is_idempotent = sel.is_idempotent = True
     n = fails = 0
     errors = []
     k = int(time.time() * 1000) % 1000000000
@@ -87,7 +115,7 @@ def main():
         time.sleep(0.05)
     cluster.shutdown()
     with open(out, "w") as f:
-        f.write("requests=%d failures=%d\n" % (n, fails))
+        f.write("requests=%d retried=%d failures=%d\n" % (n, retry.retries, fails))
         for e in errors:
             f.write(e + "\n")
 
