@@ -72,6 +72,10 @@ int boot_cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen,
 		   struct cg_err *err, ...) __attribute__((sentinel));
 #define boot_cgnode(n, t, out, err, ...) \
 	boot_cgnode_in(n, t, NULL, 0, out, err, __VA_ARGS__, (char *)NULL)
+/* Like boot_cgnode, but *out gets stdout whatever the exit status (an
+ * error message keeps only its tail). */
+int boot_cgnode_all(struct node *n, int timeout_ms, char **out, struct cg_err *err, ...)
+	__attribute__((sentinel));
 /* Write data to DIR/NAME on n as root (sudo -n unless the login is root),
  * DIR made 0755 root's when missing, through a temp file and rename. */
 int boot_put(struct node *n, const char *dir, const char *name, const void *data, size_t len,

@@ -79,29 +79,6 @@ static void *watch_rebuild(void *arg)
 	return NULL;
 }
 
-/* `nodetool rebuild -- from` on n; *out gets stdout whatever the exit (a
- * refusal lists the ranges, far more than an error message keeps). */
-static int run_rebuild(struct node *n, int timeout_ms, const char *from, char **out,
-		       struct cg_err *err)
-{
-	const char *args[] = {"nodetool", "rebuild", "--", from, NULL};
-	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
-	char *cmd = cg_boot_cgnode_cmdline(bin, args);
-	struct cg_ssh_result r;
-	*out = NULL;
-	int rc = cg_ssh_exec(n->s, cmd, NULL, 0, timeout_ms, &r, err);
-	if (rc == 0) {
-		if (r.signal || r.status != 0)
-			rc = cg_ssh_result_error(n->s, cmd, &r, err);
-		*out = r.out;
-		r.out = NULL;
-		cg_ssh_result_free(&r);
-	}
-	free(cmd);
-	free(bin);
-	return rc;
-}
-
 int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_resource *d,
 		       struct cg_resource *res, struct cg_err *err)
 {
@@ -130,7 +107,9 @@ int boot_apply_rebuild(struct cg_provider *p, struct cg_ctx *ctx, const struct c
 		pthread_mutex_init(&w.mu, NULL);
 		pthread_cond_init(&w.cv, NULL);
 		bool watching = pthread_create(&th, NULL, watch_rebuild, &w) == 0;
-		int rrc = run_rebuild(&n, timeout, from, &out, &e);
+		/* all of its output: a refusal lists the ranges */
+		int rrc = boot_cgnode_all(&n, timeout, &out, &e, "nodetool", "rebuild", "--", from,
+					  (char *)NULL);
 		if (watching) {
 			pthread_mutex_lock(&w.mu);
 			w.stop = true;

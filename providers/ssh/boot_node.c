@@ -335,22 +335,49 @@ char *cg_boot_cgnode_cmdline(const char *cgnode_path, const char *const *args)
 
 /* Run `cgnode ARG...` (NULL-terminated; see cg_boot_cgnode_cmdline) with
  * stdin (may be NULL); *out (may be NULL) gets stdout. */
-int boot_cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
-		     struct cg_err *err, ...)
+/* `cgnode ARG...` (va, NULL-terminated) as one quoted command line */
+static char *cgnode_cmd(struct node *n, va_list ap)
 {
 	const char *args[16];
 	int na = 0;
-	va_list ap;
-	va_start(ap, err);
 	for (const char *a; na < 15 && (a = va_arg(ap, const char *));)
 		args[na++] = a;
-	va_end(ap);
 	args[na] = NULL;
 	char *bin = cg_xasprintf("%s/bin/cgnode", n->base);
 	char *cmd = cg_boot_cgnode_cmdline(bin, args);
+	free(bin);
+	return cmd;
+}
+
+int boot_cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen, char **out,
+		     struct cg_err *err, ...)
+{
+	va_list ap;
+	va_start(ap, err);
+	char *cmd = cgnode_cmd(n, ap);
+	va_end(ap);
 	int rc = cg_ssh_run(n->s, cmd, in, inlen, timeout_ms, out, err);
 	free(cmd);
-	free(bin);
+	return rc;
+}
+
+int boot_cgnode_all(struct node *n, int timeout_ms, char **out, struct cg_err *err, ...)
+{
+	va_list ap;
+	va_start(ap, err);
+	char *cmd = cgnode_cmd(n, ap);
+	va_end(ap);
+	struct cg_ssh_result r;
+	*out = NULL;
+	int rc = cg_ssh_exec(n->s, cmd, NULL, 0, timeout_ms, &r, err);
+	if (rc == 0) {
+		if (r.signal || r.status != 0)
+			rc = cg_ssh_result_error(n->s, cmd, &r, err);
+		*out = r.out;
+		r.out = NULL;
+		cg_ssh_result_free(&r);
+	}
+	free(cmd);
 	return rc;
 }
 
