@@ -90,8 +90,7 @@ t0=$(now)
 cg apply --auto-approve Lab >"$L.apply1" 2>&1
 rc=$?
 t1=$(elapsed "$t0")
-e2e_load_nodes
-cg output Lab --json >"$TMP/output.json" 2>"$L.output" && export CG_OUTPUT_JSON=$TMP/output.json
+e2e_applied
 DC1_IPS=("$(ip_of machine.DC1.n1)" "$(ip_of machine.DC1.n2)" "$(ip_of machine.DC1.n3)")
 DC1=${DC1_IPS[0]}
 if [ $rc = 0 ] && [ ${#N_ADDR[@]} = 4 ] && ks "$DC1" DC1 write e2e 2000 >"$L.write" 2>&1 &&

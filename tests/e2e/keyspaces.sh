@@ -59,9 +59,8 @@ t0=$(now)
 cg apply --auto-approve Lab >"$L.apply1" 2>&1
 rc=$?
 t1=$(elapsed "$t0")
-e2e_load_nodes
+e2e_applied
 DC1=${N_IP[0]} DC2=${N_IP[3]}
-cg output Lab --json >"$TMP/output.json" 2>"$L.output" && export CG_OUTPUT_JSON=$TMP/output.json
 if [ $rc = 0 ] && grep -qE '^verify +keyspace\.app .*keyspace created' "$L.apply1" &&
 	ks "$DC2" DC2 replication app DC1:2,DC2:1 >"$L.rep1" 2>&1; then
 	ok "1 apply from nothing (${t1}s): keyspace app created: $(cat "$L.rep1")"

@@ -223,3 +223,10 @@ steady_result() {
 	[ -n "$r" ] && [ "${r##*failures=}" = 0 ] && [ -n "$n" ] && [ "$n" != 0 ] &&
 		[ -z "${n//[0-9]/}" ]
 }
+
+# e2e_applied: after an apply of the Lab, its nodes (e2e_load_nodes) and
+# its `output --json` for the Python checks (CG_OUTPUT_JSON)
+e2e_applied() {
+	e2e_load_nodes
+	cg output Lab --json >"$TMP/output.json" 2>"$L.output" && export CG_OUTPUT_JSON=$TMP/output.json
+}

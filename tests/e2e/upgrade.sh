@@ -56,8 +56,7 @@ t0=$(now)
 cg apply --auto-approve Lab >"$L.apply1" 2>&1
 rc=$?
 t1=$(elapsed "$t0")
-e2e_load_nodes
-cg output Lab --json >"$TMP/output.json" 2>"$L.output" && export CG_OUTPUT_JSON=$TMP/output.json
+e2e_applied
 runs() {	# RELEASE: every node's running Cassandra is of it
 	local i v bad=0
 	for i in "${!N_ID[@]}"; do
