@@ -21,6 +21,14 @@ setup() {
 	unset CG_FAKE_FAIL CG_FAKE_CRASH_AFTER CG_FAKE_SLEEP_MS CG_FAKE_EMPTY_REFRESH
 }
 cg() { "$BIN" "$@" </dev/null; }
+# until an apply started in the background holds the state's lock (60 s at most)
+wait_locked() {
+	for _ in $(seq 600); do
+		[ -e .cassandgo/state.db ] && sqlite3 .cassandgo/state.db 'select 1 from lock' 2>/dev/null | grep -q 1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
 world_count() { grep -c "^$1	$2" "$CG_FAKE_WORLD" 2>/dev/null || true; }
 
 # --- validate and config errors change nothing ---------------------------
@@ -149,7 +157,7 @@ check_out "chaos pause with a bad duration: 64" $rc 64 "'soon' is not a whole nu
 setup lock
 CG_FAKE_SLEEP_MS=300 "$BIN" apply --auto-approve MonoDC </dev/null >slow.out 2>&1 &
 slow=$!
-for _ in $(seq 50); do [ -e .cassandgo/state.db ] && sqlite3 .cassandgo/state.db 'select 1 from lock' 2>/dev/null | grep -q 1 && break; sleep 0.1; done
+wait_locked
 out=$(cg apply --auto-approve MonoDC 2>&1); rc=$?
 check "second apply fails at once with 75" [ $rc = 75 ]
 check "... naming the holder" grep -q "locked by pid $slow" <<<"$out"
@@ -191,7 +199,11 @@ check_out "a plan is stale when the world changed" $rc 1 'what exists changed'
 setup interrupt
 CG_FAKE_SLEEP_MS=200 "$BIN" --config cassandgo.yaml apply --auto-approve --parallelism 2 MonoDC </dev/null >int.out 2>&1 &
 pid=$!
-sleep 1.2; kill -INT $pid; wait $pid; rc=$?
+# SIGINT once actions are running (not after a fixed sleep: a sanitizer
+# build on a loaded machine may not have reached the executor by then)
+wait_locked; for _ in $(seq 600); do
+	[ "$(sqlite3 .cassandgo/state.db "select count(*) from journal" 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
 check "interrupted apply exits 1" [ $rc = 1 ]
 check "... says it was interrupted" grep -q "interrupted" int.out
 check "... released the lock" bash -c "[ -z \"\$(sqlite3 .cassandgo/state.db 'select id from lock')\" ]"
