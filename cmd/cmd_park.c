@@ -171,7 +171,7 @@ static int park_run(struct cg_cli *cli, const char *name, struct park_opts *o, b
 		int drained = 0, off = 0;
 		for (int i = 0; i < eng.plan.n; i++) {
 			drained += eng.plan.v[i].kind == CG_KIND_SERVICE;
-			off += eng.plan.v[i].kind == CG_KIND_MACHINE;
+			off += cg_kind_instance(eng.plan.v[i].kind);
 		}
 		printf("\nStop complete! Cluster %s is parked: %d node%s drained and stopped, %d "
 		       "machine%s powered off (their disks keep the data).\n"

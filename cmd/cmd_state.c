@@ -278,7 +278,7 @@ static int state_import(struct cg_cli *cli, int argc, char **argv)
 	int machines = 0, others = 0, pinned = 0;
 	for (int i = 0; i < eng.known.n; i++)
 		if (eng.known.v[i].id)
-			eng.known.v[i].kind == CG_KIND_MACHINE ? machines++ : others++;
+			cg_kind_instance(eng.known.v[i].kind) ? machines++ : others++;
 	printf("Imported %s: %d machine%s and %d other resource%s found by their tags.\n", name,
 	       machines, machines == 1 ? "" : "s", others, others == 1 ? "" : "s");
 	if (machines && !pin && cli->stdin_tty)
@@ -287,7 +287,7 @@ static int state_import(struct cg_cli *cli, int argc, char **argv)
 	char *kh = cg_xasprintf("%s/known_hosts", cli->cluster_dir);
 	for (int i = 0; pin && i < eng.known.n; i++) {
 		const struct cg_resource *m = &eng.known.v[i];
-		const char *hk = m->kind == CG_KIND_MACHINE ? cg_res_get(m, "host_key") : NULL;
+		const char *hk = cg_kind_instance(m->kind) ? cg_res_get(m, "host_key") : NULL;
 		if (!hk || !m->id)
 			continue;
 		if (cg_mkdir_p(cli->cluster_dir, 0700, &err) < 0 ||

@@ -13,6 +13,7 @@ static int stage_of(enum cg_kind k)
 {
 	switch (k) {
 	case CG_KIND_NETWORK: case CG_KIND_PEERS: case CG_KIND_KEYPAIR: case CG_KIND_MACHINE:
+	case CG_KIND_LOADER:
 		return 0;
 	case CG_KIND_INSTALL: return 1;
 	case CG_KIND_CONFIG: return 2;
@@ -112,6 +113,7 @@ static const char *noun(enum cg_kind k)
 	case CG_KIND_SYSTEM: return "system keyspaces";
 	case CG_KIND_REBUILD: return "rebuild";
 	case CG_KIND_DATACENTER: return "datacenter check";
+	case CG_KIND_LOADER: return "load node";
 	case CG_KIND__COUNT: break;
 	}
 	return "resource";

@@ -1,5 +1,5 @@
 /*
- * config.c - cassandgo.yaml loader (see config.h and docs/CONFIG.md).
+ * config.c - cassandgo.yaml loader (see config.h; the reference is README.md, "Configuration").
  *
  * Two stages: libyaml's event stream is turned into a small tree of our own
  * (yaml_tree.c: every node keeps its 1-based position, anchors and aliases
@@ -76,6 +76,7 @@ static const char *const cluster_keys[] = {
 static const char *const dc_keys[] = {
 	"datacenter", "region", "zone", "zones", "nodes", "nb_seeds_per_dc",
 	"seeds", "node_type", "opscenter", "monitoring", "ami", "capacity",
+	"stress_nodes", "stress_node_type",
 };
 static const char *const keyspace_keys[] = { "name", "replication", "durable_writes" };
 /* CQL's reserved keywords (Cassandra 5.0's cql3/reserved_keywords.txt):
@@ -512,6 +513,29 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 			}
 			free(dc->capacity);
 			dc->capacity = cg_xstrdup(str);
+		} else if (!strcmp(kn, "stress_nodes") || !strcmp(kn, "stress_node_type")) {
+			/* the local provider runs stress clients in a namespace per DC */
+			if (c->provider != CG_PROVIDER_AWS) {
+				char *what = cg_xasprintf("no %s key with provider local", kn);
+				cg_yaml_fail(ld, k->pos, key, what, "load nodes apply only to provider "
+					     "aws (local stress clients run in a namespace per DC)");
+				free(what);
+				goto bad;
+			}
+			if (!strcmp(kn, "stress_nodes")) {
+				if (cg_yaml_int(ld, v, key, 0, CG_MAX_STRESS_NODES, &dc->stress_nodes) < 0)
+					goto bad;
+			} else {
+				const char *exp = "an EC2 instance type such as c5.xlarge";
+				if (cg_yaml_string(ld, v, key, exp, &str) < 0)
+					goto bad;
+				if (!node_type_ok(str)) {
+					cg_yaml_fail(ld, v->pos, key, exp, "'%s' is not an instance type", str);
+					goto bad;
+				}
+				free(dc->stress_node_type);
+				dc->stress_node_type = cg_xstrdup(str);
+			}
 		} else if (!strcmp(kn, "ami")) {
 			const char *exp = "an AMI id such as ami-0123456789abcdef0";
 			if (c->provider != CG_PROVIDER_AWS) {
@@ -555,6 +579,8 @@ static int load_dc(struct ld *ld, struct cg_cluster *c, const struct ynode *m,
 		dc->node_type = cg_xstrdup(c->provider == CG_PROVIDER_AWS ? "m5.large" : "local");
 	if (!dc->capacity && c->provider == CG_PROVIDER_AWS)
 		dc->capacity = cg_xstrdup("on-demand");
+	if (!dc->stress_node_type && c->provider == CG_PROVIDER_AWS)
+		dc->stress_node_type = cg_xstrdup(CG_STRESS_NODE_TYPE);
 	free(key);
 	return 0;
 bad:
@@ -572,6 +598,7 @@ static void dc_clear(struct cg_dc *dc)
 	free(dc->zones);
 	free(dc->ami);
 	free(dc->capacity);
+	free(dc->stress_node_type);
 }
 
 /* The datacenters list v of cluster c (path names it). */
@@ -1334,7 +1361,7 @@ int cg_config_load(const char *path, struct cg_config **out, struct cg_err *err)
 		goto out;
 	if (!root || cg_yaml_is_null(root)) {
 		cg_yaml_fail(&ld, top, "(file)",
-		     "a mapping of cluster names to clusters (see docs/CONFIG.md)", "no clusters (empty file)");
+		     "a mapping of cluster names to clusters (see README.md, Configuration)", "no clusters (empty file)");
 		goto out;
 	}
 	if (root->type != Y_MAP) {

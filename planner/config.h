@@ -18,6 +18,9 @@
 #include "../util/util.h"
 
 enum cg_provider_kind { CG_PROVIDER_AWS, CG_PROVIDER_LOCAL };
+/* Load nodes: at most this many per DC, of this type unless told. */
+#define CG_MAX_STRESS_NODES 16
+#define CG_STRESS_NODE_TYPE "c5.xlarge"
 /* Which node address cassandgo connects to over SSH. */
 enum cg_ssh_address { CG_SSH_PUBLIC, CG_SSH_PRIVATE };
 /* Which address nodes gossip over (cassandra.yaml broadcast_address). AUTO
@@ -45,6 +48,9 @@ struct cg_dc {
 	int nzones;
 	char *ami;		/* NULL = newest Ubuntu 24.04 LTS */
 	char *capacity;		/* aws: on-demand (default), spot, spot-or-on-demand */
+	int stress_nodes;	/* aws: load nodes of this DC (`cassandgo stress` runs
+				 * its client there), 0 = none */
+	char *stress_node_type;	/* their instance type (default CG_STRESS_NODE_TYPE) */
 	struct cg_pos pos;	/* position of this DC's entry */
 };
 

@@ -24,7 +24,7 @@ void cg_cost_of(const struct cg_rset *ms,
 	out->source = source ? cg_xstrdup(source) : NULL;
 	for (int i = 0; ms && i < ms->n; i++) {
 		const struct cg_resource *m = &ms->v[i];
-		if (m->kind != CG_KIND_MACHINE)
+		if (!cg_kind_instance(m->kind))
 			continue;
 		struct cg_cost_dc *d = NULL;
 		for (int k = 0; k < out->ndcs && !d; k++)
@@ -36,11 +36,19 @@ void cg_cost_of(const struct cg_rset *ms,
 			memset(d, 0, sizeof(*d));
 			d->dc = cg_xstrdup(m->dc ? m->dc : "?");
 			d->region = cg_xstrdup(m->region ? m->region : "?");
-			const char *t = cg_res_get(m, "node_type"), *cap = cg_res_get(m, "capacity");
-			d->node_type = cg_xstrdup(t ? t : "?");
-			d->capacity = cg_xstrdup(cap ? cap : "on-demand");
 		}
-		d->nodes++;
+		const char *t = cg_res_get(m, "node_type"), *cap = cg_res_get(m, "capacity");
+		if (m->kind == CG_KIND_LOADER) {
+			d->loaders++;
+			if (!d->loader_type)
+				d->loader_type = cg_xstrdup(t ? t : "?");
+		} else {
+			d->nodes++;
+			if (!d->node_type) {
+				d->node_type = cg_xstrdup(t ? t : "?");
+				d->capacity = cg_xstrdup(cap ? cap : "on-demand");
+			}
+		}
 		out->machines++;
 		out->parked += cg_park_machine_off(m);
 		double h = 0;
@@ -68,6 +76,7 @@ void cg_cost_free(struct cg_cost *c)
 		free(c->dcs[i].region);
 		free(c->dcs[i].node_type);
 		free(c->dcs[i].capacity);
+		free(c->dcs[i].loader_type);
 	}
 	free(c->dcs);
 	for (int i = 0; i < c->nmissing; i++)
@@ -95,10 +104,17 @@ void cg_cost_render_text(const struct cg_cost *c, struct cg_buf *out)
 			    c->source ? "; prices: " : "", c->source ? c->source : "");
 	for (int i = 0; i < c->ndcs; i++) {
 		const struct cg_cost_dc *d = &c->dcs[i];
-		char what[128];
-		snprintf(what, sizeof(what), "%d x %s%s%s", d->nodes, d->node_type,
-			 strcmp(d->capacity, "on-demand") ? " " : "",
-			 strcmp(d->capacity, "on-demand") ? d->capacity : "");
+		char what[160], load[80] = "";
+		const char *cap = d->capacity ? d->capacity : "on-demand";
+		if (d->loaders)
+			snprintf(load, sizeof(load), "%s%d x %s load", d->nodes ? " + " : "", d->loaders,
+				 d->loader_type);
+		if (d->nodes)
+			snprintf(what, sizeof(what), "%d x %s%s%s%s", d->nodes, d->node_type,
+				 strcmp(cap, "on-demand") ? " " : "", strcmp(cap, "on-demand") ? cap : "",
+				 load);
+		else
+			snprintf(what, sizeof(what), "%s", load);
 		cg_buf_addf(out, "  %-10s %-16s %-22s %9.4f/h %10.2f/day\n", d->dc, d->region, what,
 			    d->per_hour, d->per_hour * 24);
 	}
@@ -131,8 +147,13 @@ void cg_cost_render_json(const struct cg_cost *c, struct cg_buf *out)
 		cg_buf_add_json(out, d->node_type);
 		cg_buf_adds(out, ",\"capacity\":");
 		cg_buf_add_json(out, d->capacity);
-		cg_buf_addf(out, ",\"nodes\":%d,\"per_hour\":%.6f,\"per_day\":%.4f}", d->nodes,
-			    d->per_hour, d->per_hour * 24);
+		cg_buf_addf(out, ",\"nodes\":%d", d->nodes);
+		if (d->loaders) {	/* only then: the form without load nodes stays */
+			cg_buf_addf(out, ",\"load_nodes\":%d,\"load_node_type\":", d->loaders);
+			cg_buf_add_json(out, d->loader_type);
+		}
+		cg_buf_addf(out, ",\"per_hour\":%.6f,\"per_day\":%.4f}", d->per_hour,
+			    d->per_hour * 24);
 	}
 	cg_buf_adds(out, "},\"missing\":[");
 	for (int i = 0; i < c->nmissing; i++) {
@@ -173,7 +194,7 @@ void cg_cost_spent(struct cg_cost *c, const struct cg_rset *ms,
 	c->spent = 0;
 	for (int i = 0; hourly && ms && i < ms->n; i++) {
 		const struct cg_resource *m = &ms->v[i];
-		if (m->kind != CG_KIND_MACHINE)
+		if (!cg_kind_instance(m->kind))
 			continue;
 		const char *lt = cg_res_get(m, "launch_time");
 		time_t t = launch_epoch(lt);

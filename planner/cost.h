@@ -14,6 +14,8 @@ struct cg_cost_dc {
 	char *dc, *region, *node_type;	/* node_type: the first machine's */
 	char *capacity;			/* its capacity (on-demand, spot, ...) */
 	int nodes;
+	int loaders;			/* load nodes (aws stress_nodes), in per_hour */
+	char *loader_type;		/* the first one's type */
 	double per_hour;		/* USD, the priced machines only */
 };
 
@@ -32,7 +34,7 @@ struct cg_cost {
 	double spent;			/* USD, every priced machine since its launch */
 };
 
-/* Price every machine of ms (other kinds are skipped) with hourly, which
+/* Price every machine and load node of ms (other kinds are skipped) with hourly, which
  * returns 0 with *usd_h, or non-zero with err saying what has no price.
  * source may be NULL. Fills *out (cg_cost_free). */
 void cg_cost_of(const struct cg_rset *ms,

@@ -238,6 +238,45 @@ static uint64_t spec_digest(const struct cg_node_spec *s, uint64_t renderer)
 	return h;
 }
 
+/* loader.<dc>.n<i>: a load node, an instance like a machine (zones in
+ * turn, the DC's AMI and expiry, its group and key pair) but of
+ * stress_node_type, always on-demand (a reclaimed loader would end a run
+ * half-way) and running no Cassandra: nothing depends on it. */
+static void add_loader(const struct cg_cluster *c, int d, int i, const struct cg_zonemap *zm,
+		       unsigned kinds, struct cg_rset *out)
+{
+	const struct cg_dc *dc = &c->dcs[d];
+	char *a = cg_addr_node(CG_KIND_LOADER, dc->name, i);
+	struct cg_resource *r = cg_rset_new(out, CG_KIND_LOADER, a);
+	free(a);
+	const char *zone = node_zone(dc, zm, i);
+	r->region = cg_xstrdup(dc->region);
+	r->dc = cg_xstrdup(dc->name);
+	r->node = i;
+	cg_res_set(r, "cluster", c->name, CG_ATTR_INFO);
+	cg_res_set(r, "dc", dc->name, CG_ATTR_INFO);
+	cg_res_setf(r, "node", CG_ATTR_INFO, "%d", i);
+	cg_res_set(r, "zone", zone, CG_ATTR_FORCENEW | (zone ? 0 : CG_ATTR_COMPUTED));
+	cg_res_set(r, "node_type", dc->stress_node_type ? dc->stress_node_type : CG_STRESS_NODE_TYPE,
+		   CG_ATTR_FORCENEW);
+	cg_res_set(r, "capacity", "on-demand", CG_ATTR_FORCENEW);
+	if (c->expires)
+		cg_res_set(r, "expires", c->expires, 0);
+	cg_res_set(r, "ami", dc->ami ? dc->ami : "ubuntu-24.04", CG_ATTR_FORCENEW);
+	cg_res_setf(r, "name", 0, "[%s] load n%d %s", dc->name, i, c->name);
+	cg_res_set(r, "private_ip", NULL, CG_ATTR_COMPUTED);
+	cg_res_set(r, "public_ip", NULL, CG_ATTR_COMPUTED);
+	cg_res_set(r, "host_key", NULL, CG_ATTR_COMPUTED);
+	char *net = cg_addr_region(CG_KIND_NETWORK, dc->region);
+	char *kp = cg_addr_region(CG_KIND_KEYPAIR, dc->region);
+	if (kinds & CG_KIND_BIT(CG_KIND_NETWORK))
+		cg_res_add_dep(r, net);
+	if (kinds & CG_KIND_BIT(CG_KIND_KEYPAIR))
+		cg_res_add_dep(r, kp);
+	free(net);
+	free(kp);
+}
+
 static void add_node_resources(const struct cg_cluster *c, int d, int i,
 			       const struct cg_zonemap *zm, const struct cg_rset *known,
 			       unsigned kinds, const struct seedlist *seeds, uint64_t renderer,
@@ -748,6 +787,13 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 				if (!strcmp(m, "upload"))
 					cg_res_setf(r, "release_port", 0, "%d", CG_MODEL_SHARE_PORT);
 				free(m);
+				/* load nodes reach the region's nodes on CQL */
+				for (int d = 0; d < c->ndcs; d++)
+					if (c->dcs[d].stress_nodes > 0 &&
+					    !strcmp(c->dcs[d].region, regions[g])) {
+						cg_res_set(r, "load_port", "9042", 0);
+						break;
+					}
 			}
 		}
 		if (kinds & CG_KIND_BIT(CG_KIND_KEYPAIR)) {
@@ -766,6 +812,10 @@ int cg_model_build(const struct cg_cluster *c, const struct cg_zonemap *zones,
 			add_node_resources(c, d, i, zones, known, kinds, &seeds, renderer, security,
 					   out);
 	seedlist_free(&seeds);
+	if (c->provider == CG_PROVIDER_AWS && (kinds & CG_KIND_BIT(CG_KIND_LOADER)))
+		for (int d = 0; d < c->ndcs; d++)
+			for (int i = 1; i <= c->dcs[d].stress_nodes; i++)
+				add_loader(c, d, i, zones, kinds, out);
 	if (c->provider == CG_PROVIDER_AWS && nregions > 1 &&
 	    (kinds & CG_KIND_BIT(CG_KIND_PEERS)))
 		for (int g = 0; g < nregions; g++)

@@ -25,6 +25,9 @@
  *                      level, after every keyspace gained the DC)
  *   datacenter.<dc>    a DC added to a running ring: rows read back from it
  *                      at LOCAL_QUORUM after its rebuilds (cluster level)
+ *   loader.<dc>.n<i>   a load node of the DC (aws `stress_nodes`): an
+ *                      instance where `cassandgo stress` runs the DC's
+ *                      client, never Cassandra (node level)
  * and string attributes. Desired attributes flagged CG_ATTR_FORCENEW force a
  * replacement when they differ; CG_ATTR_COMPUTED ones are outputs of the
  * provider (addresses, host key: value NULL on the desired side, never
@@ -59,6 +62,7 @@ enum cg_kind {
 	CG_KIND_SYSTEM,
 	CG_KIND_REBUILD,
 	CG_KIND_DATACENTER,
+	CG_KIND_LOADER,
 	CG_KIND__COUNT
 };
 #define CG_KIND_BIT(k) (1u << (k))
@@ -66,7 +70,8 @@ enum cg_kind {
 #define CG_SUPERUSER "cassandgo"
 /* Kinds of the cloud stage (apply --stage infra stops after these). */
 #define CG_KINDS_INFRA (CG_KIND_BIT(CG_KIND_NETWORK) | CG_KIND_BIT(CG_KIND_PEERS) | \
-			CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE))
+			CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE) | \
+			CG_KIND_BIT(CG_KIND_LOADER))
 /* --stage install: the machines with Cassandra installed, nothing started */
 #define CG_KINDS_INSTALL (CG_KINDS_INFRA | CG_KIND_BIT(CG_KIND_INSTALL))
 
@@ -76,6 +81,12 @@ enum cg_op { CG_OP_NOOP, CG_OP_CREATE, CG_OP_UPDATE, CG_OP_REPLACE, CG_OP_DELETE
 const char *cg_op_name(enum cg_op op);
 
 const char *cg_kind_name(enum cg_kind k);
+/* A kind that is a cloud instance: a machine or a load node (billed while
+ * it runs, powered off when the cluster is parked). */
+static inline bool cg_kind_instance(enum cg_kind k)
+{
+	return k == CG_KIND_MACHINE || k == CG_KIND_LOADER;
+}
 int cg_kind_parse(const char *s);		/* -1 when unknown */
 
 #define CG_ATTR_FORCENEW 1u

@@ -66,7 +66,7 @@ int cg_park_plan(const char *cluster, const struct cg_rset *known, const struct 
 	/* 2. then power every machine off: the disk and its data stay */
 	for (int i = 0; i < known->n; i++) {
 		const struct cg_resource *m = &known->v[i];
-		if (m->kind != CG_KIND_MACHINE || cg_park_machine_off(m))
+		if (!cg_kind_instance(m->kind) || cg_park_machine_off(m))
 			continue;
 		bool dup = false;	/* two objects claiming a node: one action */
 		for (int j = services; j < plan->n; j++)
@@ -88,7 +88,7 @@ void cg_park_note(struct cg_plan *plan, const char *since, const struct cg_rset 
 {
 	int total = 0, off = 0;
 	for (int i = 0; known && i < known->n; i++)
-		if (known->v[i].kind == CG_KIND_MACHINE) {
+		if (cg_kind_instance(known->v[i].kind)) {
 			total++;
 			off += cg_park_machine_off(&known->v[i]);
 		}

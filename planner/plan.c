@@ -867,7 +867,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 	for (int pass = 0; pass < 2; pass++)
 	for (int i = 0; i < desired->n; i++) {
 		const struct cg_resource *dd = &desired->v[i];
-		bool early = dd->kind == CG_KIND_MACHINE || dd->kind == CG_KIND_NETWORK ||
+		bool early = cg_kind_instance(dd->kind) || dd->kind == CG_KIND_NETWORK ||
 			     dd->kind == CG_KIND_KEYPAIR;
 		if (early != (pass == 0))
 			continue;
@@ -942,7 +942,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 			strset_add(&fresh, node_key(d->addr));
 		/* a machine powered off (parked, or stopped behind our back) is
 		 * started: an update, whatever its health says */
-		if (d->kind == CG_KIND_MACHINE && op == CG_OP_NOOP && c && cg_park_machine_off(c)) {
+		if (cg_kind_instance(d->kind) && op == CG_OP_NOOP && c && cg_park_machine_off(c)) {
 			op = CG_OP_UPDATE;
 			cg_buf_adds(&reason, "powered off: start it");
 		}
@@ -1099,7 +1099,7 @@ int cg_plan_diff(const char *cluster, const struct cg_rset *desired,
 				if (a->kind == CG_KIND_MACHINE && node_level(o->kind))
 					before = !strcmp(node_key(o->addr), node_key(a->addr));
 				else if ((a->kind == CG_KIND_NETWORK || a->kind == CG_KIND_KEYPAIR) &&
-					 (o->kind == CG_KIND_MACHINE || o->kind == CG_KIND_PEERS))
+					 (cg_kind_instance(o->kind) || o->kind == CG_KIND_PEERS))
 					before = str_eq(o->current.region, a->current.region);
 				else if (a->kind == CG_KIND_MACHINE && o->kind == CG_KIND_RING)
 					before = true;

@@ -8,7 +8,7 @@
 static const char *const kind_names[CG_KIND__COUNT] = {
 	"network", "peers", "keypair", "machine", "install",
 	"config", "service", "ring", "monitoring", "auth", "keyspace",
-	"system_keyspaces", "rebuild", "datacenter",
+	"system_keyspaces", "rebuild", "datacenter", "loader",
 };
 
 const char *cg_kind_name(enum cg_kind k)

@@ -228,8 +228,8 @@ int ec2_describe_tagged(struct cg_provider *p, const char *region, const char *c
 		if (dc) {
 			ec2_add_filter1(&pa, &nf, "tag:" TAG_DC, dc);
 			char nb[16];
-			snprintf(nb, sizeof(nb), "%d", node);
-			ec2_add_filter1(&pa, &nf, "tag:" TAG_NODE, nb);
+			snprintf(nb, sizeof(nb), "%d", node < 0 ? -node : node);
+			ec2_add_filter1(&pa, &nf, node < 0 ? "tag:" TAG_LOADER : "tag:" TAG_NODE, nb);
 		}
 		const char *states[] = { "pending", "running", "stopping", "stopped" };
 		ec2_add_filter(&pa, &nf, "instance-state-name", states, include_stopped ? 4 : 2);

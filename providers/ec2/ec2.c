@@ -127,7 +127,7 @@ static int check_quota(struct cg_provider *p, struct cg_err *err)
 			continue;
 		int fixed = cg_ec2_rules_fixed(p->c->nallowed_cidrs, cg_monitoring_dc(p->c) >= 0,
 					       ec2_monitor_remote(p->c, region)) +
-			    (ec2_upload(p->c) ? 1 : 0);
+			    (ec2_upload(p->c) ? 1 : 0) + (ec2_region_loads(p->c, region) ? 1 : 0);
 		char *where = cg_addr_region(CG_KIND_PEERS, region);
 		int rc = cg_ec2_rules_groups(&p->lim, fixed, nremote, where, err);
 		free(where);
@@ -150,7 +150,7 @@ static int ec2_refresh(struct cg_provider *p, const struct cg_rset *known, struc
 		if (i >= p->c->ndcs) {
 			enum cg_kind k = known->v[i - p->c->ndcs].kind;
 			if (k != CG_KIND_MACHINE && k != CG_KIND_NETWORK && k != CG_KIND_KEYPAIR &&
-			    k != CG_KIND_PEERS)
+			    k != CG_KIND_PEERS && k != CG_KIND_LOADER)
 				continue;
 		}
 		if (!r)
@@ -263,6 +263,7 @@ static int ec2_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	case CG_KIND_KEYPAIR:
 		return ec2_keypair_apply(p, ctx, op, desired, current, result, err);
 	case CG_KIND_MACHINE:
+	case CG_KIND_LOADER:	/* an instance too, tagged as a load node */
 		return ec2_machine_apply(p, ctx, op, desired, current, result, err);
 	default:
 		return cg_error(err, CG_EXIT_ERROR, "ec2: %s is not a kind this provider manages",
@@ -332,7 +333,8 @@ static int ec2_public_ip(char *out, size_t n, struct cg_err *err)
 const struct cg_provider_ops cg_provider_ec2 = {
 	.name = "ec2",
 	.kinds = CG_KIND_BIT(CG_KIND_NETWORK) | CG_KIND_BIT(CG_KIND_PEERS) |
-		 CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE),
+		 CG_KIND_BIT(CG_KIND_KEYPAIR) | CG_KIND_BIT(CG_KIND_MACHINE) |
+		 CG_KIND_BIT(CG_KIND_LOADER),
 	.open = ec2_open,
 	.close = ec2_close,
 	.public_ip = ec2_public_ip,

@@ -34,7 +34,8 @@ extern const struct cg_provider_ops cg_provider_ec2;
 struct cg_ec2_userdata {
 	const char *host_priv;		/* OpenSSH ed25519 private host key */
 	const char *host_pub;		/* "ssh-ed25519 AAAA..." */
-	const char *install;		/* "maven", "upload", "apt" or "dir:/abs/lib" (NULL = apt) */
+	const char *install;		/* "maven", "upload", "apt", "dir:/abs/lib" (NULL = apt)
+					 * or "none" (a load node: no Java, no Cassandra) */
 	const char *cassandra_version;	/* "5.0.6" */
 	const char *base_dir;		/* "/var/lib/cassandgo" */
 	const char *label;		/* e.g. "MultiDC DC1 n3", a comment only */

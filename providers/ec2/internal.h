@@ -33,6 +33,7 @@
 #define TAG_CLUSTER "cassandgo:cluster"
 #define TAG_DC "cassandgo:dc"
 #define TAG_NODE "cassandgo:node"
+#define TAG_LOADER "cassandgo:loader"	/* a load node's number (instead of TAG_NODE) */
 #define TAG_ROLE "cassandgo:role"
 #define TAG_HOSTKEY "cassandgo:host_key"
 #define TAG_AMI "cassandgo:ami"
@@ -142,7 +143,8 @@ int ec2_cmp_str(const void *a, const void *b);
 /* v sorted (in place) and joined with commas: "" when n is 0 (caller frees). */
 char *ec2_join_sorted(char **v, int n);
 /* The cluster's live instances for one node (or all, dc NULL), by tag:
- * the pages of DescribeInstances (free with ec2_free_docs). */
+ * the pages of DescribeInstances (free with ec2_free_docs). node < 0: load
+ * node -node of the DC. */
 int ec2_describe_cluster(struct cg_provider *p, const char *region, const char *dc, int node,
 			 bool include_stopped, xmlDocPtr **docs, int *ndocs, struct cg_err *err);
 void ec2_free_docs(xmlDocPtr *docs, int n);
@@ -176,7 +178,9 @@ bool ec2_reaches_storage(const struct rule *x);
 bool ec2_is_scrape_rule(const struct rule *x);
 /* Add the scrape rules from src; the group's rules from itself. */
 void ec2_scrape_rules(struct rules *r, const char *src);
-void ec2_self_rules(struct rules *r, const char *sg, bool upload);
+void ec2_self_rules(struct rules *r, const char *sg, bool upload, bool load);
+/* Does a DC of the region have load nodes (a self rule on 9042)? */
+bool ec2_region_loads(const struct cg_cluster *c, const char *region);
 /* Does the cluster install with install: upload (a self rule on the share port)? */
 bool ec2_upload(const struct cg_cluster *c);
 /* Nodes the configuration puts in other regions than region; is the

@@ -430,8 +430,9 @@ static void machine_result(struct cg_provider *p, const struct cg_resource *desi
 	cg_res_set(result, "health", "ok", CG_ATTR_COMPUTED);
 	cg_res_set(result, "ssh_port", "22", CG_ATTR_INFO);
 	cg_res_set(result, "base_dir", AWS_BASE_DIR, CG_ATTR_INFO);
-	set_lib_dir(result, cg_res_get(desired, "install"), cg_res_get(desired, "cassandra_version"),
-		    p->c->cassandra_version);
+	if (desired->kind != CG_KIND_LOADER)
+		set_lib_dir(result, cg_res_get(desired, "install"),
+			    cg_res_get(desired, "cassandra_version"), p->c->cassandra_version);
 }
 
 static void lookup_res(struct cg_ctx *ctx, const char *addr, struct cg_resource *out, bool *found)
@@ -440,14 +441,15 @@ static void lookup_res(struct cg_ctx *ctx, const char *addr, struct cg_resource 
 	*found = ctx && ctx->lookup && ctx->lookup(ctx, addr, out) == 0;
 }
 
-/* The first live instance tagged for this node, or none (*id NULL). */
+/* The first live instance tagged for this node (loader: this load node),
+ * or none (*id NULL). */
 static int find_node_instance(struct cg_provider *p, const char *region, const char *dc, int node,
-			      char **id, char **host_key, char **zone, struct cg_err *err)
+			      bool loader, char **id, char **host_key, char **zone, struct cg_err *err)
 {
 	xmlDocPtr *docs;
 	int nd;
 	*id = *host_key = *zone = NULL;
-	if (ec2_describe_cluster(p, region, dc, node, false, &docs, &nd, err) < 0)
+	if (ec2_describe_cluster(p, region, dc, loader ? -node : node, false, &docs, &nd, err) < 0)
 		return -1;
 	for (int i = 0; i < nd && !*id; i++)
 		for (xmlNodePtr res = cg_xml_path(ec2_root(docs[i]), "reservationSet/item");
@@ -469,6 +471,9 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 {
 	const char *region = desired->region, *dc = desired->dc;
 	int node = desired->node;
+	/* a load node: tagged as one (never seen as a Cassandra node), no
+	 * Cassandra or Java at boot */
+	bool loader = desired->kind == CG_KIND_LOADER;
 	const char *zone = cg_res_get(desired, "zone");
 	const char *type = cg_res_get(desired, "node_type");
 	const char *ami = cg_res_get(desired, "ami");
@@ -498,7 +503,8 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 	pthread_mutex_unlock(&p->mu);
 	if (!refreshed) {
 		/* no refresh this run: an instance of a crashed run may exist */
-		if (find_node_instance(p, region, dc, node, &id, &host_pub, &found_zone, err) < 0)
+		if (find_node_instance(p, region, dc, node, loader, &id, &host_pub, &found_zone,
+				       err) < 0)
 			goto out;
 		if (id)
 			ec2_progress(ctx, desired->addr, "adopting tagged instance");
@@ -529,11 +535,11 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 		char *sp = strchr(host_pub, ' ');
 		if (sp && (sp = strchr(sp + 1, ' ')))
 			*sp = 0;
-		char *label = cg_xasprintf("%s %s n%d", p->c->name, dc, node);
+		char *label = cg_xasprintf("%s %s %sn%d", p->c->name, dc, loader ? "load " : "", node);
 		struct cg_ec2_userdata u = {
 			.host_priv = host_priv, .host_pub = host_pub,
-			.install = cg_res_get(desired, "install"),
-			.cassandra_version = cg_res_get(desired, "cassandra_version")
+			.install = loader ? "none" : cg_res_get(desired, "install"),
+			.cassandra_version = loader ? NULL : cg_res_get(desired, "cassandra_version")
 				? cg_res_get(desired, "cassandra_version") : p->c->cassandra_version,
 			.base_dir = AWS_BASE_DIR, .label = label, .owner = p->c->ssh_user,
 		};
@@ -553,8 +559,8 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 		char nodes[16];
 		snprintf(nodes, sizeof(nodes), "%d", node);
 		const char *tags[] = {
-			TAG_CLUSTER, p->c->name, TAG_DC, dc, TAG_NODE, nodes,
-			TAG_ROLE, seed && !strcmp(seed, "true") ? "seed" : "node",
+			TAG_CLUSTER, p->c->name, TAG_DC, dc, loader ? TAG_LOADER : TAG_NODE, nodes,
+			TAG_ROLE, loader ? "loader" : seed && !strcmp(seed, "true") ? "seed" : "node",
 			"Name", name ? name : desired->addr, TAG_HOSTKEY, host_pub, TAG_AMI, ami,
 			/* what the bootstrap needs (lib_dir) even when the state is lost */
 			TAG_INSTALL, u.install ? u.install : "apt",
@@ -638,7 +644,7 @@ static int machine_create(struct cg_provider *p, struct cg_ctx *ctx,
 			/* The call may have launched it: look before launching again. */
 			char *hk = NULL;
 			ec2_sleep_ms(200 * attempt);
-			if (find_node_instance(p, region, dc, node, &id, &hk, &found_zone, err) < 0)
+			if (find_node_instance(p, region, dc, node, loader, &id, &hk, &found_zone, err) < 0)
 				goto out;
 			free(hk);
 			if (id)
@@ -860,7 +866,8 @@ int ec2_machine_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		cg_ec2_params_add(&pa, "Tag.1.Key", "Name");
 		cg_ec2_params_add(&pa, "Tag.1.Value", cg_res_get(desired, "name"));
 		cg_ec2_params_add(&pa, "Tag.2.Key", TAG_ROLE);
-		cg_ec2_params_add(&pa, "Tag.2.Value", seed && !strcmp(seed, "true") ? "seed" : "node");
+		cg_ec2_params_add(&pa, "Tag.2.Value", desired->kind == CG_KIND_LOADER ? "loader"
+						      : seed && !strcmp(seed, "true") ? "seed" : "node");
 		/* a new expires: ends that long from now */
 		const char *exp = cg_res_get(desired, "expires"), *had = cg_res_get(current, "expires");
 		char *at = exp && (!had || strcmp(exp, had)) ? ec2_expires_at(exp, time(NULL)) : NULL;
@@ -945,6 +952,73 @@ static const struct cg_resource *known_by_id(const struct cg_rset *known, const 
 	return NULL;
 }
 
+/* An instance tagged as load node of dc (no node tag): loader.<dc>.n<i>
+ * with what the model sets, read back from the instance and its tags. */
+static void loader_refresh(struct region_job *j, xmlNodePtr it, const char *dc)
+{
+	char *num = ec2_tag_value(it, TAG_LOADER);
+	int n = num ? atoi(num) : 0;
+	if (n < 1) {
+		free(num);
+		return;		/* tagged for the cluster but neither node nor loader */
+	}
+	j->ninstances++;
+	j->inst = cg_xrealloc(j->inst, (size_t)(j->ninst + 1) * sizeof(*j->inst));
+	struct inst_sgs *is = &j->inst[j->ninst++];
+	memset(is, 0, sizeof(*is));
+	for (xmlNodePtr g = cg_xml_path(it, "groupSet/item"); g; g = cg_xml_next(g, "item")) {
+		is->groups = cg_xrealloc(is->groups, (size_t)(is->n + 1) * sizeof(char *));
+		is->groups[is->n++] = cg_xml_text(g, "groupId");
+	}
+	struct obs o;
+	obs_from_item(it, &o);
+	char *addr = cg_addr_node(CG_KIND_LOADER, dc, n);
+	struct cg_resource *r = cg_rset_new(&j->live, CG_KIND_LOADER, addr);
+	free(addr);
+	r->region = cg_xstrdup(j->region);
+	r->dc = cg_xstrdup(dc);
+	r->node = n;
+	cg_res_set_id(r, o.id);
+	const struct cg_resource *k = known_by_id(j->known, o.id);
+	char *v[] = {
+		ec2_tag_value(it, "Name"), ec2_tag_value(it, TAG_HOSTKEY), ec2_tag_value(it, TAG_AMI),
+		cg_xml_text(it, "placement/availabilityZone"), cg_xml_text(it, "instanceType"),
+		ec2_tag_value(it, TAG_EXPIRES), ec2_tag_value(it, TAG_EXPIRES_AT),
+	};
+	cg_res_set(r, "cluster", j->p->c->name, CG_ATTR_INFO);
+	cg_res_set(r, "dc", dc, CG_ATTR_INFO);
+	cg_res_set(r, "node", num, CG_ATTR_INFO);
+	cg_res_set(r, "zone", v[3], CG_ATTR_FORCENEW);
+	cg_res_set(r, "node_type", v[4], CG_ATTR_FORCENEW);
+	const char *kami = k ? cg_res_get(k, "ami") : NULL;
+	cg_res_set(r, "ami", kami ? kami : v[2] ? v[2] : o.image, CG_ATTR_FORCENEW);
+	cg_res_set(r, "capacity", "on-demand", CG_ATTR_FORCENEW);
+	if (v[5] && *v[5])
+		cg_res_set(r, "expires", v[5], 0);
+	if (v[6] && *v[6])
+		cg_res_set(r, "expires_at", v[6], CG_ATTR_INFO);
+	cg_res_set(r, "name", v[0], 0);
+	cg_res_set(r, "private_ip", o.priv_ip, CG_ATTR_COMPUTED);
+	cg_res_set(r, "public_ip", o.pub_ip, CG_ATTR_COMPUTED);
+	const char *khk = k ? cg_res_get(k, "host_key") : NULL;
+	cg_res_set(r, "host_key", khk ? khk : v[1], CG_ATTR_COMPUTED);
+	cg_res_set(r, "image_id", o.image, CG_ATTR_INFO);
+	cg_res_set(r, "state", o.state, CG_ATTR_INFO);
+	bool off = o.state && (!strcmp(o.state, "stopped") || !strcmp(o.state, "stopping"));
+	cg_res_set(r, "power", off ? "off" : "on", CG_ATTR_INFO);
+	if (off)	/* stopped behind our back: the next apply starts it */
+		cg_res_setf(r, "health", CG_ATTR_COMPUTED, "instance %s is %s", o.id, o.state);
+	else
+		cg_res_set(r, "health", "ok", CG_ATTR_COMPUTED);
+	cg_res_set(r, "launch_time", o.launch, CG_ATTR_INFO);
+	cg_res_set(r, "ssh_port", "22", CG_ATTR_INFO);
+	cg_res_set(r, "base_dir", AWS_BASE_DIR, CG_ATTR_INFO);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		free(v[i]);
+	free(num);
+	obs_clear(&o);
+}
+
 void ec2_machine_refresh(struct region_job *j, xmlDocPtr *docs, int nd)
 {
 	struct cg_provider *p = j->p;
@@ -955,6 +1029,11 @@ void ec2_machine_refresh(struct region_job *j, xmlDocPtr *docs, int nd)
 			     it = cg_xml_next(it, "item")) {
 				char *dc = ec2_tag_value(it, TAG_DC), *node = ec2_tag_value(it, TAG_NODE);
 				int n = node ? atoi(node) : 0;
+				if (dc && !node) {
+					loader_refresh(j, it, dc);
+					free(dc);
+					continue;
+				}
 				if (!dc || n < 1) {
 					free(dc);
 					free(node);

@@ -28,7 +28,8 @@ static bool valid_cidr4(const char *s)
 static int network_rules(const struct cg_resource *desired, const char *sg, struct rules *want,
 			 struct cg_err *err)
 {
-	ec2_self_rules(want, sg, cg_res_get(desired, "release_port") != NULL);
+	ec2_self_rules(want, sg, cg_res_get(desired, "release_port") != NULL,
+		       cg_res_get(desired, "load_port") != NULL);
 	if (cg_res_get(desired, "monitoring_port"))
 		ec2_scrape_rules(want, sg);
 	char **cidrs;
@@ -225,8 +226,8 @@ int ec2_network_refresh(struct region_job *j)
 	int nc = 0, mon = 0;
 	/* rules from groups: exactly the group itself on the internode ports */
 	struct rules self = { 0 }, extra = { 0 }, missing = { 0 };
-	bool share = false;
-	ec2_self_rules(&self, sg, ec2_upload(p->c));
+	bool share = false, load = false;
+	ec2_self_rules(&self, sg, ec2_upload(p->c), ec2_region_loads(p->c, j->region));
 	if (cg_monitoring_dc(p->c) >= 0)
 		ec2_scrape_rules(&self, sg);
 	for (int i = 0; i < have->n; i++) {
@@ -234,6 +235,8 @@ int ec2_network_refresh(struct region_job *j)
 		if (!strncmp(x->src, "sg-", 3)) {
 			share |= !strcmp(x->proto, "tcp") && x->from == CG_MODEL_SHARE_PORT &&
 				 x->to == CG_MODEL_SHARE_PORT && !strcmp(x->src, sg);
+			load |= !strcmp(x->proto, "tcp") && x->from == 9042 && x->to == 9042 &&
+				!strcmp(x->src, sg);
 			if (!ec2_rules_has(&self, x))
 				ec2_rules_add(&extra, x->proto, x->from, x->to, x->src);
 			continue;
@@ -264,6 +267,8 @@ int ec2_network_refresh(struct region_job *j)
 		cg_res_setf(r, "monitoring_port", 0, "%d", mon);
 	if (share)
 		cg_res_setf(r, "release_port", 0, "%d", CG_MODEL_SHARE_PORT);
+	if (load)
+		cg_res_set(r, "load_port", "9042", 0);
 	cg_res_set(r, "vpc_id", s->vpc, CG_ATTR_INFO);
 	/* what the diff shows when only group-sourced rules differ (the 2014
 	 * layout's 7001 and 7199 among them) */

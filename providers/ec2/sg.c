@@ -131,14 +131,26 @@ void ec2_scrape_rules(struct rules *r, const char *src)
  * on loopback only: nothing opens it. Nodes of other regions get 7000 alone
  * (one rule per /32, see ec2_peers_layout in peers.c).
  */
-void ec2_self_rules(struct rules *r, const char *sg, bool upload)
+void ec2_self_rules(struct rules *r, const char *sg, bool upload, bool load)
 {
 	ec2_rules_add(r, "tcp", 7000, 7000, sg);
 	ec2_rules_add(r, "icmp", -1, -1, sg);
+	/* load nodes (stress_nodes) reach their DC's nodes on CQL: from the
+	 * group, not from an address range */
+	if (load)
+		ec2_rules_add(r, "tcp", 9042, 9042, sg);
 	/* install: upload: the region's first node serves the release to the
 	 * others (cgnode install-share) */
 	if (upload)
 		ec2_rules_add(r, "tcp", CG_MODEL_SHARE_PORT, CG_MODEL_SHARE_PORT, sg);
+}
+
+bool ec2_region_loads(const struct cg_cluster *c, const char *region)
+{
+	for (int d = 0; d < c->ndcs; d++)
+		if (c->dcs[d].stress_nodes > 0 && !strcmp(c->dcs[d].region, region))
+			return true;
+	return false;
 }
 
 bool ec2_upload(const struct cg_cluster *c)

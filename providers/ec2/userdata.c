@@ -124,12 +124,14 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 		return NULL;
 	}
 	bool apt = !strcmp(install, "apt");
+	/* none: a load node (latte is one static binary, sent over SSH) */
+	bool none = !strcmp(install, "none");
 	/* maven, upload: cgnode downloads (or receives) and verifies the jars
 	 * over SSH later; the boot brings Java and curl (the packages below;
 	 * without internet access, from the image or an apt proxy) */
-	if (!apt && strcmp(install, "maven") && strcmp(install, "upload") &&
+	if (!apt && !none && strcmp(install, "maven") && strcmp(install, "upload") &&
 	    strncmp(install, "dir:/", 5)) {
-		cg_error(err, CG_EXIT_ERROR, "user-data: install must be maven, upload, apt or "
+		cg_error(err, CG_EXIT_ERROR, "user-data: install must be maven, upload, apt, none or "
 			 "dir:/ABS/PATH, got '%s'", install);
 		return NULL;
 	}
@@ -155,8 +157,10 @@ char *cg_ec2_userdata_render(const struct cg_ec2_userdata *u, struct cg_err *err
 			"  - path: /var/lib/cloud/scripts/per-boot/cassandgo-scrub-user-data\n"
 			"    owner: root:root\n    permissions: '0700'\n    content: |\n");
 	add_block(&b, scrub_script, "      ");
-	cg_buf_adds(&b, "package_update: true\npackages:\n"
-			"  - openjdk-17-jre-headless\n  - curl\n  - ca-certificates\n  - python3\n");
+	if (!none)
+		cg_buf_adds(&b, "package_update: true\npackages:\n"
+				"  - openjdk-17-jre-headless\n  - curl\n  - ca-certificates\n"
+				"  - python3\n");
 	cg_buf_addf(&b, "runcmd:\n  - [mkdir, -p, %s]\n", base);
 	/* cgnode and the uploads run as the login user */
 	if (u->owner)

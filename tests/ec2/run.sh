@@ -367,6 +367,89 @@ if cg apply --auto-approve --stage infra MultiDC </dev/null >"$WORK/apply4.txt" 
 	die "--auto-approve skipped the empty-region check"
 fi
 
+step "load nodes (stress_nodes): planned and priced, created tagged as loaders, CQL from the group, adopted, removed, destroyed with the cluster"
+# its own state: the lost-state case below must not lose MultiDC's
+cgl() { "$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/load/state.db" "$@"; }
+cat >>"$WORK/cassandgo.yaml" <<'EOF'
+
+Load:
+  provider: aws
+  cassandra_version: 5.0.6
+  datacenters:
+    - datacenter: DC1
+      region: eu-west-1
+      nodes: 2
+      node_type: m5.large
+      stress_nodes: 2
+      stress_node_type: c5.large
+EOF
+cgl plan --json --stage infra Load >"$WORK/load-plan.json" 2>"$WORK/load-plan.err" || { cat "$WORK/load-plan.err"; die "plan of Load failed"; }
+python3 - "$WORK/load-plan.json" "$REPO/providers/ec2/prices.tsv" <<'EOF'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if not l.startswith("#")]
+col = rows[0].index("eu-west-1")
+od = {r[0]: float(r[col].split(":")[0]) for r in rows[1:] if r[col] != "-"}
+adds = sorted(a["address"] for a in plan["actions"] if a["action"] == "create" and a["address"].startswith("loader."))
+assert adds == ["loader.DC1.n1", "loader.DC1.n2"], adds
+c = plan["cost"]["dcs"]["DC1"]
+want = 2 * od["m5.large"] + 2 * od["c5.large"] + 4 * 8 * 0.08 / 730
+assert c["nodes"] == 2 and c["load_nodes"] == 2 and c["load_node_type"] == "c5.large", c
+assert abs(c["per_hour"] - want) < 1e-4, (c["per_hour"], want)
+EOF
+cgl plan --stage infra Load 2>&1 | grep -q '^  DC1 .*2 x m5.large + 2 x c5.large load' ||
+	{ cgl plan --stage infra Load; die "the text plan's cost line does not show the load nodes"; }
+cgl apply --auto-approve --stage infra Load >"$WORK/load-apply.txt" 2>&1 || { cat "$WORK/load-apply.txt"; die "apply of Load failed"; }
+# load_world N: N load nodes (tags, type, groups, no node tag) beside the 2 nodes; the
+# group admits itself on 9042 exactly while there are load nodes, no CIDR but the allowed one
+load_world() {
+	python3 - "$MOTO_URL" "$1" <<'EOF'
+import sys, boto3
+ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
+want = int(sys.argv[2])
+inst = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:cassandgo:cluster", "Values": ["Load"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"] for i in r["Instances"]]
+tags = lambda i: {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+loaders = [i for i in inst if tags(i).get("cassandgo:role") == "loader"]
+nodes = [i for i in inst if tags(i).get("cassandgo:role") in ("seed", "node")]
+assert len(nodes) == 2 and len(loaders) == want, (len(nodes), len(loaders))
+assert sorted(tags(i)["cassandgo:loader"] for i in loaders) == [str(k) for k in range(1, want + 1)]
+for i in loaders:
+    t = tags(i)
+    assert "cassandgo:node" not in t and i["InstanceType"] == "c5.large", t
+    assert t["Name"] == "[DC1] load n%s Load" % t["cassandgo:loader"], t
+    assert t.get("cassandgo:host_key", "").startswith("ssh-ed25519 "), t
+    assert {g["GroupName"] for g in i["SecurityGroups"]} == {g["GroupName"] for g in nodes[0]["SecurityGroups"]}
+sg = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["cassandgo-Load-eu-west-1"]}])["SecurityGroups"][0]
+cql = [p for p in sg["IpPermissions"] if p.get("FromPort") == 9042]
+self_cql = any(pair["GroupId"] == sg["GroupId"] for p in cql for pair in p.get("UserIdGroupPairs", []))
+assert self_cql == (want > 0), sg["IpPermissions"]
+assert not [r for p in cql for r in p.get("IpRanges", []) if r["CidrIp"] != "203.0.113.7/32"], cql
+EOF
+}
+load_world 2 || die "the load nodes are not as asked"
+cgl plan --stage infra Load 2>&1 | grep -q "No changes." || { cgl plan --stage infra Load; die "Load not converged"; }
+# a lost state: the load nodes are adopted by their tags, not launched again
+rm -f "$WORK/load/state.db"*
+cgl apply --auto-approve --stage infra Load >"$WORK/load-adopt.txt" 2>&1 || { cat "$WORK/load-adopt.txt"; die "apply of Load without its state failed"; }
+load_world 2 || die "losing the state duplicated load nodes"
+cgl state show Load >"$WORK/load-state.txt" 2>&1
+[ "$(grep -c '^loader\.DC1\.n[12]' "$WORK/load-state.txt")" = 2 ] || { cat "$WORK/load-state.txt"; die "the state does not hold the adopted load nodes"; }
+sed -i 's/stress_nodes: 2/stress_nodes: 1/' "$WORK/cassandgo.yaml"
+cgl plan --stage infra Load >"$WORK/load-plan2.txt" 2>&1 || true
+grep -q "^  - loader.DC1.n2" "$WORK/load-plan2.txt" || { cat "$WORK/load-plan2.txt"; die "plan does not remove the second load node"; }
+cgl apply --auto-approve --stage infra Load >"$WORK/load-apply2.txt" 2>&1 || { cat "$WORK/load-apply2.txt"; die "removing a load node failed"; }
+load_world 1 || die "after stress_nodes 2 -> 1"
+sed -i 's/stress_nodes: 1/stress_nodes: 0/' "$WORK/cassandgo.yaml"
+cgl apply --auto-approve --stage infra Load >"$WORK/load-apply3.txt" 2>&1 || { cat "$WORK/load-apply3.txt"; die "removing the last load node failed"; }
+load_world 0 || die "after stress_nodes 1 -> 0: a load node or the group's CQL rule is left"
+sed -i 's/stress_nodes: 0/stress_nodes: 1/' "$WORK/cassandgo.yaml"
+cgl apply --auto-approve --stage infra Load >"$WORK/load-apply4.txt" 2>&1 || { cat "$WORK/load-apply4.txt"; die "adding a load node back failed"; }
+load_world 1 || die "after stress_nodes 0 -> 1"
+cgl plan --stage infra Load >/dev/null 2>&1
+cgl destroy --auto-approve --refresh=false Load >"$WORK/load-destroy.txt" 2>&1 || { cat "$WORK/load-destroy.txt"; die "destroy of Load failed"; }
+$CHECK "$MOTO_URL" Load eu-west-1 --empty
+
 step "destroy leaves nothing; a second destroy is a no-op"
 cg destroy --auto-approve --refresh=false MultiDC >"$WORK/destroy.txt" 2>&1 || { cat "$WORK/destroy.txt"; die "destroy failed"; }
 $CHECK "$MOTO_URL" MultiDC eu-west-1,us-east-1,us-west-1 --empty

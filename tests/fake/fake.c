@@ -359,7 +359,7 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		world_close(p, &w);
 		return rc;
 	}
-	if (at >= 0 && op == CG_OP_CREATE && desired->kind == CG_KIND_MACHINE) {
+	if (at >= 0 && op == CG_OP_CREATE && cg_kind_instance(desired->kind)) {
 		/* found by its tags: adopt, do not duplicate */
 		cg_res_copy(result, &w.all.v[at]);
 		world_close(p, &w);
@@ -369,13 +369,13 @@ static int fake_apply(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 	cg_res_copy(&r, desired);
 	if (at >= 0 && w.all.v[at].id)
 		cg_res_set_id(&r, w.all.v[at].id);
-	if (!r.id && (desired->kind == CG_KIND_MACHINE || desired->kind == CG_KIND_NETWORK ||
+	if (!r.id && (cg_kind_instance(desired->kind) || desired->kind == CG_KIND_NETWORK ||
 		      desired->kind == CG_KIND_KEYPAIR)) {
 		char id[32];
 		snprintf(id, sizeof(id), "fake-%ld", ++w.counter);
 		cg_res_set_id(&r, id);
 	}
-	if (desired->kind == CG_KIND_MACHINE) {
+	if (cg_kind_instance(desired->kind)) {
 		const char *old = at >= 0 ? cg_res_get(&w.all.v[at], "private_ip") : NULL;
 		long n = w.counter;
 		if (old) {

@@ -247,6 +247,11 @@ static void test_every_key(void **state)
 	assert_string_equal(us->node_type, "m5.large");
 	assert_true(us->monitoring);
 	assert_string_equal(us->ami, "ami-0123abcd");
+	assert_int_equal(us->stress_nodes, 3);
+	assert_string_equal(us->stress_node_type, "c6i.large");
+	/* the other DC: no load nodes, the default type ready */
+	assert_int_equal(c->dcs[0].stress_nodes, 0);
+	assert_string_equal(c->dcs[0].stress_node_type, CG_STRESS_NODE_TYPE);
 
 	/* keyspaces: RFs in the order of the DCs, whatever order they are given */
 	assert_int_equal(c->nkeyspaces, 2);
@@ -254,7 +259,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->keyspaces[0].rf[0], 4);
 	assert_int_equal(c->keyspaces[0].rf[1], 5);
 	assert_false(c->keyspaces[0].durable_writes);
-	assert_int_equal(c->keyspaces[0].pos.line, 34);
+	assert_int_equal(c->keyspaces[0].pos.line, 36);
 	assert_string_equal(c->keyspaces[1].name, "app_2");
 	assert_int_equal(c->keyspaces[1].rf[0], 3);
 	assert_int_equal(c->keyspaces[1].rf[1], 3);
@@ -279,6 +284,8 @@ static void test_every_key(void **state)
 	assert_null(c->install);
 	assert_string_equal(c->dcs[0].region, "r1-2");
 	assert_string_equal(c->dcs[0].node_type, "local");
+	assert_int_equal(c->dcs[0].stress_nodes, 0);
+	assert_null(c->dcs[0].stress_node_type);
 	assert_int_equal(c->dcs[0].nzones, 2);
 	assert_string_equal(c->dcs[0].zones[0], "r1-2-x");
 	assert_string_equal(c->dcs[0].zones[1], "r1-2-y");

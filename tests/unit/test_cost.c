@@ -157,6 +157,44 @@ static void test_cost_of(void **state)
 	cg_rset_free(&s);
 }
 
+/* Load nodes (stress_nodes) count in their DC's cost, apart from its nodes;
+ * a DC without any keeps the JSON form it had. */
+static void test_cost_loaders(void **state)
+{
+	(void)state;
+	struct cg_rset s;
+	struct cg_cost c;
+	cg_rset_init(&s);
+	/* a load node first: sets order addresses, loader.* before machine.* */
+	struct cg_resource *l = cg_rset_new(&s, CG_KIND_LOADER, "loader.DC1.n1");
+	l->dc = strdup("DC1");
+	l->region = strdup("eu-west-1");
+	cg_res_set(l, "node_type", "i4i.xlarge", 0);
+	add_machine(&s, "DC1", 1, "eu-west-1", "m5.large");
+	add_machine(&s, "DC1", 2, "eu-west-1", "m5.large");
+	add_machine(&s, "DC2", 1, "us-east-1", "m5.large");
+	cg_cost_of(&s, stub_hourly, NULL, &c);
+	assert_int_equal(c.ndcs, 2);
+	assert_int_equal(c.dcs[0].nodes, 2);
+	assert_int_equal(c.dcs[0].loaders, 1);
+	assert_string_equal(c.dcs[0].node_type, "m5.large");
+	assert_string_equal(c.dcs[0].loader_type, "i4i.xlarge");
+	assert_true(c.dcs[0].per_hour > 0.5499 && c.dcs[0].per_hour < 0.5501);
+	assert_int_equal(c.machines, 4);
+	struct cg_buf b = {0};
+	cg_cost_render_text(&c, &b);
+	assert_non_null(strstr(b.data, "2 x m5.large + 1 x i4i.xlarge load"));
+	cg_buf_free(&b);
+	cg_cost_render_json(&c, &b);
+	assert_non_null(strstr(b.data, "\"nodes\":2,\"load_nodes\":1,\"load_node_type\":\"i4i.xlarge\","
+				       "\"per_hour\":0.550000"));
+	assert_non_null(strstr(b.data, "\"DC2\":{\"region\":\"us-east-1\",\"node_type\":\"m5.large\","
+				       "\"capacity\":\"on-demand\",\"nodes\":1,\"per_hour\":0.100000"));
+	cg_buf_free(&b);
+	cg_cost_free(&c);
+	cg_rset_free(&s);
+}
+
 /* Cost so far: each priced machine from its launch time until now; the
  * earliest launch is "since"; unpriced or unlaunched machines count nothing. */
 static void test_spent(void **state)
@@ -197,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_real_table),
 		cmocka_unit_test(test_cost_of),
+		cmocka_unit_test(test_cost_loaders),
 		cmocka_unit_test(test_spent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

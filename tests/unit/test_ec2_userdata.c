@@ -102,6 +102,21 @@ static void test_apt(void **state)
 	schema_ok(ud);
 	free(ud);
 
+	/* a load node (none): no Java, no curl, no Cassandra; the host key,
+	 * the metadata firewall and the base directory as on every node */
+	u.install = "none";
+	u.cassandra_version = NULL;
+	ud = cg_ec2_userdata_render(&u, &err);
+	assert_non_null(ud);
+	assert_null(strstr(ud, "openjdk"));
+	assert_null(strstr(ud, "packages:"));
+	assert_null(strstr(ud, "debian.cassandra.apache.org"));
+	assert_non_null(strstr(ud, "ed25519_private: |\n"));
+	assert_non_null(strstr(ud, "    ip daddr 169.254.169.254 meta skuid != 0 reject\n"));
+	assert_non_null(strstr(ud, "  - [chown, 'ubuntu:', /var/lib/cassandgo]\n"));
+	schema_ok(ud);
+	free(ud);
+
 	/* refused inputs */
 	u.install = "apt";
 	u.cassandra_version = "5.0.6; rm -rf /";

@@ -1043,6 +1043,78 @@ static void test_destroy_order(void **state)
 	cg_config_free(cfg);
 }
 
+/* Load nodes: instances of their DC's region (zones in turn, the default
+ * type, on-demand), depending on its group and key pair and nothing on them;
+ * the region's group admits CQL from itself; destroyed before the group. */
+static void test_loaders(void **state)
+{
+	(void)state;
+	struct cg_config *cfg = load("plan/loaders.yaml");
+	struct cg_zonemap zm = {0};
+	struct cg_rset d0, world, none;
+	struct cg_plan plan;
+	struct cg_err err = {0};
+
+	zones_for(&zm);
+	cg_rset_init(&d0);
+	cg_rset_init(&world);
+	cg_rset_init(&none);
+	assert_int_equal(cg_model_build(&cfg->clusters[0], &zm, NULL, ~0u, &d0, &err), 0);
+	int loaders = 0;
+	for (int i = 0; i < d0.n; i++) {
+		const struct cg_resource *r = &d0.v[i];
+		if (r->kind == CG_KIND_LOADER)
+			loaders++;
+		for (int k = 0; k < r->ndeps; k++)	/* nothing waits for a load node */
+			assert_null(strstr(r->deps[k], "loader."));
+	}
+	assert_int_equal(loaders, 2);
+	const struct cg_resource *l1 = cg_rset_find(&d0, "loader.DC1.n1");
+	const struct cg_resource *l2 = cg_rset_find(&d0, "loader.DC1.n2");
+	assert_non_null(l1);
+	assert_non_null(l2);
+	assert_null(cg_rset_find(&d0, "loader.DC2.n1"));
+	assert_string_equal(l1->region, "eu-west-1");
+	assert_string_equal(cg_res_get(l1, "node_type"), CG_STRESS_NODE_TYPE);
+	assert_string_equal(cg_res_get(l1, "capacity"), "on-demand");
+	assert_string_equal(cg_res_get(l1, "zone"), "eu-west-1a");
+	assert_string_equal(cg_res_get(l2, "zone"), "eu-west-1b");
+	assert_string_equal(cg_res_get(l2, "name"), "[DC1] load n2 Load");
+	assert_true(cg_res_attr(l1, "node_type")->flags & CG_ATTR_FORCENEW);
+	assert_int_equal(l1->ndeps, 2);
+	assert_string_equal(cg_res_get(cg_rset_find(&d0, "network.eu-west-1"), "load_port"), "9042");
+	assert_null(cg_res_get(cg_rset_find(&d0, "network.us-east-1"), "load_port"));
+
+	/* the first plan creates them with the cloud stage; destroy ends them
+	 * before their group */
+	assert_int_equal(cg_plan_diff("Load", &d0, &none, &none, ~0u, &plan, &err), 0);
+	int created = 0;
+	for (int i = 0; i < plan.n; i++)
+		created += plan.v[i].kind == CG_KIND_LOADER && plan.v[i].op == CG_OP_CREATE;
+	assert_int_equal(created, 2);
+	cg_plan_free(&plan);
+	materialise(&d0, &world);
+	assert_int_equal(cg_plan_diff("Load", &none, &world, &world, ~0u, &plan, &err), 0);
+	bool seen = false;
+	for (int i = 0; i < plan.n; i++) {
+		const struct cg_action *a = &plan.v[i];
+		if (a->kind != CG_KIND_NETWORK || strcmp(a->current.region, "eu-west-1"))
+			continue;
+		int before = 0;
+		for (int k = 0; k < a->ndeps; k++)
+			before += plan.v[a->deps[k]].kind == CG_KIND_LOADER;
+		assert_int_equal(before, 2);
+		seen = true;
+	}
+	assert_true(seen);
+	cg_plan_free(&plan);
+	cg_rset_free(&d0);
+	cg_rset_free(&world);
+	cg_rset_free(&none);
+	cg_zonemap_free(&zm);
+	cg_config_free(cfg);
+}
+
 /* --- executor with a stub provider --------------------------------------- */
 
 struct cg_provider {
@@ -1517,6 +1589,7 @@ int main(void)
 		cmocka_unit_test(test_upgrade_rules),
 		cmocka_unit_test(test_tools_missing),
 		cmocka_unit_test(test_destroy_order),
+		cmocka_unit_test(test_loaders),
 		cmocka_unit_test(test_exec_failure_propagation),
 		cmocka_unit_test(test_datacenters),
 	};
