@@ -3,10 +3,10 @@
  * one client per DC against its own DC, then a table, summary.json and
  * report.html in results/CLUSTER/TIMESTAMP/ beside the state directory.
  *
- * Where the clients run: local provider only for now, each in a client
- * namespace of its DC (providers/local: cg_local_client_up), made for the
- * run and removed after it. The pure half (script, report reading, the
- * renderings) is planner/stress.c.
+ * Where the clients run: on the local provider each in a client namespace
+ * of its DC (providers/local: cg_local_client_up), made for the run and
+ * removed after it; on AWS on the DC's load node (stress_aws.c). The pure
+ * half (script, report reading, the renderings) is planner/stress.c.
  *
  * Secrets: the superuser's password reaches latte in its environment
  * (CASSANDRA_PASSWORD; never its command line, which `ps` shows), and latte
@@ -534,9 +534,24 @@ struct run {
 	struct client *cls;
 	char *latte, *ca, *password, *results, *priv, *script;
 	char **env;
+	/* aws: each client's load node (NULL: local namespaces) */
+	struct stress_loader *ld;
+	/* latte, its log directory, the script and the CA as the clients see
+	 * them: this machine's paths, or the load nodes' */
+	const char *c_latte, *c_priv, *c_script, *c_ca;
 	char stamp[32];
 	char started[32];	/* ISO-8601 UTC */
 };
+
+/* Start argv as client i: in its DC's namespace, or on its load node. */
+static pid_t client_spawn(struct run *r, int i, char **args, int *fd, struct cg_err *err)
+{
+	if (r->ld)
+		return stress_loader_spawn(&r->ops, &r->ld[i], args,
+					   r->ops.c->security_off ? NULL : CG_SUPERUSER, r->password,
+					   fd, err);
+	return cg_local_client_spawn(r->local, r->cls[i].dc, r->priv, args, r->env, fd, err);
+}
 
 /* Schema once, from the first client: the keyspace over every DC. */
 static int make_schema(struct run *r, struct cg_err *err)
@@ -544,17 +559,17 @@ static int make_schema(struct run *r, struct cg_err *err)
 	struct client *cl = &r->cls[0];
 	char **args = cg_xcalloc(16 + (size_t)cl->nnodes, sizeof(char *));
 	int n = 0;
-	args[n++] = cg_xstrdup(r->latte);
+	args[n++] = cg_xstrdup(r->c_latte);
 	args[n++] = cg_xstrdup("--log-dir");
-	args[n++] = cg_xstrdup(r->priv);
+	args[n++] = cg_xstrdup(r->c_priv);
 	args[n++] = cg_xstrdup("schema");
-	args[n++] = cg_xstrdup(r->script);
-	conn_args(args, n, r->ops.c, r->ca, cl, NULL);
+	args[n++] = cg_xstrdup(r->c_script);
+	conn_args(args, n, r->ops.c, r->c_ca, cl, NULL);
 	struct client sc = *cl;
 	memset(&sc.out, 0, sizeof(sc.out));
 	sc.line_start = 0;
 	sc.status = -1;
-	sc.pid = cg_local_client_spawn(r->local, cl->dc, r->priv, args, r->env, &sc.fd, err);
+	sc.pid = client_spawn(r, 0, args, &sc.fd, err);
 	strv_free(args);
 	if (sc.pid < 0)
 		return -1;
@@ -582,13 +597,13 @@ static int start_runs(struct run *r, struct cg_err *err)
 		struct client *cl = &r->cls[i];
 		char **args = cg_xcalloc(32 + (size_t)cl->nnodes, sizeof(char *));
 		int n = 0;
-		args[n++] = cg_xstrdup(r->latte);
+		args[n++] = cg_xstrdup(r->c_latte);
 		args[n++] = cg_xstrdup("--log-dir");
-		args[n++] = cg_xstrdup(r->priv);
+		args[n++] = cg_xstrdup(r->c_priv);
 		args[n++] = cg_xstrdup("--log-file");
 		args[n++] = cg_xasprintf("%s.latte.log", cl->dc);
 		args[n++] = cg_xstrdup("run");
-		args[n++] = cg_xstrdup(r->script);
+		args[n++] = cg_xstrdup(r->c_script);
 		args[n++] = cg_xstrdup("-q");
 		args[n++] = cg_xstrdup("-f");
 		args[n++] = cg_xstrdup(cg_stress_functions(r->o.workload));
@@ -599,15 +614,15 @@ static int start_runs(struct run *r, struct cg_err *err)
 		args[n++] = cg_xstrdup("--tag");
 		args[n++] = cg_xasprintf("cassandgo,%s", cl->dc);
 		args[n++] = cg_xstrdup("-o");
-		args[n++] = cg_xasprintf("%s/%s.json", r->priv, cl->dc);
+		args[n++] = cg_xasprintf("%s/%s.json", r->c_priv, cl->dc);
 		/* Every request of the workload is idempotent (an INSERT or a
 		 * SELECT by key): retried as a well-configured driver does, also
 		 * when its connection breaks (a killed coordinator), not only
 		 * on a timeout. What fails after latte's 3 retries is what an
 		 * application would see. */
 		args[n++] = cg_xstrdup("--retry-on-all-errors");
-		conn_args(args, n, r->ops.c, r->ca, cl, r->o.consistency);
-		cl->pid = cg_local_client_spawn(r->local, cl->dc, r->priv, args, r->env, &cl->fd, err);
+		conn_args(args, n, r->ops.c, r->c_ca, cl, r->o.consistency);
+		cl->pid = client_spawn(r, i, args, &cl->fd, err);
 		strv_free(args);
 		if (cl->pid < 0)
 			return cg_error_wrap(err, "latte run for %s", cl->dc);
@@ -622,6 +637,18 @@ static int collect(struct run *r, struct cg_stress_result *res, bool interrupted
 {
 	for (int i = 0; i < r->o.ndcs; i++) {
 		struct client *cl = &r->cls[i];
+		/* a load node's reports come to the private directory first */
+		if (r->ld) {
+			char *names[2] = { cg_xasprintf("%s.json", cl->dc),
+					   cg_xasprintf("%s.latte.log", cl->dc) };
+			int frc = stress_loader_fetch(&r->ops, &r->ld[i], (const char *const *)names,
+						      2, r->priv, err);
+			free(names[0]);
+			free(names[1]);
+			if (frc < 0)
+				return cg_error_wrap(err, "fetching %s's results from %s", cl->dc,
+						     r->ld[i].m->addr);
+		}
 		/* scrubbed in place: the log and any error message come from it */
 		size_t ol = cl->out.len;
 		char *out = cl->out.data ? cg_buf_detach(&cl->out) : cg_xstrdup("");
@@ -682,6 +709,9 @@ static void run_free(struct run *r)
 		cg_buf_free(&cl->out);
 	}
 	free(r->cls);
+	for (int i = 0; r->ld && i < r->o.ndcs; i++)
+		stress_loader_free(&r->ld[i]);
+	free(r->ld);
 	if (r->priv) {
 		rm_private(r->priv);
 		free(r->priv);
@@ -698,9 +728,15 @@ static void run_free(struct run *r)
 	free(r->o.dcs);
 }
 
-/* Client namespaces down (each, whatever failed). */
+/* Client namespaces down, or the load nodes' run directories removed (each,
+ * whatever failed). */
 static void clients_down(struct run *r, struct cg_err *err)
 {
+	for (int i = 0; r->ld && i < r->o.ndcs; i++) {
+		struct cg_err e = {0};
+		if (stress_loader_cleanup(&r->ops, &r->ld[i], &e) < 0 && err && !err->code)
+			*err = e;
+	}
 	for (int i = 0; r->local && r->cls && i < r->o.ndcs; i++) {
 		struct cg_err e = {0};
 		if (cg_local_client_down(r->local, r->cls[i].dc, &e) < 0 && err && !err->code)
@@ -711,10 +747,6 @@ static void clients_down(struct run *r, struct cg_err *err)
 static int prepare(struct run *r, struct cg_err *err)
 {
 	const struct cg_cluster *c = r->ops.c;
-	if (c->provider != CG_PROVIDER_LOCAL)
-		return cg_error(err, CG_EXIT_ERROR, "stress runs its clients in a namespace per DC "
-				"on the local provider only; load nodes on AWS (stress_nodes) are "
-				"not built yet");
 	if (!(r->latte = latte_path(err)))
 		return -1;
 	if (!c->security_off) {
@@ -779,6 +811,24 @@ static int prepare(struct run *r, struct cg_err *err)
 	free(script);
 	if (rc < 0)
 		return -1;
+	if (c->provider == CG_PROVIDER_AWS) {
+		/* each DC's client on its load node, never on a Cassandra node */
+		r->ld = cg_xcalloc((size_t)r->o.ndcs, sizeof(*r->ld));
+		for (int i = 0; i < r->o.ndcs; i++)
+			if (stress_loader_prepare(&r->ops, r->cls[i].dc, r->latte, r->script, r->ca,
+						  r->stamp, &r->ld[i], err) < 0)
+				return -1;
+		/* the same paths on every load node */
+		r->c_latte = r->ld[0].latte;
+		r->c_priv = r->ld[0].dir;
+		r->c_script = "workload.rn";
+		r->c_ca = r->ca ? "ca.crt" : NULL;
+		return 0;
+	}
+	r->c_latte = r->latte;
+	r->c_priv = r->priv;
+	r->c_script = r->script;
+	r->c_ca = r->ca;
 	struct cg_env env;
 	cli_env(r->cli, c->name, true, &env);
 	if (cg_provider_local.open(&r->local, c, &env, err) < 0)

@@ -6,6 +6,7 @@
 #ifndef CG_CMD_STRESS_H
 #define CG_CMD_STRESS_H
 
+#include <sys/types.h>
 #include "ops.h"
 #include "../planner/stress.h"
 
@@ -35,6 +36,35 @@ struct stress_hooks {
 	void (*finished)(void *arg, const struct ops *ops, bool interrupted,
 			 struct cg_stress_run *sr);
 };
+
+/*
+ * AWS: a DC's client on its load node (loader.<dc>.n1), stress_aws.c.
+ * prepare: latte sent when the node's copy differs (by SHA-256), a private
+ * run directory with the script and the CA (ca NULL: security off); an
+ * error names the config change when the DC has no load node.
+ * spawn: argv (the load node's paths) run there in the run directory, the
+ * password on the remote shell's stdin into latte's environment (user
+ * NULL: none); stdout and stderr on *fd; a local child in a process group
+ * of its own carries the session, its exit code latte's (255: SSH failed).
+ * fetch: names[0..n) of the run directory into local_dir (0600; absent
+ * ones skipped). cleanup: the run directory removed.
+ */
+struct stress_loader {
+	const struct cg_resource *m;	/* the load node's record (ops->known's) */
+	char *latte;			/* latte's path on it */
+	char *dir;			/* the run directory on it */
+	bool prepared;			/* the run directory exists */
+};
+int stress_loader_prepare(const struct ops *ops, const char *dc, const char *latte,
+			  const char *script, const char *ca, const char *stamp,
+			  struct stress_loader *out, struct cg_err *err);
+pid_t stress_loader_spawn(const struct ops *ops, const struct stress_loader *l,
+			  char *const argv[], const char *user, const char *password, int *fd,
+			  struct cg_err *err);
+int stress_loader_fetch(const struct ops *ops, const struct stress_loader *l,
+			const char *const names[], int n, const char *local_dir, struct cg_err *err);
+int stress_loader_cleanup(const struct ops *ops, struct stress_loader *l, struct cg_err *err);
+void stress_loader_free(struct stress_loader *l);
 
 /* The whole load run with o (o->dcs checked against the config here). */
 int stress_main(struct cg_cli *cli, struct stress_opts *o, const struct stress_hooks *h);

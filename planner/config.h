@@ -18,8 +18,9 @@
 #include "../util/util.h"
 
 enum cg_provider_kind { CG_PROVIDER_AWS, CG_PROVIDER_LOCAL };
-/* Load nodes: at most this many per DC, of this type unless told. */
-#define CG_MAX_STRESS_NODES 16
+/* Load nodes: at most this many per DC (stress runs one client per DC),
+ * of this type unless told. */
+#define CG_MAX_STRESS_NODES 1
 #define CG_STRESS_NODE_TYPE "c5.xlarge"
 /* Which node address cassandgo connects to over SSH. */
 enum cg_ssh_address { CG_SSH_PUBLIC, CG_SSH_PRIVATE };

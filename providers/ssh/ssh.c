@@ -351,8 +351,42 @@ static int drain(LIBSSH2_CHANNEL *ch, int stream, struct cg_buf *b)
 	}
 }
 
+/* Pass what arrived on to sink (-1: keep it); a sink that went away (its
+ * reader stopped) swallows the rest. */
+static void to_sink(int *sink, struct cg_buf *b)
+{
+	if (*sink < 0 || !b->len)
+		return;
+	for (size_t off = 0; off < b->len;) {
+		ssize_t w = write(*sink, b->data + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*sink = -2;
+			break;
+		}
+		off += (size_t)w;
+	}
+	cg_buf_reset(b);
+}
+
+static int exec_impl(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
+		     int timeout_ms, int sink, struct cg_ssh_result *res, struct cg_err *err);
+
 int cg_ssh_exec(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 		int timeout_ms, struct cg_ssh_result *res, struct cg_err *err)
+{
+	return exec_impl(s, cmd, in, in_len, timeout_ms, -1, res, err);
+}
+
+int cg_ssh_exec_stream(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
+		       int timeout_ms, int fd, struct cg_ssh_result *res, struct cg_err *err)
+{
+	return exec_impl(s, cmd, in, in_len, timeout_ms, fd, res, err);
+}
+
+static int exec_impl(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
+		     int timeout_ms, int sink, struct cg_ssh_result *res, struct cg_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->status = -1;
@@ -401,6 +435,8 @@ int cg_ssh_exec(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len
 		int a = drain(ch, 0, &out), b = drain(ch, SSH_EXTENDED_DATA_STDERR, &eb);
 		if (a < 0 || b < 0)
 			goto fail;
+		to_sink(&sink, &out);
+		to_sink(&sink, &eb);
 		progress |= a | b;
 		if (eof_sent && libssh2_channel_eof(ch) && !a && !b)
 			break;

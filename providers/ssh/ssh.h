@@ -99,6 +99,10 @@ void cg_ssh_result_free(struct cg_ssh_result *r);
  */
 int cg_ssh_exec(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
 		int timeout_ms, struct cg_ssh_result *res, struct cg_err *err);
+/* cg_ssh_exec passing its stdout and stderr on to fd as they arrive (what
+ * fd took is not in *res; a closed fd drops the rest). */
+int cg_ssh_exec_stream(struct cg_ssh *s, const char *cmd, const void *in, size_t in_len,
+		       int timeout_ms, int fd, struct cg_ssh_result *res, struct cg_err *err);
 /*
  * Like cg_ssh_exec, but a command that does not exit 0 is an error whose
  * message holds the status or signal and the last lines of its stderr

@@ -26,6 +26,9 @@ $(BOOT_INTEG): tests/ssh/boot_integ.c $(LIB_A)
 
 .PHONY: check-ssh-boot
 CHECKS += check-ssh-boot
+# not a Lab, but it rides the Lab lane too: e2e-aws and check-stress-aws make
+# the other lane the longer
+LAB_LANE_ALSO += check-ssh-boot
 check-ssh-boot: $(BOOT_INTEG)
 	tests/ssh/boot.sh $(BOOT_INTEG)
 

@@ -43,10 +43,9 @@ aws_user() {
 	chmod 0440 "/etc/sudoers.d/cg-test-$LOGIN"
 }
 
-# aws_config [EXTRA_DC1_NODES]: the issue's shape, 3 regions x 2 nodes
-aws_config() {
-	local n1=${1:-2} extra=${2:-}
-	cat >"$WORK/cassandgo.yaml" <<EOF2
+# aws_config_head: the cluster's settings, up to its datacenters: line
+aws_config_head() {
+	cat <<EOF2
 $CLUSTER:
   provider: aws
   heap: 512M
@@ -56,11 +55,19 @@ $CLUSTER:
   broadcast_address: private
   install: maven
   maven_mirror: $MIRROR_URL
+EOF2
+}
+
+# aws_config [DC1_NODES [EXTRA]]: the issue's shape, 3 regions x 2 nodes
+aws_config() {
+	local n1=${1:-2} extra=${2:-}
+	{ aws_config_head; cat <<EOF2
 $extra  datacenters:
     - {datacenter: DC1, region: eu-west-1, zones: [a, b], nodes: $n1, seeds: 1, node_type: t3.large}
     - {datacenter: DC2, region: us-east-1, zones: [a, b], nodes: 2, seeds: 1, node_type: t3.large}
     - {datacenter: DC3, region: us-west-1, zones: [a, b], nodes: 2, seeds: 1, node_type: t3.large}
 EOF2
+	} >"$WORK/cassandgo.yaml"
 }
 
 # cassandgo reaches moto through the kill proxy (transparent until armed);

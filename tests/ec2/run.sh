@@ -380,7 +380,7 @@ Load:
       region: eu-west-1
       nodes: 2
       node_type: m5.large
-      stress_nodes: 2
+      stress_nodes: 1
       stress_node_type: c5.large
 EOF
 cgl plan --json --stage infra Load >"$WORK/load-plan.json" 2>"$WORK/load-plan.err" || { cat "$WORK/load-plan.err"; die "plan of Load failed"; }
@@ -391,19 +391,19 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if not l.startswit
 col = rows[0].index("eu-west-1")
 od = {r[0]: float(r[col].split(":")[0]) for r in rows[1:] if r[col] != "-"}
 adds = sorted(a["address"] for a in plan["actions"] if a["action"] == "create" and a["address"].startswith("loader."))
-assert adds == ["loader.DC1.n1", "loader.DC1.n2"], adds
+assert adds == ["loader.DC1.n1"], adds
 c = plan["cost"]["dcs"]["DC1"]
-want = 2 * od["m5.large"] + 2 * od["c5.large"] + 4 * 8 * 0.08 / 730
-assert c["nodes"] == 2 and c["load_nodes"] == 2 and c["load_node_type"] == "c5.large", c
+want = 2 * od["m5.large"] + od["c5.large"] + 3 * 8 * 0.08 / 730
+assert c["nodes"] == 2 and c["load_nodes"] == 1 and c["load_node_type"] == "c5.large", c
 assert abs(c["per_hour"] - want) < 1e-4, (c["per_hour"], want)
 EOF
-cgl plan --stage infra Load 2>&1 | grep -q '^  DC1 .*2 x m5.large + 2 x c5.large load' ||
+cgl plan --stage infra Load 2>&1 | grep -q '^  DC1 .*2 x m5.large + 1 x c5.large load' ||
 	{ cgl plan --stage infra Load; die "the text plan's cost line does not show the load nodes"; }
 cgl apply --auto-approve --stage infra Load >"$WORK/load-apply.txt" 2>&1 || { cat "$WORK/load-apply.txt"; die "apply of Load failed"; }
-# load_world N: N load nodes (tags, type, groups, no node tag) beside the 2 nodes; the
-# group admits itself on 9042 exactly while there are load nodes, no CIDR but the allowed one
+# load_world N [TYPE]: N load nodes (tags, type, groups, no node tag) beside the 2 nodes;
+# the group admits itself on 9042 exactly while there are load nodes, no CIDR but the allowed one
 load_world() {
-	python3 - "$MOTO_URL" "$1" <<'EOF'
+	python3 - "$MOTO_URL" "$1" "${2:-c5.large}" <<'EOF'
 import sys, boto3
 ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="t", aws_secret_access_key="t")
 want = int(sys.argv[2])
@@ -416,7 +416,7 @@ assert len(nodes) == 2 and len(loaders) == want, (len(nodes), len(loaders))
 assert sorted(tags(i)["cassandgo:loader"] for i in loaders) == [str(k) for k in range(1, want + 1)]
 for i in loaders:
     t = tags(i)
-    assert "cassandgo:node" not in t and i["InstanceType"] == "c5.large", t
+    assert "cassandgo:node" not in t and i["InstanceType"] == sys.argv[3], (t, i["InstanceType"])
     assert t["Name"] == "[DC1] load n%s Load" % t["cassandgo:loader"], t
     assert t.get("cassandgo:host_key", "").startswith("ssh-ed25519 "), t
     assert {g["GroupName"] for g in i["SecurityGroups"]} == {g["GroupName"] for g in nodes[0]["SecurityGroups"]}
@@ -427,25 +427,26 @@ assert self_cql == (want > 0), sg["IpPermissions"]
 assert not [r for p in cql for r in p.get("IpRanges", []) if r["CidrIp"] != "203.0.113.7/32"], cql
 EOF
 }
-load_world 2 || die "the load nodes are not as asked"
+load_world 1 || die "the load node is not as asked"
 cgl plan --stage infra Load 2>&1 | grep -q "No changes." || { cgl plan --stage infra Load; die "Load not converged"; }
 # a lost state: the load nodes are adopted by their tags, not launched again
 rm -f "$WORK/load/state.db"*
 cgl apply --auto-approve --stage infra Load >"$WORK/load-adopt.txt" 2>&1 || { cat "$WORK/load-adopt.txt"; die "apply of Load without its state failed"; }
-load_world 2 || die "losing the state duplicated load nodes"
+load_world 1 || die "losing the state duplicated the load node"
 cgl state show Load >"$WORK/load-state.txt" 2>&1
-[ "$(grep -c '^loader\.DC1\.n[12]' "$WORK/load-state.txt")" = 2 ] || { cat "$WORK/load-state.txt"; die "the state does not hold the adopted load nodes"; }
-sed -i 's/stress_nodes: 2/stress_nodes: 1/' "$WORK/cassandgo.yaml"
+[ "$(grep -c '^loader\.DC1\.n1' "$WORK/load-state.txt")" = 1 ] || { cat "$WORK/load-state.txt"; die "the state does not hold the adopted load node"; }
+grep -A30 '^loader\.DC1\.n1' "$WORK/load-state.txt" | grep -q 'host_key *= "ssh-ed25519 ' || { cat "$WORK/load-state.txt"; die "the adopted load node has no host key"; }
+sed -i 's/stress_node_type: c5.large/stress_node_type: c5.xlarge/' "$WORK/cassandgo.yaml"
 cgl plan --stage infra Load >"$WORK/load-plan2.txt" 2>&1 || true
-grep -q "^  - loader.DC1.n2" "$WORK/load-plan2.txt" || { cat "$WORK/load-plan2.txt"; die "plan does not remove the second load node"; }
-cgl apply --auto-approve --stage infra Load >"$WORK/load-apply2.txt" 2>&1 || { cat "$WORK/load-apply2.txt"; die "removing a load node failed"; }
-load_world 1 || die "after stress_nodes 2 -> 1"
+grep -q "^  -/+ loader.DC1.n1" "$WORK/load-plan2.txt" || { cat "$WORK/load-plan2.txt"; die "a new stress_node_type does not replace the load node"; }
+cgl apply --auto-approve --stage infra Load >"$WORK/load-apply2.txt" 2>&1 || { cat "$WORK/load-apply2.txt"; die "replacing the load node failed"; }
+load_world 1 c5.xlarge || die "after stress_node_type c5.large -> c5.xlarge"
 sed -i 's/stress_nodes: 1/stress_nodes: 0/' "$WORK/cassandgo.yaml"
 cgl apply --auto-approve --stage infra Load >"$WORK/load-apply3.txt" 2>&1 || { cat "$WORK/load-apply3.txt"; die "removing the last load node failed"; }
-load_world 0 || die "after stress_nodes 1 -> 0: a load node or the group's CQL rule is left"
+load_world 0 c5.xlarge || die "after stress_nodes 1 -> 0: a load node or the group's CQL rule is left"
 sed -i 's/stress_nodes: 0/stress_nodes: 1/' "$WORK/cassandgo.yaml"
 cgl apply --auto-approve --stage infra Load >"$WORK/load-apply4.txt" 2>&1 || { cat "$WORK/load-apply4.txt"; die "adding a load node back failed"; }
-load_world 1 || die "after stress_nodes 0 -> 1"
+load_world 1 c5.xlarge || die "after stress_nodes 0 -> 1"
 cgl plan --stage infra Load >/dev/null 2>&1
 cgl destroy --auto-approve --refresh=false Load >"$WORK/load-destroy.txt" 2>&1 || { cat "$WORK/load-destroy.txt"; die "destroy of Load failed"; }
 $CHECK "$MOTO_URL" Load eu-west-1 --empty

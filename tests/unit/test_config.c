@@ -247,7 +247,7 @@ static void test_every_key(void **state)
 	assert_string_equal(us->node_type, "m5.large");
 	assert_true(us->monitoring);
 	assert_string_equal(us->ami, "ami-0123abcd");
-	assert_int_equal(us->stress_nodes, 3);
+	assert_int_equal(us->stress_nodes, 1);
 	assert_string_equal(us->stress_node_type, "c6i.large");
 	/* the other DC: no load nodes, the default type ready */
 	assert_int_equal(c->dcs[0].stress_nodes, 0);

@@ -1043,7 +1043,7 @@ static void test_destroy_order(void **state)
 	cg_config_free(cfg);
 }
 
-/* Load nodes: instances of their DC's region (zones in turn, the default
+/* Load nodes: instances of their DC's region (its zones, the default
  * type, on-demand), depending on its group and key pair and nothing on them;
  * the region's group admits CQL from itself; destroyed before the group. */
 static void test_loaders(void **state)
@@ -1070,7 +1070,7 @@ static void test_loaders(void **state)
 	}
 	assert_int_equal(loaders, 2);
 	const struct cg_resource *l1 = cg_rset_find(&d0, "loader.DC1.n1");
-	const struct cg_resource *l2 = cg_rset_find(&d0, "loader.DC1.n2");
+	const struct cg_resource *l2 = cg_rset_find(&d0, "loader.DC3.n1");
 	assert_non_null(l1);
 	assert_non_null(l2);
 	assert_null(cg_rset_find(&d0, "loader.DC2.n1"));
@@ -1079,7 +1079,7 @@ static void test_loaders(void **state)
 	assert_string_equal(cg_res_get(l1, "capacity"), "on-demand");
 	assert_string_equal(cg_res_get(l1, "zone"), "eu-west-1a");
 	assert_string_equal(cg_res_get(l2, "zone"), "eu-west-1b");
-	assert_string_equal(cg_res_get(l2, "name"), "[DC1] load n2 Load");
+	assert_string_equal(cg_res_get(l2, "name"), "[DC3] load n1 Load");
 	assert_true(cg_res_attr(l1, "node_type")->flags & CG_ATTR_FORCENEW);
 	assert_int_equal(l1->ndeps, 2);
 	assert_string_equal(cg_res_get(cg_rset_find(&d0, "network.eu-west-1"), "load_port"), "9042");
