@@ -637,18 +637,6 @@ static int collect(struct run *r, struct cg_stress_result *res, bool interrupted
 {
 	for (int i = 0; i < r->o.ndcs; i++) {
 		struct client *cl = &r->cls[i];
-		/* a load node's reports come to the private directory first */
-		if (r->ld) {
-			char *names[2] = { cg_xasprintf("%s.json", cl->dc),
-					   cg_xasprintf("%s.latte.log", cl->dc) };
-			int frc = stress_loader_fetch(&r->ops, &r->ld[i], (const char *const *)names,
-						      2, r->priv, err);
-			free(names[0]);
-			free(names[1]);
-			if (frc < 0)
-				return cg_error_wrap(err, "fetching %s's results from %s", cl->dc,
-						     r->ld[i].m->addr);
-		}
 		/* scrubbed in place: the log and any error message come from it */
 		size_t ol = cl->out.len;
 		char *out = cl->out.data ? cg_buf_detach(&cl->out) : cg_xstrdup("");
@@ -661,6 +649,22 @@ static int collect(struct run *r, struct cg_stress_result *res, bool interrupted
 		free(logp);
 		if (wrc < 0)
 			return -1;
+		/* a load node's reports come to the private directory first: after
+		 * a run that ended, its log at least (what went wrong); nothing
+		 * after Ctrl-C (the cleanup that stops latte there comes first) */
+		if (r->ld && !interrupted) {
+			bool ended = cl->status == 0;
+			char *names[2] = { cg_xasprintf("%s.latte.log", cl->dc),
+					   cg_xasprintf("%s.json", cl->dc) };
+			struct cg_err fe = {0};
+			int frc = stress_loader_fetch(&r->ops, &r->ld[i], (const char *const *)names,
+						      ended ? 2 : 1, r->priv, ended ? err : &fe);
+			free(names[0]);
+			free(names[1]);
+			if (frc < 0 && ended)
+				return cg_error_wrap(err, "fetching %s's results from %s", cl->dc,
+						     r->ld[i].m->addr);
+		}
 		char *lp = cg_xasprintf("%s/%s.latte.log", r->priv, cl->dc);
 		char *lq = cg_xasprintf("%s/%s.latte.log", r->results, cl->dc);
 		struct cg_err ignore = {0};
@@ -922,7 +926,14 @@ int stress_main(struct cg_cli *cli, struct stress_opts *o, const struct stress_h
 	sr.v = res;
 	if (rc == 0)
 		rc = collect(&r, res, interrupted, &err);
-	clients_down(&r, rc == 0 ? &err : NULL);
+	if (rc == 0) {
+		clients_down(&r, &err);
+	} else {	/* the run's error comes first; a failed cleanup too */
+		struct cg_err ce = {0};
+		clients_down(&r, &ce);
+		if (ce.code)
+			fprintf(stderr, "Warning: cleaning up after the load: %s\n", ce.msg);
+	}
 	if (rc == 0 && err.code)
 		rc = -1;
 	if (rc == 0) {

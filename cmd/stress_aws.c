@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,7 @@ int stress_loader_prepare(const struct ops *ops, const char *dc, const char *lat
 	free(cmd);
 	if (rc < 0)
 		goto out;
+	out->prepared = true;	/* cleanup removes it from here on */
 	rc = -1;
 	if (cg_file_read(script, &text, &tlen, err) < 0 ||
 	    cg_ssh_upload(s, out->dir, "workload.rn", text, tlen, 0600, 30000, err) < 0)
@@ -107,7 +109,6 @@ int stress_loader_prepare(const struct ops *ops, const char *dc, const char *lat
 	if (ca && (cg_file_read(ca, &text, &tlen, err) < 0 ||
 		   cg_ssh_upload(s, out->dir, "ca.crt", text, tlen, 0644, 30000, err) < 0))
 		goto out;
-	out->prepared = true;
 	rc = 0;
 out:
 	free(bin);
@@ -149,6 +150,7 @@ pid_t stress_loader_spawn(const struct ops *ops, const struct stress_loader *l,
 		return cg_error(err, CG_EXIT_ERROR, "pipe: %s", strerror(errno)), -1;
 	}
 	fflush(NULL);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -160,8 +162,15 @@ pid_t stress_loader_spawn(const struct ops *ops, const struct stress_loader *l,
 	if (pid == 0) {
 		/* the child: one SSH session carrying latte's output to the pipe;
 		 * its exit code is latte's (255: the session failed) */
+		/* no thread runs yet (stress spawns its clients before `run`
+		 * starts its timeline), so libssh2 and OpenSSL are safe here;
+		 * gone with its parent, whatever kills it */
 		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(255);
 		close(p[0]);
 		struct cg_err e = {0};
 		struct cg_ssh *s = NULL;
@@ -230,8 +239,9 @@ int stress_loader_cleanup(const struct ops *ops, struct stress_loader *l, struct
 	/* a latte this side did not wait for (Ctrl-C, a lost session) is
 	 * killed with its group: only while it still runs in this directory */
 	char *q = cg_ssh_quote(l->dir);
-	char *cmd = cg_xasprintf("p=$(cat %s/pid 2>/dev/null); "
-				 "if [ -n \"$p\" ] && [ \"$(readlink /proc/$p/cwd 2>/dev/null)\" = %s ]; "
+	char *cmd = cg_xasprintf("p=$(cat %s/pid 2>/dev/null); d=$(cd %s 2>/dev/null && pwd -P); "
+				 "if [ -n \"$p\" ] && [ -n \"$d\" ] && "
+				 "[ \"$(readlink /proc/$p/cwd 2>/dev/null)\" = \"$d\" ]; "
 				 "then kill -KILL -- -$p 2>/dev/null; fi; rm -rf %s", q, q, q);
 	int rc = cg_ssh_run(s, cmd, NULL, 0, 30000, NULL, err);
 	free(cmd);

@@ -355,8 +355,12 @@ static int drain(LIBSSH2_CHANNEL *ch, int stream, struct cg_buf *b)
  * reader stopped) swallows the rest. */
 static void to_sink(int *sink, struct cg_buf *b)
 {
-	if (*sink < 0 || !b->len)
+	if (*sink == -1 || !b->len)
 		return;
+	if (*sink < 0) {
+		cg_buf_reset(b);
+		return;
+	}
 	for (size_t off = 0; off < b->len;) {
 		ssize_t w = write(*sink, b->data + off, b->len - off);
 		if (w < 0 && errno == EINTR)
@@ -433,10 +437,10 @@ static int exec_impl(struct cg_ssh *s, const char *cmd, const void *in, size_t i
 			progress |= rc == 0;
 		}
 		int a = drain(ch, 0, &out), b = drain(ch, SSH_EXTENDED_DATA_STDERR, &eb);
+		to_sink(&sink, &out);	/* what came before a failure too */
+		to_sink(&sink, &eb);
 		if (a < 0 || b < 0)
 			goto fail;
-		to_sink(&sink, &out);
-		to_sink(&sink, &eb);
 		progress |= a | b;
 		if (eof_sent && libssh2_channel_eof(ch) && !a && !b)
 			break;

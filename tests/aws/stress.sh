@@ -77,10 +77,21 @@ for _ in $(seq 1 600); do
 	kill -0 "$SP" 2>/dev/null || break
 	sleep 0.1
 done
+# while it runs: the password on no command line of this machine (the
+# operator's side, the SSH session, the load node's shell and latte)
+PW=$(cat "$WORK/state/$CLUSTER/superuser.password" 2>/dev/null)
+seen=0	# (the pattern from a file: on grep's own command line it would match)
+PWF=$WORK/state/$CLUSTER/superuser.password
+while kill -0 "$SP" 2>/dev/null; do
+	[ -n "$PW" ] && cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\0' ' ' | grep -qFf "$PWF" && seen=1
+	sleep 0.5
+done
 wait "$SP"
 rc=$?
 [ "$where" = "$LNS" ] && ok "2 latte ran in the load node's namespace ($where)" ||
 	bad "2 latte ran in '$where', not in the load node's namespace $LNS"
+[ -n "$PW" ] && [ $seen = 0 ] && ok "2 the password on no process's command line during the run" ||
+	bad "2 the password was on a command line (or its file was not found)"
 if [ $rc = 0 ] && python3 - "$L.stress" <<'EOF'; then
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -106,7 +117,6 @@ if [ -n "$REPORT" ] && [ -s "$REPORT/summary.json" ] && [ -s "$REPORT/report.htm
 else
 	bad "2 results folder incomplete: $(ls "$REPORT" 2>&1)"
 fi
-PW=$(cat "$WORK/state/$CLUSTER/superuser.password" 2>/dev/null)
 if [ -n "$PW" ] && ! grep -rqF -- "$PW" "$REPORT" "$L.stress" "$L.stress.err"; then
 	ok "2 no password in the results or the output"
 else
@@ -123,7 +133,7 @@ fi
 
 echo "== 3 a second run"
 before=$(stat -c %Y.%i "$DISK/stress/latte-0.29.0" 2>/dev/null)
-if "$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" stress "$CLUSTER" --duration 3 \
+if [ -n "$before" ] && "$CG" -c "$WORK/cassandgo.yaml" --state "$WORK/state/state.db" stress "$CLUSTER" --duration 3 \
 	--rate 50 >"$L.stress2" 2>&1 && [ "$(stat -c %Y.%i "$DISK/stress/latte-0.29.0")" = "$before" ]; then
 	ok "3 a second run reuses the load node's latte"
 else
@@ -144,14 +154,17 @@ for _ in $(seq 1 600); do
 	sleep 0.1
 done
 sleep 2
+# stopped, latte cannot die of its closed output when the session goes:
+# only the cleanup's kill of its process group removes it
+[ -n "$running" ] && kill -STOP "$running"
 kill -INT "$SP" 2>/dev/null
 wait "$SP"
 rc=$?
-left=$(pgrep -f "latte-0.29.0 .*run " 2>/dev/null | while read -r p; do
+left=$(pgrep -f "latte-0.29.0 .*run |timeout -s KILL 86700" 2>/dev/null | while read -r p; do
 	[ "$(ip netns identify "$p" 2>/dev/null)" = "$LNS" ] && echo "$p"; done)
 if [ -n "$running" ] && [ $rc != 0 ] && [ -z "$left" ] &&
 	[ -z "$(ls -d "$DISK"/stress/run-* 2>/dev/null)" ]; then
-	ok "3b Ctrl-C: exit $rc, latte on the load node killed, its run directory removed"
+	ok "3b Ctrl-C: exit $rc, latte (stopped) and its timeout on the load node killed, its run directory removed"
 else
 	show "$L.stress3"
 	bad "3b Ctrl-C: latte seen '$running', exit $rc, left running '$left', dirs: $(ls "$DISK/stress")"
