@@ -219,24 +219,15 @@ static char *results_dir(const struct cg_cli *cli, const char *cluster, char sta
 	gmtime_r(&now, &tm);
 	strftime(stamp, 32, "%Y%m%dT%H%M%SZ", &tm);
 	char *parent = cg_dirname(cli->state_dir);
-	char cwd[4096];
-	char *base = parent[0] == '/' ? cg_xstrdup(parent)
-				      : cg_xasprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".",
-						     parent);
+	char *base = ops_abs_path(parent);
 	free(parent);
 	char *dir = cg_xasprintf("%s/results/%s/%s", base, cluster, stamp);
-	free(base);
 	/* two runs in one second: -2, -3, ... */
 	for (int i = 2; access(dir, F_OK) == 0 && i < 100; i++) {
 		free(dir);
-		dir = NULL;
-		char *p2 = cg_dirname(cli->state_dir);
-		char *b2 = p2[0] == '/' ? cg_xstrdup(p2)
-					: cg_xasprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", p2);
-		dir = cg_xasprintf("%s/results/%s/%s-%d", b2, cluster, stamp, i);
-		free(p2);
-		free(b2);
+		dir = cg_xasprintf("%s/results/%s/%s-%d", base, cluster, stamp, i);
 	}
+	free(base);
 	if (cg_mkdir_p(dir, 0755, err) < 0) {
 		free(dir);
 		return NULL;
@@ -762,12 +753,8 @@ static int prepare(struct run *r, struct cg_err *err)
 						  "file: run 'cassandgo apply %s'", c->name, c->name)
 				       : -1;
 		char *ca = cg_tls_ca_cert_path(r->cli->cluster_dir);
-		r->ca = ca[0] == '/' ? ca : NULL;
-		if (!r->ca) {
-			char cwd[4096];
-			r->ca = cg_xasprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", ca);
-			free(ca);
-		}
+		r->ca = ops_abs_path(ca);
+		free(ca);
 		if (access(r->ca, R_OK) != 0)
 			return cg_error(err, CG_EXIT_ERROR, "%s: %s (the cluster's CA certificate)",
 					r->ca, strerror(errno));
@@ -793,8 +780,11 @@ static int prepare(struct run *r, struct cg_err *err)
 			return cg_error(err, CG_EXIT_ERROR, "no node of %s is recorded: run 'cassandgo "
 					"apply %s'", cl->dc, c->name);
 	}
-	/* private: latte writes the password into its report */
-	r->priv = cg_xasprintf("%s/stress.%d", r->cli->cluster_dir, (int)getpid());
+	/* private: latte writes the password into its report. Absolute: latte
+	 * runs in it and is given paths in it */
+	char *cdir = ops_abs_path(r->cli->cluster_dir);
+	r->priv = cg_xasprintf("%s/stress.%d", cdir, (int)getpid());
+	free(cdir);
 	if (cg_mkdir_p(r->cli->cluster_dir, 0700, err) < 0)
 		return -1;
 	rm_stale(r->cli->cluster_dir);

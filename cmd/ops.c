@@ -22,15 +22,15 @@ int ops_expected_nodes(const struct cg_cluster *c)
 	return n;
 }
 
-/* path made absolute against the working directory: the printed commands
- * must work from anywhere. Caller frees. */
-static char *abs_path(const char *path)
+char *ops_abs_path(const char *path)
 {
 	char cwd[4096];
 	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
 		return cg_xstrdup(path);
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
+	if (!strcmp(path, ".") || !*path)
+		return cg_xstrdup(cwd);
 	return cg_xasprintf("%s/%s", cwd, path);
 }
 
@@ -44,7 +44,7 @@ int ops_open_state(struct ops *o, struct cg_cli *cli, const struct cg_cluster *c
 	struct cg_env env;
 	cli_env(cli, c->name, false, &env);
 	char *kh = cg_xasprintf("%s/known_hosts", cli->cluster_dir);
-	o->known_hosts = abs_path(kh);
+	o->known_hosts = ops_abs_path(kh);
 	free(kh);
 	if (cg_state_load(st, c->name, &o->known, err) < 0 ||
 	    cg_state_parked(st, c->name, &o->parked, err) < 0)
@@ -203,7 +203,7 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 			n->name = cg_xasprintf("%s.n%d", dc->name, i);
 			n->private_ip = cg_xstrdup(cg_res_get(m, "private_ip"));
 			n->public_ip = cg_xstrdup(cg_res_get(m, "public_ip"));
-			char *kf = abs_path(cg_node_key_file(&o->known, m));
+			char *kf = ops_abs_path(cg_node_key_file(&o->known, m));
 			n->ssh = cg_boot_ssh_cmdline(c, o->known_hosts, m, kf);
 			free(kf);
 			const char *rpc = cg_res_get(m, "private_ip");
@@ -213,7 +213,7 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 				 * open to allowed_cidrs on aws) */
 				char *q = cg_ssh_quote(client_addr(c, m));
 				char *rc = cg_tls_cqlshrc_path(o->cli->cluster_dir);
-				char *arc = abs_path(rc), *qrc = cg_ssh_quote(arc);
+				char *arc = ops_abs_path(rc), *qrc = cg_ssh_quote(arc);
 				n->cqlsh = cg_xasprintf("cqlsh --cqlshrc=%s %s 9042", qrc, q);
 				free(q), free(rc), free(arc), free(qrc);
 			} else if (c->provider == CG_PROVIDER_LOCAL && rpc) {
@@ -242,9 +242,9 @@ void ops_conn(const struct ops *o, struct cg_conn *out)
 		const char *dir = o->cli->cluster_dir;
 		char *ca = cg_tls_ca_cert_path(dir), *pw = cg_tls_password_path(dir);
 		char *rc = cg_tls_cqlshrc_path(dir);
-		out->ca_file = abs_path(ca);
-		out->password_file = abs_path(pw);
-		out->cqlshrc = abs_path(rc);
+		out->ca_file = ops_abs_path(ca);
+		out->password_file = ops_abs_path(pw);
+		out->cqlshrc = ops_abs_path(rc);
 		out->user = cg_xstrdup(CG_SUPERUSER);
 		free(ca), free(pw), free(rc);
 	}

@@ -12,6 +12,11 @@
 #include "../planner/cassconf.h"
 #include "../planner/report.h"
 
+/* path made absolute against the working directory (a leading ./ dropped):
+ * printed commands and the processes we start must work from anywhere.
+ * Caller frees. */
+char *ops_abs_path(const char *path);
+
 /* A cluster as recorded: its config, what the state holds, the pinned
  * known_hosts. ops_open fills it; ops_close frees. */
 struct ops {

@@ -5,7 +5,8 @@
 #   1 apply
 #   2 --dc DC9: exit 64 naming DC1 and DC2; no results folder, no client
 #     namespace, the state unchanged
-#   3 stress --dc DC2 --workload read (text): the table and the TLS note
+#   3 stress --dc DC2 --workload read (text), run with relative -c and
+#     --state: the table and the TLS note
 #   4 stress --json, 10 s at 200 op/s per DC: while it runs a client namespace
 #     per DC with latte in it and the password on no `ps` line; then per DC
 #     latte ran at that rate, 0 < ops <= 110% of it, errors 0, percentiles present, DC
@@ -71,7 +72,11 @@ fi
 # --- 3. text output, one DC, read workload ----------------------------------
 # First, on purpose: it also warms the fresh JVMs up, so that the rate of
 # step 4 measures the cluster, not its JIT compiler.
-cg stress Lab --dc DC2 --workload read --duration 5 --rate 100 --consistency local_one >"$L.text" 2>&1
+# Also: from the config's directory with relative paths (-c, --state), as a
+# user types them; latte runs elsewhere and must be given absolute ones.
+(cd "$(dirname "$CONF")" && timeout --foreground "$E2E_TIMEOUT" "$CG" -c "$(basename "$CONF")" \
+	--state .cassandgo/state.db stress Lab --dc DC2 --workload read --duration 5 --rate 100 \
+	--consistency local_one) >"$L.text" 2>&1
 rc=$?
 if [ $rc = 0 ] && grep -Eq '^DC2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +0$' "$L.text" &&
 	! grep -q '^DC1 ' "$L.text" && grep -q 'does not verify' "$L.text" &&
