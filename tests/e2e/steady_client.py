@@ -17,9 +17,11 @@ writes "requests=N retried=R failures=M" (and the first errors) to OUT. A
 failed request is one the driver reports failed after its own retries: what
 an application would see. Its statements are idempotent, and it retries as
 an application with idempotent statements configures its driver: a request
-that timed out or found too few replicas is tried once more on the next node
-(a node stopping under a rolling change drops the writes it was given just
-then); R counts those retries."""
+that timed out or found too few replicas is tried again on the next node, up
+to 3 times as latte (cassandgo stress) does (a node stopping under a rolling
+change drops the writes it was given just then, and with one node of a DC
+down QUORUM needs every other replica: one slow for a moment times out);
+R counts those retries."""
 import os
 import sys
 import time
@@ -33,13 +35,13 @@ import cqlsec
 
 
 class IdempotentRetry(RetryPolicy):
-    """Once more on the next node, for idempotent statements only; counted."""
+    """Up to 3 more times on the next node, idempotent statements only; counted."""
 
     def __init__(self):
         self.retries = 0
 
     def _again(self, query, cl, retry_num):
-        if retry_num == 0 and query is not None and query.is_idempotent:
+        if retry_num < 3 and query is not None and query.is_idempotent:
             self.retries += 1
             return self.RETRY_NEXT_HOST, cl
         return self.RETHROW, None
