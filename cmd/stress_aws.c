@@ -12,10 +12,10 @@
  * operator's side like a local run's.
  */
 #include "stress.h"
+#include "../providers/ec2/sigv4.h"
 #include "../providers/ssh/node.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +31,6 @@ static const char *base_of(const struct cg_resource *m)
 {
 	const char *b = cg_res_get(m, "base_dir");
 	return b && *b ? b : "/var/lib/cassandgo";
-}
-
-/* Lowercase hex SHA-256 of data into hex[65]. */
-static void sha256_hex(const void *data, size_t len, char hex[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
 int stress_loader_prepare(const struct ops *ops, const char *dc, const char *latte,
@@ -70,7 +60,7 @@ int stress_loader_prepare(const struct ops *ops, const char *dc, const char *lat
 	if (cg_file_read(latte, &bin, &blen, err) < 0)
 		goto out;
 	char want[65], *have = NULL;
-	sha256_hex(bin, blen, want);
+	cg_sigv4_sha256_hex(bin, blen, want);
 	char *ql = cg_ssh_quote(out->latte);
 	char *cmd = cg_xasprintf("sha256sum %s 2>/dev/null || true", ql);
 	rc = cg_ssh_run(s, cmd, NULL, 0, 30000, &have, err);
