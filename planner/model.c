@@ -423,7 +423,14 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		/* the release Cassandra runs: a change is an upgrade (plan.c) */
 		cg_res_set(r, "version", c->cassandra_version, 0);
 		cg_res_add_dep(r, caddr);
-		if (!seed)
+		/* A node joining a running ring waits for its seeds. A new
+		 * ring's nodes (tokens precomputed, nothing to stream) start
+		 * together: a non-seed only needs a seed to answer its first
+		 * gossip, which comes seconds into both starts, and cgnode
+		 * starts it again if none did (wait-ready). Waiting for the
+		 * seeds to serve CQL instead cost a whole start (issue 15). */
+		const char *mode = node_mode(known, dc->name, caddr);
+		if (!seed && mode && strcmp(mode, CG_MODE_INITIAL))
 			add_deps(r, seeds->services, seeds->n);
 	}
 	free(maddr);

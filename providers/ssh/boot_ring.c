@@ -331,8 +331,11 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		char *replace = !running && joins(ctx, d) ? find_replaced(p, ctx, &n, d->dc) : NULL;
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "starting Cassandra");
-		rc = replace ? boot_cgnode(&n, 60000, NULL, err, "start", "--replace", replace)
-			     : boot_cgnode(&n, 60000, NULL, err, "start");
+		/* a start may first make the release's class-data archive, or
+		 * wait while another node of the machine makes it (cgnode) */
+		int launch_ms = (start_s + 300) * 1000;
+		rc = replace ? boot_cgnode(&n, launch_ms, NULL, err, "start", "--replace", replace)
+			     : boot_cgnode(&n, launch_ms, NULL, err, "start");
 		free(replace);
 		if (rc)
 			goto out;

@@ -68,7 +68,8 @@ check "plan --json is JSON with the summary" python3 -c "
 import json; d=json.load(open('plan.json')); assert d['summary']=={'add':30,'change':0,'destroy':0}, d['summary']
 acts={a['address']:a for a in d['actions']}
 assert 'machine.DC1.n1' in acts['install.DC1.n1']['depends_on']
-assert any(x.startswith('service.DC1.n1') for x in acts['service.DC1.n3']['depends_on']), 'non-seeds wait for seeds'"
+assert 'config.DC1.n3' in acts['service.DC1.n3']['depends_on']
+assert not any(x.startswith('service.') for x in acts['service.DC1.n3']['depends_on']), 'a new ring starts together'"
 out=$(cg apply MonoDC 2>&1); rc=$?
 check "apply refuses without --auto-approve when stdin is not a terminal (64)" [ $rc = 64 ]
 check "... and creates nothing" [ ! -e .cassandgo ]

@@ -1,159 +1,123 @@
 #!/usr/bin/env bash
-# make bench-lab: wall time from `apply` to all-UN for Lab (4 nodes, 2 DCs),
-# against a baseline in the same run that starts the same 4 nodes one at a
-# time, each waiting until it is UN before the next starts (how the 2014
-# tool and most others do it).
+# make bench-lab: how fast a new Lab (2 DCs x 2 nodes, security on) comes
+# up, this tree against a baseline build, measured in the same run.
 #
-#   A  cassandgo: destroy (nothing exists), then `apply --auto-approve Lab`;
-#      the clock stops when nodetool (through SSH on DC1 n1) first shows all
-#      4 nodes UN after apply returned. The tool's output is timestamped to
-#      split it: machines ready (last machine created) -> all UN.
-#   B  baseline: same machines, same rendered config (precomputed tokens),
-#      same cgnode over SSH. All 4 Cassandras stopped and their data dirs
-#      wiped so they start as a new cluster; then, seeds first, for each node:
-#      `cgnode start`, `cgnode wait-ready`, poll nodetool on DC1 n1 until
-#      that node is UN; next node.
-# Both clocks end with the same probe (nodetool status through SSH).
-# usage: tests/e2e/bench.sh [CASSANDGO]; BENCH_RUNS=N (default 3) repeats A
-# and B and reports the medians: a shared 2-CPU machine is noisy, one run
-# proves little.
+#   A  this tree's cassandgo
+#   B  the baseline: BENCH_BASE (a git revision; default the last commit
+#      before the start levers of issue 15: class-data sharing, a new ring's
+#      nodes started together) built from `git archive` in the scratch dir
+# Alternating runs, BENCH_RUNS of each (default 5): destroy, then
+# `apply --auto-approve Lab`, timed from the tool's own output as it comes:
+#   all-UN  apply start -> "ring verified" (the ring step: every node Up and
+#           Normal in its DC and rack, as nodetool shows it)
+#   apply   the whole apply (the auth and system keyspace steps too)
+#   rss     cassandgo's peak RSS during the apply (GNU time), and the RSS of
+#           each Cassandra once the apply returned
+# Medians and A/B ratios at the end; then three no-op applies of A, whose
+# peak RSS must not grow. Before the runs one apply of A makes the
+# release's class-data archive when the machine has none yet (once per
+# release and machine): its time is reported, never counted in a run.
+# ccm's figure (about 37 s to all-UN here with its defaults, on the same
+# jars and cores: 2.1 times the baseline) is compared by ratio to B.
+# usage: tests/e2e/bench.sh [CASSANDGO]
 set -uo pipefail
 CG=$(realpath "${1:-./cassandgo}")
-# Its own range, so that a concurrent `make e2e` (10.78) does not collide.
-E2E_RANGE=${E2E_RANGE:-10.74.0.0/16}
+E2E_RANGE=${E2E_RANGE:-10.74.0.0/16}	# its own range: e2e runs use 10.78
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
+BASE=${BENCH_BASE:-4081515}
+ROOT=$(cd "$HERE/../.." && pwd)
 
+die() { echo "bench-lab: $*; FAILED" >&2; exit 1; }
 e2e_preflight bench-lab || exit 1
-[ -x "$CG" ] || { echo "bench-lab: $CG not built; FAILED" >&2; exit 1; }
+[ -x "$CG" ] || die "$CG not built"
 e2e_setup bench-lab || exit 1
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
-L=$TMP/log
+A=$CG
+LAST=$A	# the binary whose apply made what the state holds destroys it
 
-die() { echo "bench-lab: $*; FAILED" >&2; exit 1; }
+echo "# bench-lab: Lab (2 DCs x 2 nodes, heap 512M, security on) on $E2E_RANGE; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+mkdir -p "$TMP/base" && git -C "$ROOT" archive "$BASE" | tar -x -C "$TMP/base" ||
+	die "cannot check out the baseline $BASE"
+make -C "$TMP/base" -j"$(nproc)" cassandgo >"$TMP/base.build.log" 2>&1 ||
+	{ tail -n 20 "$TMP/base.build.log" >&2; die "cannot build the baseline $BASE"; }
+B=$TMP/base/cassandgo
+echo "A: this tree ($(git -C "$ROOT" describe --always --dirty 2>/dev/null)); B: baseline $(git -C "$ROOT" rev-parse --short "$BASE")"
 
-# up_from IDX IP...: nodetool status on node IDX lists every IP as UN.
-up_from() {
-	local i=$1 ip
-	shift
-	e2e_nodetool "$i" status >"$L.probe" 2>&1 || return 1
-	for ip in "$@"; do
-		grep -qE "^UN +$ip " "$L.probe" || return 1
-	done
-}
-# wait_up IDX SECONDS IP...: poll up_from until true or the deadline.
-wait_up() {
-	local i=$1 secs=$2 end
-	shift 2
-	end=$(($(date +%s) + secs))
-	until up_from "$i" "$@"; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 1
-	done
-}
-
-# stamp: prefix every line with seconds since $1 (timestamps taken as the
-# line arrives, so the phases of the tool's run can be told apart).
-stamp() {
-	local t0=$1 line
+# one BINARY TAG: destroy, then apply; sets UN ALL RSS NODE_RSS
+one() {
+	local bin=$1 tag=$2 t0 line
+	UN='' ALL='' RSS='' NODE_RSS=''
+	if [ -e "$CASSANDGO_STATE" ]; then
+		CG=$LAST cg destroy --auto-approve Lab >"$TMP/destroy.$tag.log" 2>&1 ||
+			{ tail -n 20 "$TMP/destroy.$tag.log" >&2; die "destroy before $tag"; }
+	fi
+	: >"$TMP/apply.$tag.log"
+	LAST=$bin
+	t0=$(now)
 	while IFS= read -r line; do
-		printf '%s %s\n' "$(elapsed "$t0")" "$line"
-	done
+		case $line in *"ring verified  ["*) UN=$(elapsed "$t0") ;; esac
+		echo "$line" >>"$TMP/apply.$tag.log"
+	done < <(/usr/bin/time -o "$TMP/time.$tag" -f '%M' \
+		timeout "$E2E_TIMEOUT" "$bin" -c "$CONF" apply --auto-approve Lab 2>&1)
+	ALL=$(elapsed "$t0")
+	grep -q '^Apply complete!' "$TMP/apply.$tag.log" ||
+		{ tail -n 30 "$TMP/apply.$tag.log" >&2; die "apply ($tag) failed"; }
+	[ -n "$UN" ] || die "apply ($tag): no 'ring verified' line"
+	RSS=$(awk '{ printf "%.1f", $1 / 1024 }' "$TMP/time.$tag")
+	NODE_RSS=$(node_rss)
 }
 
-run_cassandgo() {
-	local t0 rc
-	t0=$(now)
-	set -o pipefail
-	# line-buffered, so that every line is stamped when it is written
-	stdbuf -oL -eL timeout --foreground "$E2E_TIMEOUT" "$CG" -c "$CONF" apply --auto-approve Lab 2>&1 | stamp "$t0" >"$L.apply"
-	rc=$?
-	[ $rc = 0 ] || { tail -n 30 "$L.apply" >&2; die "apply: exit $rc"; }
-	e2e_load_nodes || die "no machines in the state"
-	E2E_TAG=$(e2e_tag)
-	wait_up 0 300 "${N_IP[@]}" || { cat "$L.probe" >&2; die "not all UN after apply"; }
-	A_TOTAL=$(elapsed "$t0")
-	A_APPLY=$(awk '/Apply complete!/ { print $1 }' "$L.apply")
-	# The tool's progress lines ("cloud   DC1 n1    lab-east-a    machine
-	# running  [0.3s]", "start   DC2 n2 ... Cassandra started  [9s]",
-	# "verify  cluster ... ring verified"); the older "machine.DC1.n1: Created"
-	# form is understood too.
-	A_MACH=$(awk '/ machine running  \[|^[0-9.]+ machine\.[^ ]*: Created/ { t = $1 } END { print t }' "$L.apply")
-	A_SVC=$(awk '/^[0-9.]+ start .*starting Cassandra|^[0-9.]+ service\.[^ ]*: Creating/ { print $1; exit }' "$L.apply")
-	[ -n "$A_MACH" ] && [ -n "$A_APPLY" ] || { tail -n 20 "$L.apply" >&2; die "cannot find the phases in the apply output"; }
-	# when each node's Cassandra was up for the tool, and the ring check
-	A_LINE=$(awk '
-		/^[0-9.]+ start .*Cassandra started/ { n = $3 "." $4 }
-		/^[0-9.]+ service\.[^ ]*: Created/ { n = $2; sub(/^service\./, "", n); sub(/:$/, "", n) }
-		/ ring verified  \[|^[0-9.]+ ring: Created/ { n = "ring" }
-		n != "" { printf "%s%s=%ss", sep, n, $1; sep = " "; n = "" }' "$L.apply")
-	A_AFTER=$(awk -v a="$A_TOTAL" -v m="$A_MACH" 'BEGIN { printf "%.1f", a - m }')
-}
-
-# baseline_reset: every Cassandra stopped, data wiped (logs kept: cgnode
-# reads only this run's part of them).
-baseline_reset() {
-	local i pids=()
-	for i in "${!N_IP[@]}"; do
-		e2e_ssh "$i" "${N_BASE[$i]}/bin/cgnode stop >/dev/null && rm -rf '${N_BASE[$i]}/data' && ${N_BASE[$i]}/bin/cgnode status" \
-			>"$L.reset$i" 2>&1 &
-		pids+=($!)
+# node_rss: the RSS (MB) of each Cassandra of this Lab, space-separated
+node_rss() {
+	local pid out=
+	for pid in $(pgrep -f "CassandraDaemon"); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TMP/nodes/" || continue
+		out="$out $(awk '/^VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")"
 	done
-	for i in "${!pids[@]}"; do
-		wait "${pids[$i]}" || { cat "$L.reset$i" >&2; die "cannot stop/wipe ${N_ADDR[$i]}"; }
-		grep -qx 'running=0' "$L.reset$i" || die "${N_ADDR[$i]} still runs"
-	done
-}
-
-run_baseline() {
-	local t0 t i order=() idx up=() per=()
-	# seeds first (n1 of each DC), as a serial tool must
-	for i in "${!N_ADDR[@]}"; do [[ ${N_ADDR[$i]} == *.n1 ]] && order+=("$i"); done
-	for i in "${!N_ADDR[@]}"; do [[ ${N_ADDR[$i]} != *.n1 ]] && order+=("$i"); done
-	t0=$(now)
-	for idx in "${order[@]}"; do
-		t=$(now)
-		e2e_ssh "$idx" "${N_BASE[$idx]}/bin/cgnode start && ${N_BASE[$idx]}/bin/cgnode wait-ready 300" \
-			>"$L.start$idx" 2>&1 || { cat "$L.start$idx" >&2; die "baseline: ${N_ADDR[$idx]} did not start"; }
-		up+=("${N_IP[$idx]}")
-		# seen from the first node started: the ring knows the new node
-		wait_up "${order[0]}" 300 "${up[@]}" || { cat "$L.probe" >&2; die "baseline: ${N_ADDR[$idx]} not UN"; }
-		per+=("${N_ADDR[$idx]#machine.}=$(elapsed "$t")s")
-	done
-	B_TOTAL=$(elapsed "$t0")
-	B_PER=${per[*]}
-	# the baseline formed the same ring (layout and racks)
-	e2e_nodetool 0 status >"$L.bstatus" 2>&1 && e2e_status_check <"$L.bstatus" >/dev/null ||
-		{ cat "$L.bstatus" >&2; die "baseline ring differs from Lab's"; }
+	echo "${out# }"
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-echo "# bench-lab: Lab (2 DCs x 2 nodes, heap 512M) on $E2E_RANGE; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
-all_a=() all_after=() all_b=()
+# the class-data archive, made by the first start of A when missing
+t=$(now)
+one "$A" warm
+echo "warm-up apply of A (makes the release's class-data archive if the machine has none): ${ALL}s, all-UN ${UN}s"
+grep -q 'SharedArchiveFile' /proc/"$(pgrep -f "CassandraDaemon.*$TMP/nodes/" | head -n1)"/cmdline 2>/dev/null ||
+	echo "  note: A's nodes run without a class-data archive"
+
+a_un=() a_all=() b_un=() b_all=() a_rss=() b_rss=() a_node=() b_node=()
 for r in $(seq 1 "$RUNS"); do
-	# A: from nothing
-	if [ -e "$CASSANDGO_STATE" ]; then
-		cg destroy --auto-approve Lab >"$L.destroy" 2>&1 || { tail "$L.destroy" >&2; die "destroy"; }
-	fi
-	run_cassandgo
-	# B: same machines, fresh Cassandras, one at a time
-	baseline_reset
-	run_baseline
-	all_a+=("$A_TOTAL") all_after+=("$A_AFTER") all_b+=("$B_TOTAL")
-	echo "run $r/$RUNS:"
-	echo "  cassandgo apply, nothing -> all UN:        ${A_TOTAL}s  (apply returned at ${A_APPLY}s)"
-	echo "    machines ready at ${A_MACH}s, first service start at ${A_SVC}s; machines ready -> all UN: ${A_AFTER}s"
-	echo "    done at: ${A_LINE}"
-	echo "  baseline one at a time, start -> all UN:   ${B_TOTAL}s  (${B_PER})"
-	echo "  ratio baseline / cassandgo:                $(ratio "$B_TOTAL" "$A_TOTAL")x total, $(ratio "$B_TOTAL" "$A_AFTER")x against machines ready -> all UN"
+	for side in B A; do
+		if [ $side = A ]; then one "$A" "a$r"; else one "$B" "b$r"; fi
+		echo "run $r $side: all-UN ${UN}s, apply ${ALL}s, cassandgo peak RSS ${RSS} MB, nodes' RSS ${NODE_RSS} MB"
+		m=$(median $NODE_RSS)
+		if [ $side = A ]; then a_un+=("$UN") a_all+=("$ALL") a_rss+=("$RSS") a_node+=("$m")
+		else b_un+=("$UN") b_all+=("$ALL") b_rss+=("$RSS") b_node+=("$m"); fi
+	done
 done
-ma=$(median "${all_a[@]}") mafter=$(median "${all_after[@]}") mb=$(median "${all_b[@]}")
-echo "median of $RUNS run(s): cassandgo ${ma}s (machines ready -> all UN ${mafter}s), baseline ${mb}s;" \
-	"ratio $(ratio "$mb" "$ma")x total, $(ratio "$mb" "$mafter")x against machines ready -> all UN"
-cg destroy --auto-approve Lab >"$L.destroy" 2>&1 || { tail "$L.destroy" >&2; die "final destroy"; }
-ls /run/netns/cg-"$(e2e_tag)"-* >/dev/null 2>&1 && die "namespaces left after destroy"
+mau=$(median "${a_un[@]}") mbu=$(median "${b_un[@]}")
+maa=$(median "${a_all[@]}") mba=$(median "${b_all[@]}")
+echo "median of $RUNS: all-UN A ${mau}s, B ${mbu}s (B/A $(ratio "$mbu" "$mau")x);" \
+	"apply A ${maa}s, B ${mba}s (B/A $(ratio "$mba" "$maa")x)"
+echo "  ccm's defaults (~2.1 x B by the issue's measure): ~$(awk -v b="$mbu" -v a="$mau" 'BEGIN { printf "%.1f", 2.1 * b / a }')x A's all-UN"
+echo "  memory: cassandgo peak RSS A $(median "${a_rss[@]}") MB, B $(median "${b_rss[@]}") MB;" \
+	"a node's RSS (median) A $(median "${a_node[@]}") MB, B $(median "${b_node[@]}") MB"
+
+# no growth from one apply to the next: no-op applies of the running Lab
+grow=()
+for i in 1 2 3; do
+	/usr/bin/time -o "$TMP/time.noop$i" -f '%M' timeout "$E2E_TIMEOUT" "$A" -c "$CONF" apply --auto-approve Lab \
+		>"$TMP/noop$i.log" 2>&1 || { tail -n 20 "$TMP/noop$i.log" >&2; die "no-op apply $i"; }
+	grep -q 'No changes' "$TMP/noop$i.log" || { tail -n 20 "$TMP/noop$i.log" >&2; die "apply $i after the Lab is up changed something"; }
+	grow+=("$(awk '{ printf "%.1f", $1 / 1024 }' "$TMP/time.noop$i")")
+done
+echo "  no-op applies of A: cassandgo peak RSS ${grow[*]} MB"
+awk -v a="${grow[0]}" -v c="${grow[2]}" 'BEGIN { exit !(c <= a * 1.05 + 1) }' ||
+	die "cassandgo's peak RSS grew from one apply to the next (${grow[*]} MB)"
+CG=$LAST cg destroy --auto-approve Lab >"$TMP/destroy.end.log" 2>&1 || die "final destroy"
 echo "bench-lab: done (load $(cut -d' ' -f1-3 /proc/loadavg))"
