@@ -87,8 +87,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 t=$(now)
 one "$A" warm
 echo "warm-up apply of A (makes the release's class-data archive if the machine has none): ${ALL}s, all-UN ${UN}s"
-grep -q 'SharedArchiveFile' /proc/"$(pgrep -f "CassandraDaemon.*$TMP/nodes/" | head -n1)"/cmdline 2>/dev/null ||
-	echo "  note: A's nodes run without a class-data archive"
+cds=0
+for pid in $(pgrep -f "CassandraDaemon"); do
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TMP/nodes/" || continue
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'SharedArchiveFile=' && cds=$((cds + 1))
+done
+echo "  A's nodes mapping a class-data archive: $cds of 4"
 
 a_un=() a_all=() b_un=() b_all=() a_rss=() b_rss=() a_node=() b_node=()
 for r in $(seq 1 "$RUNS"); do
