@@ -87,6 +87,17 @@ def main():
             if attempt == 5:
                 raise
             time.sleep(2)
+    # STEADY_SCHEMA_ONLY: make the table and wait until every node agrees,
+    # then exit. Two clients creating it at once through two coordinators
+    # race (Cassandra 5.0 gives each CREATE its own table id; a replica that
+    # kept the other one fails reads with INCOMPATIBLE_SCHEMA): upgrade.sh
+    # makes it once with this before it starts its two clients.
+    if os.environ.get("STEADY_SCHEMA_ONLY"):
+        ok = cluster.control_connection.wait_for_schema_agreement(wait_time=120)
+        cluster.shutdown()
+        if not ok:
+            sys.exit("e2e.steady: the nodes do not agree on the schema after 120 s")
+        return
     # two clients (one per DC, upgrade.sh) create the table at once: the one
     # that did not may prepare before the table reached its coordinator
     for attempt in range(40):

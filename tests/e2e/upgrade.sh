@@ -83,6 +83,10 @@ else
 	show "$L.write"; bad "2 writing rows into e2e"
 fi
 rm -f "$TMP/steady.stop"
+# the clients' table, made once before both start (steady_client.py says why)
+STEADY_SCHEMA_ONLY=1 CG_SECURITY_DIR=$TMP/.cassandgo/Lab "$PY" "$HERE/steady_client.py" \
+	"$TMP/steady.stop" "$TMP/steady.schema" tls "${N_IP[0]}" >"$L.steady.schema" 2>&1 ||
+	{ show "$L.steady.schema"; bad "2 creating e2e.steady for the clients"; }
 for dc in DC1 DC2; do
 	ips=()
 	for i in "${!N_ADDR[@]}"; do
