@@ -428,7 +428,7 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		 * together: a non-seed only needs a seed to answer its first
 		 * gossip, which comes seconds into both starts, and cgnode
 		 * starts it again if none did (wait-ready). Waiting for the
-		 * seeds to serve CQL instead cost a whole start (issue 15). */
+		 * seeds to serve CQL put a whole start in series (issue 15). */
 		const char *mode = node_mode(known, dc->name, caddr);
 		if (!seed && mode && strcmp(mode, CG_MODE_INITIAL))
 			add_deps(r, seeds->services, seeds->n);
