@@ -12,7 +12,6 @@
  * operator's side like a local run's.
  */
 #include "stress.h"
-#include "../providers/ec2/sigv4.h"
 #include "../providers/ssh/node.h"
 
 #include <errno.h>
@@ -60,7 +59,7 @@ int stress_loader_prepare(const struct ops *ops, const char *dc, const char *lat
 	if (cg_file_read(latte, &bin, &blen, err) < 0)
 		goto out;
 	char want[65], *have = NULL;
-	cg_sigv4_sha256_hex(bin, blen, want);
+	cg_sha256_hex(bin, blen, want);
 	char *ql = cg_ssh_quote(out->latte);
 	char *cmd = cg_xasprintf("sha256sum %s 2>/dev/null || true", ql);
 	rc = cg_ssh_run(s, cmd, NULL, 0, 30000, &have, err);

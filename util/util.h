@@ -5,7 +5,7 @@
  *   err.h    errors carried up to the command, exit codes
  *   buf.h    allocation, strings, growable buffers
  *   file.h   whole-file reads, atomic writes, directories
- *   hash.h   content hashing (xxHash)
+ *   hash.h   content hashing (xxHash, SHA-256)
  *   clock.h  monotonic and wall clocks
  *   json.h   a strict JSON reader (what other programs write)
  *

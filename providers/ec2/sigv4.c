@@ -57,17 +57,6 @@ static char *pct_decode(const char *s, size_t n)
 	return o;
 }
 
-void cg_sigv4_sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char hexl[] = "0123456789abcdef";
-	SHA256(p, n, md);
-	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hexl[md[i] >> 4];
-		out[2 * i + 1] = hexl[md[i] & 15];
-	}
-	out[64] = 0;
-}
 
 void cg_sigv4_amz_date(char out[17])
 {
@@ -270,7 +259,7 @@ int cg_sigv4_sign(const struct cg_sigv4_req *rq, struct cg_sigv4_out *out,
 	}
 	cg_buf_addf(&c, "\n%s\n", signed_h.data ? signed_h.data : "");
 	char body_hash[65];
-	cg_sigv4_sha256_hex(rq->body ? rq->body : "", rq->body ? rq->body_len : 0, body_hash);
+	cg_sha256_hex(rq->body ? rq->body : "", rq->body ? rq->body_len : 0, body_hash);
 	cg_buf_adds(&c, body_hash);
 	for (int i = 0; i < n; i++) {
 		free(h[i].name);
@@ -282,7 +271,7 @@ int cg_sigv4_sign(const struct cg_sigv4_req *rq, struct cg_sigv4_out *out,
 	memcpy(date, rq->amz_date, 8);
 	date[8] = 0;
 	char creq_hash[65];
-	cg_sigv4_sha256_hex(c.data, c.len, creq_hash);
+	cg_sha256_hex(c.data, c.len, creq_hash);
 	char *scope = cg_xasprintf("%s/%s/%s/aws4_request", date, rq->region, rq->service);
 	char *sts = cg_xasprintf("AWS4-HMAC-SHA256\n%s\n%s\n%s", rq->amz_date, scope, creq_hash);
 

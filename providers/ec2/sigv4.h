@@ -54,7 +54,4 @@ void cg_sigv4_uri_encode(struct cg_buf *b, const char *s, size_t n, bool keep_sl
 /* The current time as an X-Amz-Date value. */
 void cg_sigv4_amz_date(char out[17]);
 
-/* Lowercase hex SHA-256 of p. */
-void cg_sigv4_sha256_hex(const void *p, size_t n, char out[65]);
-
 #endif

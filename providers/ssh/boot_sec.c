@@ -14,7 +14,6 @@
 
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "boot.h"
 
@@ -182,11 +181,8 @@ int boot_ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
 		const char *ca = cg_tls_ca_pem(p->ca);
 		char *id = cg_xasprintf("%s\n", want);
 		/* .sum lets the node tell whether node.pem is still this one */
-		unsigned char md[32];
-		char sum[68];
-		SHA256((const unsigned char *)pem.data, pem.len, md);
-		for (int i = 0; i < 32; i++)
-			snprintf(sum + 2 * i, 3, "%02x", md[i]);
+		char sum[66];
+		cg_sha256_hex(pem.data, pem.len, sum);
 		sum[64] = '\n';
 		sum[65] = '\0';
 		rc = boot_put(n, dir, "node.pem", pem.data, pem.len, 0600, 30000, err);

@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "maven.h"
 
@@ -278,18 +278,14 @@ int cg_maven_tar(const struct cg_maven_manifest *m, const bool *pick, const char
 		char *path = cg_xasprintf("%s/repo/%s", dir, a->path);
 		char *data = NULL;
 		size_t len = 0;
-		unsigned char md[EVP_MAX_MD_SIZE], h[TAR_BLOCK];
-		unsigned mdlen = 0;
+		unsigned char h[TAR_BLOCK];
 		char hex[65];
 		int rc = cg_file_read(path, &data, &len, err);
 		if (rc == 0 && (uint64_t)len != a->size)
 			rc = cg_error(err, CG_EXIT_ERROR, "%s: %zu bytes, the manifest says %" PRIu64,
 				      path, len, a->size);
-		if (rc == 0 && !EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
-			rc = cg_error(err, CG_EXIT_ERROR, "%s: cannot compute its SHA-256", path);
 		if (rc == 0) {
-			for (unsigned k = 0; k < mdlen && k < 32; k++)
-				snprintf(hex + 2 * k, 3, "%02x", md[k]);
+			cg_sha256_hex(data, len, hex);
 			if (strcmp(hex, a->sha256))
 				rc = cg_error(err, CG_EXIT_ERROR, "%s: SHA-256 %s, the manifest says %s",
 					      path, hex, a->sha256);
