@@ -291,6 +291,9 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 	char *net = cg_addr_region(CG_KIND_NETWORK, dc->region);
 	char *kp = cg_addr_region(CG_KIND_KEYPAIR, dc->region);
 	const char *zone = node_zone(dc, zm, i);
+	/* initial (a new ring), join or rebuild: the config renders it, and
+	 * whether the service waits for the seeds follows from it */
+	const char *mode = node_mode(known, dc->name, caddr);
 	struct cg_resource *r;
 
 	if (kinds & CG_KIND_BIT(CG_KIND_MACHINE)) {
@@ -353,7 +356,6 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		cg_res_add_dep(r, maddr);
 	}
 	if (kinds & CG_KIND_BIT(CG_KIND_CONFIG)) {
-		const char *mode = node_mode(known, dc->name, caddr);
 		bool fresh = cg_cassconf_mode_new(mode);
 		r = cg_rset_new(out, CG_KIND_CONFIG, caddr);
 		r->region = cg_xstrdup(dc->region);
@@ -429,7 +431,6 @@ static void add_node_resources(const struct cg_cluster *c, int d, int i,
 		 * gossip, which comes seconds into both starts, and cgnode
 		 * starts it again if none did (wait-ready). Waiting for the
 		 * seeds to serve CQL put a whole start in series (issue 15). */
-		const char *mode = node_mode(known, dc->name, caddr);
 		if (!seed && mode && strcmp(mode, CG_MODE_INITIAL))
 			add_deps(r, seeds->services, seeds->n);
 	}

@@ -76,8 +76,8 @@ def main():
     cluster = Cluster(ips, execution_profiles={EXEC_PROFILE_DEFAULT: prof},
                       protocol_version=5, connect_timeout=10, **kw)
     s = cluster.connect()
-    # idempotent DDL, retried: two clients (upgrade.sh) make it at once, and a
-    # busy cluster may agree on a schema change later than a request timeout
+    # idempotent DDL, retried: a busy cluster may agree on a schema change
+    # later than a request timeout
     for attempt in range(6):
         try:
             s.execute("CREATE TABLE IF NOT EXISTS e2e.steady (k int PRIMARY KEY, v text)",
@@ -98,8 +98,8 @@ def main():
         if not ok:
             sys.exit("e2e.steady: the nodes do not agree on the schema after 120 s")
         return
-    # two clients (one per DC, upgrade.sh) create the table at once: the one
-    # that did not may prepare before the table reached its coordinator
+    # the driver waits for schema agreement after DDL only so long: a prepare
+    # may still reach a coordinator that has not got the table yet
     for attempt in range(40):
         try:
             ins = s.prepare("INSERT INTO e2e.steady (k, v) VALUES (?, ?)")
