@@ -46,50 +46,37 @@ make -C "$TMP/base" -j"$(nproc)" cassandgo >"$TMP/base.build.log" 2>&1 ||
 B=$TMP/base/cassandgo
 echo "A: this tree ($(git -C "$ROOT" describe --always --dirty 2>/dev/null)); B: baseline $(git -C "$ROOT" rev-parse --short "$BASE")"
 
-# one BINARY TAG: destroy, then apply; sets UN ALL RSS NODE_RSS
+# lab_pids: the pids of this Lab's Cassandras
+lab_pids() {
+	local pid
+	for pid in $(pgrep -f "CassandraDaemon"); do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TMP/nodes/" && echo "$pid"
+	done
+}
+
+# one BINARY TAG: destroy (with the binary that made what is there), then a
+# timed apply (e2e_timed_apply: T_UN T_ALL T_RSS); NODE_RSS: each node's MB
 one() {
-	local bin=$1 tag=$2 t0 line
-	UN='' ALL='' RSS='' NODE_RSS=''
+	local bin=$1 tag=$2 pid
 	if [ -e "$CASSANDGO_STATE" ]; then
 		CG=$LAST cg destroy --auto-approve Lab >"$TMP/destroy.$tag.log" 2>&1 ||
 			{ tail -n 20 "$TMP/destroy.$tag.log" >&2; die "destroy before $tag"; }
 	fi
-	: >"$TMP/apply.$tag.log"
 	LAST=$bin
-	t0=$(now)
-	while IFS= read -r line; do
-		case $line in *"ring verified  ["*) UN=$(elapsed "$t0") ;; esac
-		echo "$line" >>"$TMP/apply.$tag.log"
-	done < <(/usr/bin/time -o "$TMP/time.$tag" -f '%M' \
-		timeout "$E2E_TIMEOUT" "$bin" -c "$CONF" apply --auto-approve Lab 2>&1)
-	ALL=$(elapsed "$t0")
-	grep -q '^Apply complete!' "$TMP/apply.$tag.log" ||
+	CG=$bin e2e_timed_apply "$TMP/apply.$tag.log" ||
 		{ tail -n 30 "$TMP/apply.$tag.log" >&2; die "apply ($tag) failed"; }
-	[ -n "$UN" ] || die "apply ($tag): no 'ring verified' line"
-	RSS=$(awk '{ printf "%.1f", $1 / 1024 }' "$TMP/time.$tag")
-	NODE_RSS=$(node_rss)
-}
-
-# node_rss: the RSS (MB) of each Cassandra of this Lab, space-separated
-node_rss() {
-	local pid out=
-	for pid in $(pgrep -f "CassandraDaemon"); do
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TMP/nodes/" || continue
-		out="$out $(awk '/^VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")"
+	NODE_RSS=
+	for pid in $(lab_pids); do
+		NODE_RSS="$NODE_RSS $(awk '/^VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")"
 	done
-	echo "${out# }"
+	NODE_RSS=${NODE_RSS# }
 }
-
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # the class-data archive, made by the first start of A when missing
-t=$(now)
 one "$A" warm
-echo "warm-up apply of A (makes the release's class-data archive if the machine has none): ${ALL}s, all-UN ${UN}s"
+echo "warm-up apply of A (makes the release's class-data archive if the machine has none): ${T_ALL}s, all-UN ${T_UN}s"
 cds=0
-for pid in $(pgrep -f "CassandraDaemon"); do
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$TMP/nodes/" || continue
+for pid in $(lab_pids); do
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'SharedArchiveFile=' && cds=$((cds + 1))
 done
 echo "  A's nodes mapping a class-data archive: $cds of 4"
@@ -98,10 +85,10 @@ a_un=() a_all=() b_un=() b_all=() a_rss=() b_rss=() a_node=() b_node=()
 for r in $(seq 1 "$RUNS"); do
 	for side in B A; do
 		if [ $side = A ]; then one "$A" "a$r"; else one "$B" "b$r"; fi
-		echo "run $r $side: all-UN ${UN}s, apply ${ALL}s, cassandgo peak RSS ${RSS} MB, nodes' RSS ${NODE_RSS} MB"
+		echo "run $r $side: all-UN ${T_UN}s, apply ${T_ALL}s, cassandgo peak RSS ${T_RSS} MB, nodes' RSS ${NODE_RSS} MB"
 		m=$(median $NODE_RSS)
-		if [ $side = A ]; then a_un+=("$UN") a_all+=("$ALL") a_rss+=("$RSS") a_node+=("$m")
-		else b_un+=("$UN") b_all+=("$ALL") b_rss+=("$RSS") b_node+=("$m"); fi
+		if [ $side = A ]; then a_un+=("$T_UN") a_all+=("$T_ALL") a_rss+=("$T_RSS") a_node+=("$m")
+		else b_un+=("$T_UN") b_all+=("$T_ALL") b_rss+=("$T_RSS") b_node+=("$m"); fi
 	done
 done
 mau=$(median "${a_un[@]}") mbu=$(median "${b_un[@]}")

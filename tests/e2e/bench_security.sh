@@ -25,38 +25,25 @@ OFF=$TMP/lab-off.yaml
 awk '{ print } /^Lab:/ && !done { print "  security: off"; done = 1 }' "$ON" >"$OFF"
 grep -q '^  security: off' "$OFF" || { echo "bench-security: cannot write $OFF; FAILED" >&2; exit 1; }
 
-# one MODE FILE: prints "UN_SECONDS APPLY_SECONDS"
+# one MODE FILE: destroy, then a timed apply (e2e_timed_apply: T_UN, T_ALL)
 one() {
-	local conf=$2 t0 line t_un=
-	CONF=$conf cg destroy --auto-approve Lab >"$TMP/destroy.$1.log" 2>&1 ||
-		{ echo "bench-security: destroy before $1 failed" >&2; return 1; }
-	t0=$(now)
-	while IFS= read -r line; do
-		case $line in *"ring verified"*) t_un=$(elapsed "$t0") ;; esac
-		echo "$line" >>"$TMP/apply.$1.log"
-	done < <(CONF=$conf cg apply --auto-approve Lab 2>&1)
-	local t_all
-	t_all=$(elapsed "$t0")
-	grep -q '^Apply complete!' "$TMP/apply.$1.log" ||
-		{ tail -n 20 "$TMP/apply.$1.log" >&2; echo "bench-security: apply ($1) failed" >&2; return 1; }
-	echo "$t_un $t_all"
+	CONF=$2 cg destroy --auto-approve Lab >"$TMP/destroy.$1.log" 2>&1 ||
+		{ echo "bench-security: destroy before $1 failed" >&2; exit 1; }
+	CONF=$2 e2e_timed_apply "$TMP/apply.$1.log" ||
+		{ tail -n 20 "$TMP/apply.$1.log" >&2; echo "bench-security: apply ($1) failed" >&2; exit 1; }
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -a on_un on_all off_un off_all
 for r in $(seq 1 "$RUNS"); do
 	for mode in on off; do
 		f=$ON; [ $mode = off ] && f=$OFF
-		: >"$TMP/apply.$mode.log"
-		res=$(one "$mode" "$f") || exit 1
-		set -- $res
-		echo "run $r security $mode: all-UN ${1}s, apply ${2}s"
-		if [ $mode = on ]; then on_un+=("$1"); on_all+=("$2"); else off_un+=("$1"); off_all+=("$2"); fi
+		one "$mode" "$f"
+		echo "run $r security $mode: all-UN ${T_UN}s, apply ${T_ALL}s"
+		if [ $mode = on ]; then on_un+=("$T_UN"); on_all+=("$T_ALL"); else off_un+=("$T_UN"); off_all+=("$T_ALL"); fi
 	done
 done
-mu=$(printf '%s\n' "${on_un[@]}" | median); ma=$(printf '%s\n' "${on_all[@]}" | median)
-fu=$(printf '%s\n' "${off_un[@]}" | median); fa=$(printf '%s\n' "${off_all[@]}" | median)
+mu=$(median "${on_un[@]}"); ma=$(median "${on_all[@]}")
+fu=$(median "${off_un[@]}"); fa=$(median "${off_all[@]}")
 awk -v mu="$mu" -v ma="$ma" -v fu="$fu" -v fa="$fa" -v n="$RUNS" 'BEGIN {
 	printf "bench-security (%d runs each, medians): all-UN on %.1fs / off %.1fs = %.2f; apply on %.1fs / off %.1fs = %.2f\n",
 		n, mu, fu, mu / fu, ma, fa, ma / fa }'

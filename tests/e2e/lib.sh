@@ -211,6 +211,29 @@ e2e_apply_first() {
 	fi
 }
 
+# e2e_timed_apply LOG: `apply --auto-approve Lab` with $CG on $CONF, its
+# output in LOG, timed from the output as it comes: T_UN seconds to the ring
+# step's "ring verified" (all UN), T_ALL the whole apply, T_RSS cassandgo's
+# peak RSS in MB (GNU time). False when the apply did not complete.
+e2e_timed_apply() {
+	local log=$1 t0 line
+	T_UN='' T_ALL='' T_RSS=''
+	: >"$log"
+	t0=$(now)
+	while IFS= read -r line; do
+		case $line in *"ring verified  ["*) T_UN=$(elapsed "$t0") ;; esac
+		echo "$line" >>"$log"
+	done < <(/usr/bin/time -o "$log.rss" -f '%M' timeout "$E2E_TIMEOUT" "$CG" -c "$CONF" \
+		apply --auto-approve Lab 2>&1)
+	T_ALL=$(elapsed "$t0")
+	T_RSS=$(awk '{ printf "%.1f", $1 / 1024 }' "$log.rss" 2>/dev/null)
+	grep -q '^Apply complete!' "$log" && [ -n "$T_UN" ]
+}
+
+# median V...: with one decimal; ratio A B: A/B with two
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
 # steady_result FILE: steady_client.py's result line (first line of FILE:
 # "requests=N retried=R failures=M"), printed; true when it made requests
 # and none failed
