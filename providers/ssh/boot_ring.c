@@ -339,10 +339,12 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		free(replace);
 		if (rc)
 			goto out;
-		/* wait-ready prints the log tail itself when it gives up. */
+		/* wait-ready prints the log tail itself when it gives up: when the
+		 * node's log has not moved for start_s, or after 3 x start_s in
+		 * all (a start slowed by shared cores or a long replay goes on) */
 		char secs[16];
 		snprintf(secs, sizeof(secs), "%d", start_s);
-		if ((rc = boot_cgnode(&n, (start_s + 30) * 1000, NULL, err, "wait-ready", secs)))
+		if ((rc = boot_cgnode(&n, (3 * start_s + 30) * 1000, NULL, err, "wait-ready", secs)))
 			goto out;
 		/* a restart waits for the ring before the next one; a node that
 		 * was down (a parked cluster starting) is checked by the ring step */

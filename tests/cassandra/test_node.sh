@@ -195,6 +195,24 @@ grep -q "$(awk '/^UN/{print $(NF-1)}' "$tmp/status1")" "$tmp/status1b" ||
 as_root "$c1" stop >/dev/null || fail "stop after restart"
 pass "restart (two concurrent starts, one JVM): ready from the new run in ${t_restart} ms, same host id, UN"
 
+# A start that is stuck (its JVM frozen: no log line) fails after IDLE
+# seconds of a still log, and says so; the same start, thawed, is ready.
+out=$(as_root "$c1" start) || fail "start before the freeze"
+pid=${out#started }
+kill -STOP "$pid"
+t0=$(date +%s)
+if as_root "$c1" wait-ready 3 >/dev/null 2>"$tmp/frozen.err"; then
+	kill -CONT "$pid"
+	fail "wait-ready 3 succeeded on a frozen JVM"
+fi
+t_frozen=$(($(date +%s) - t0))
+kill -CONT "$pid"
+grep -q "its log has not moved for 3s" "$tmp/frozen.err" || fail "wait-ready on a frozen JVM said: $(head -3 "$tmp/frozen.err")"
+[ "$t_frozen" -le 10 ] || fail "wait-ready 3 on a frozen JVM took ${t_frozen}s"
+as_root "$c1" wait-ready 180 >/dev/null || fail "thawed node not ready"
+as_root "$c1" stop >/dev/null || fail "stop after the freeze"
+pass "wait-ready 3 gives up on a frozen start after ${t_frozen}s (its log still); thawed, it is ready"
+
 # ---- 2. three nodes, two DCs, one ring ----------------------------------------
 # DC1: 127.0.0.2 (seed, rack-a), 127.0.0.3 (rack-b); DC2: 127.0.0.4 (seed).
 # The real order: seeds of every DC at once, then the other node.
