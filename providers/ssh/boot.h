@@ -25,6 +25,7 @@ struct cg_provider {
 	int nfresh;
 	struct cg_tls_ca *ca;	/* the cluster's CA once loaded (under mu) */
 	bool pw_made;		/* this run made the password file (under mu) */
+	bool ring_made;		/* this run started a node of a new ring (under mu) */
 };
 
 /* A node to talk to: its machine, key file and where its files live. */

@@ -284,14 +284,15 @@ int boot_wait_seen_up(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
 	return rc;
 }
 
-/* Was the node's config rendered to join an existing ring? */
-static bool joins(struct cg_ctx *ctx, const struct cg_resource *d)
+/* Was the node's config rendered with this mode ("join": to join an
+ * existing ring; "initial": a node of a brand-new ring)? */
+static bool config_mode_is(struct cg_ctx *ctx, const struct cg_resource *d, const char *mode)
 {
 	char *a = cg_addr_node(CG_KIND_CONFIG, d->dc, d->node);
 	struct cg_resource cf;
 	memset(&cf, 0, sizeof(cf));
 	bool j = ctx->lookup(ctx, a, &cf) == 0 && cg_res_get(&cf, "mode") &&
-		 !strcmp(cg_res_get(&cf, "mode"), "join");
+		 !strcmp(cg_res_get(&cf, "mode"), mode);
 	cg_res_clear(&cf);
 	free(a);
 	return j;
@@ -328,7 +329,15 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			goto out;
 	}
 	if (!running || restart) {
-		char *replace = !running && joins(ctx, d) ? find_replaced(p, ctx, &n, d->dc) : NULL;
+		char *replace = !running && config_mode_is(ctx, d, "join") ? find_replaced(p, ctx, &n, d->dc)
+									    : NULL;
+		/* a brand-new ring has no role but the default one yet (the
+		 * auth step logs in as it first) */
+		if (op == CG_OP_CREATE && !running && config_mode_is(ctx, d, "initial")) {
+			pthread_mutex_lock(&p->mu);
+			p->ring_made = true;
+			pthread_mutex_unlock(&p->mu);
+		}
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "starting Cassandra");
 		/* a start may first make the release's class-data archive, or
@@ -838,7 +847,9 @@ int boot_apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 		}
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "waiting: %s", why);
-		sleep(2);
+		/* a look costs two nodetool JVMs (~1.4 s): a new ring's gossip
+		 * settles within a look or two of the last node's start */
+		sleep(1);
 	}
 	boot_node_clear(&n);
 	/* every node runs the new release: rewrite SSTables of the old format */

@@ -371,9 +371,11 @@ int boot_apply_auth(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 				  alter, user, pw, user, pw, st);
 	/* A new cluster has only the default role: try it first (and wait for
 	 * it); with a password from before, the superuser may exist already. */
-	/* (a password the config steps of this run made counts as new) */
+	/* (a password the config steps of this run made counts as new, and
+	 * so does one kept from a destroyed cluster when this run started a
+	 * new ring: it has no superuser yet) */
 	pthread_mutex_lock(&p->mu);
-	bool made = p->pw_made;
+	bool made = p->pw_made || p->ring_made;
 	pthread_mutex_unlock(&p->mu);
 	bool fresh = cur == NULL && (!had_password || made);
 	for (;;) {
