@@ -284,18 +284,19 @@ int boot_wait_seen_up(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
 	return rc;
 }
 
-/* Was the node's config rendered with this mode ("join": to join an
- * existing ring; "initial": a node of a brand-new ring)? */
-static bool config_mode_is(struct cg_ctx *ctx, const struct cg_resource *d, const char *mode)
+/* The mode the node's config was rendered with ("join": to join an
+ * existing ring; "initial": a node of a brand-new ring), or NULL. Caller
+ * frees. */
+static char *config_mode(struct cg_ctx *ctx, const struct cg_resource *d)
 {
-	char *a = cg_addr_node(CG_KIND_CONFIG, d->dc, d->node);
+	char *a = cg_addr_node(CG_KIND_CONFIG, d->dc, d->node), *mode = NULL;
 	struct cg_resource cf;
 	memset(&cf, 0, sizeof(cf));
-	bool j = ctx->lookup(ctx, a, &cf) == 0 && cg_res_get(&cf, "mode") &&
-		 !strcmp(cg_res_get(&cf, "mode"), mode);
+	if (ctx->lookup(ctx, a, &cf) == 0 && cg_res_get(&cf, "mode"))
+		mode = cg_xstrdup(cg_res_get(&cf, "mode"));
 	cg_res_clear(&cf);
 	free(a);
-	return j;
+	return mode;
 }
 
 int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
@@ -329,15 +330,16 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 			goto out;
 	}
 	if (!running || restart) {
-		char *replace = !running && config_mode_is(ctx, d, "join") ? find_replaced(p, ctx, &n, d->dc)
-									    : NULL;
+		char *mode = running ? NULL : config_mode(ctx, d);
+		char *replace = mode && !strcmp(mode, "join") ? find_replaced(p, ctx, &n, d->dc) : NULL;
 		/* a brand-new ring has no role but the default one yet (the
 		 * auth step logs in as it first) */
-		if (op == CG_OP_CREATE && !running && config_mode_is(ctx, d, "initial")) {
+		if (op == CG_OP_CREATE && mode && !strcmp(mode, "initial")) {
 			pthread_mutex_lock(&p->mu);
 			p->ring_made = true;
 			pthread_mutex_unlock(&p->mu);
 		}
+		free(mode);
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "starting Cassandra");
 		/* a start may first make the release's class-data archive, or
@@ -351,9 +353,11 @@ int boot_apply_service(struct cg_provider *p, struct cg_ctx *ctx, enum cg_op op,
 		/* wait-ready prints the log tail itself when it gives up: when the
 		 * node's log has not moved for start_s, or after 3 x start_s in
 		 * all (a start slowed by shared cores or a long replay goes on) */
-		char secs[16];
-		snprintf(secs, sizeof(secs), "%d", start_s);
-		if ((rc = boot_cgnode(&n, (3 * start_s + 30) * 1000, NULL, err, "wait-ready", secs)))
+		int max_s = 3 * start_s;
+		char idle[16], max[16];
+		snprintf(idle, sizeof(idle), "%d", start_s);
+		snprintf(max, sizeof(max), "%d", max_s);
+		if ((rc = boot_cgnode(&n, (max_s + 30) * 1000, NULL, err, "wait-ready", idle, max)))
 			goto out;
 		/* a restart waits for the ring before the next one; a node that
 		 * was down (a parked cluster starting) is checked by the ring step */
