@@ -334,6 +334,16 @@ static void test_render_contents(void **state)
 	assert_non_null(strstr(f.logback, "<file>/var/lib/cassandgo/logs/system.log</file>"));
 	assert_null(strstr(f.env, "TieredStopAtLevel"));	/* aws: full JIT */
 	assert_null(strstr(f.env, "computation_step"));
+	/* TLS on: the in-memory key store's PBKDF2 costs one round, not 10000 */
+	assert_non_null(strstr(f.env, " -Dkeystore.pkcs12.keyPbeIterationCount=1 "));
+	cg_node_files_free(&f);
+
+	/* Security off: no TLS context, no key store, no flag for it. */
+	c.security_off = true;
+	render_node(&c, 0, 2, true, &f);
+	assert_null(strstr(f.env, "keyPbeIterationCount"));
+	assert_null(strstr(f.env, "CQL_TLS"));
+	c.security_off = false;
 	cg_node_files_free(&f);
 
 	/* A lab node (local provider) trades JIT for a cheaper start. */
