@@ -26,6 +26,14 @@ struct cg_provider {
 	struct cg_tls_ca *ca;	/* the cluster's CA once loaded (under mu) */
 	bool pw_made;		/* this run made the password file (under mu) */
 	bool ring_made;		/* this run started a node of a new ring (under mu) */
+	struct boot_idle *idle;	/* sessions between two actions (under mu) */
+	int nidle;
+};
+
+/* An open session no action uses, kept for the next one on its machine. */
+struct boot_idle {
+	char *key;		/* boot_node_connect's identity of the target */
+	struct cg_ssh *s;
 };
 
 /* A node to talk to: its machine, key file and where its files live. */
@@ -38,6 +46,8 @@ struct node {
 	const char *label;		/* for messages */
 	bool repin;			/* new machine: replace a stale pin */
 	struct cg_ssh *s;
+	struct cg_provider *p;		/* whose idle list takes s back */
+	char *skey;			/* s's identity there */
 };
 
 /* --- boot_node.c: sessions to nodes ----------------------------------------- */
@@ -77,10 +87,19 @@ int boot_cgnode_in(struct node *n, int timeout_ms, const char *in, size_t inlen,
  * error message keeps only its tail). */
 int boot_cgnode_all(struct node *n, int timeout_ms, char **out, struct cg_err *err, ...)
 	__attribute__((sentinel));
-/* Write data to DIR/NAME on n as root (sudo -n unless the login is root),
- * DIR made 0755 root's when missing, through a temp file and rename. */
-int boot_put(struct node *n, const char *dir, const char *name, const void *data, size_t len,
-	     int mode, int timeout_ms, struct cg_err *err);
+/* A file for boot_put_files: NAME (no '/') in the directory given there. */
+struct boot_file {
+	const char *name;
+	const void *data;
+	size_t len;
+	int mode;
+};
+/* Write files f[0..nf) to DIR on n as root (sudo -n unless the login is
+ * root), DIR made 0755 root's when missing, in one command: each through a
+ * temp file and rename, renamed in order (a file written last to claim
+ * the others complete is renamed last). */
+int boot_put_files(struct node *n, const char *dir, const struct boot_file *f, int nf,
+		   int timeout_ms, struct cg_err *err);
 /* `nodetool status` on n, parsed (caller frees: cg_ring_free). */
 int boot_node_ring(struct node *n, struct cg_ring *ring, struct cg_err *err);
 

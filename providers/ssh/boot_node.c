@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 
 #include "boot.h"
 
@@ -147,8 +149,50 @@ int boot_dc_index(const struct cg_cluster *c, const char *dc)
 }
 
 
+/* A session that served an action waits in p's idle list for the next
+ * one on the same machine (its install, config and start each connect,
+ * and a handshake costs 0.1-0.2 s on a busy machine). Bounded: a full
+ * list closes it. */
+#define IDLE_MAX 64
+
+static void idle_put(struct cg_provider *p, char *key, struct cg_ssh *s)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->nidle < IDLE_MAX) {
+		p->idle = cg_xrealloc(p->idle, (size_t)(p->nidle + 1) * sizeof(*p->idle));
+		p->idle[p->nidle++] = (struct boot_idle){ key, s };
+		key = NULL;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	cg_ssh_close(s);
+	free(key);
+}
+
+/* The newest idle session for key, taken out of the list (NULL: none). */
+static struct cg_ssh *idle_take(struct cg_provider *p, const char *key)
+{
+	struct cg_ssh *s = NULL;
+	pthread_mutex_lock(&p->mu);
+	for (int i = p->nidle - 1; i >= 0 && !s; i--) {
+		if (strcmp(p->idle[i].key, key))
+			continue;
+		s = p->idle[i].s;
+		free(p->idle[i].key);
+		p->idle[i] = p->idle[--p->nidle];
+	}
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
 void boot_node_clear(struct node *n)
 {
+	if (n->p && n->s && cg_ssh_usable(n->s)) {
+		idle_put(n->p, n->skey, n->s);
+		n->skey = NULL;
+		n->s = NULL;
+	}
+	free(n->skey);
 	cg_ssh_close(n->s);
 	cg_res_clear(&n->m);
 	free(n->key_file);
@@ -237,29 +281,74 @@ int boot_node_connect(struct cg_provider *p, struct node *n, int connect_ms,
 		.io_timeout_ms = 30000,
 		.repin = n->repin,
 	};
-	return cg_ssh_connect(&t, &n->s, err);
+	/* Everything that makes the session this one: the address, the login,
+	 * the key and the host key it was checked against. */
+	char *key = cg_xasprintf("%s\n%s\n%d\n%s\n%s\n%s\n%s", t.alias, t.host, t.port,
+				 t.user, t.key_file ? t.key_file : "", t.host_key ? t.host_key : "",
+				 t.known_hosts);
+	struct cg_ssh *s;
+	while ((s = idle_take(p, key))) {
+		/* Still there? (the machine may have restarted meanwhile) */
+		struct cg_ssh_result r;
+		struct cg_err e = {0};
+		int ok = cg_ssh_exec(s, "true", NULL, 0, 5000, &r, &e) == 0 && r.status == 0;
+		cg_ssh_result_free(&r);
+		if (ok) {
+			n->s = s;
+			n->p = p;
+			n->skey = key;
+			return 0;
+		}
+		cg_ssh_close(s);
+	}
+	if (cg_ssh_connect(&t, &n->s, err)) {
+		free(key);
+		return -1;
+	}
+	n->p = p;
+	n->skey = key;
+	return 0;
 }
 
-int boot_put(struct node *n, const char *dir, const char *name, const void *data, size_t len,
-	     int mode, int timeout_ms, struct cg_err *err)
+int boot_put_files(struct node *n, const char *dir, const struct boot_file *f, int nf,
+		   int timeout_ms, struct cg_err *err)
 {
-	if (!*name || strchr(name, '/'))
-		return cg_error(err, CG_EXIT_ERROR, "invalid file name '%s'", name);
-	char m[8];
-	snprintf(m, sizeof(m), "%o", (unsigned)mode & 07777);
-	/* as root (sudo -n unless the login is root), positional arguments:
-	 * the values are quoted once, by cg_ssh_quote; umask first, so the
-	 * temp file never exists with wider permissions */
+	/* as root (sudo -n unless the login is root), positional arguments
+	 * (DIR, then NAME MODE LEN per file), quoted once by cg_ssh_quote;
+	 * umask first, so no temp file exists with wider permissions. stdin
+	 * is the files one after the other: GNU head -c reads no more than
+	 * it is asked, and the size check catches a short or long file. */
 	static const char script[] =
-		"umask 077 && install -d -m 0755 -o 0 -g 0 \"$1\" && cat > \"$1/.tmp.$$\" && "
-		"chmod \"$3\" \"$1/.tmp.$$\" && mv -f \"$1/.tmp.$$\" \"$1/$2\" || "
-		"{ rm -f \"$1/.tmp.$$\"; exit 1; }";
-	char *qs = cg_ssh_quote(script), *qd = cg_ssh_quote(dir), *qn = cg_ssh_quote(name);
-	char *qm = cg_ssh_quote(m);
-	char *cmd = cg_xasprintf("if [ \"$(id -u)\" = 0 ]; then R=; else R='sudo -n'; fi; "
-				 "$R sh -c %s cg-put %s %s %s", qs, qd, qn, qm);
-	int rc = cg_ssh_run(n->s, cmd, data, len, timeout_ms, NULL, err);
-	free(cmd), free(qs), free(qd), free(qn), free(qm);
+		"umask 077 && d=$1 && shift && install -d -m 0755 -o 0 -g 0 \"$d\" || exit 1; "
+		"while [ $# -ge 3 ]; do t=\"$d/.tmp.$$.$1\"; "
+		"head -c \"$3\" >\"$t\" && [ $(wc -c <\"$t\") -eq \"$3\" ] && "
+		"chmod \"$2\" \"$t\" && mv -f \"$t\" \"$d/$1\" || { rm -f \"$t\"; exit 1; }; "
+		"shift 3; done";
+	struct cg_buf cmd = {0}, in = {0};
+	char *q = cg_ssh_quote(script);
+	cg_buf_addf(&cmd, "if [ \"$(id -u)\" = 0 ]; then R=; else R='sudo -n'; fi; "
+		    "$R sh -c %s cg-put ", q);
+	free(q);
+	q = cg_ssh_quote(dir);
+	cg_buf_adds(&cmd, q);
+	free(q);
+	for (int i = 0; i < nf; i++) {
+		if (!*f[i].name || strchr(f[i].name, '/')) {
+			cg_buf_free(&cmd);
+			cg_buf_free(&in);
+			return cg_error(err, CG_EXIT_ERROR, "invalid file name '%s'", f[i].name);
+		}
+		q = cg_ssh_quote(f[i].name);
+		cg_buf_addf(&cmd, " %s %o %zu", q, (unsigned)f[i].mode & 07777, f[i].len);
+		free(q);
+		cg_buf_add(&in, f[i].data, f[i].len);
+	}
+	int rc = cg_ssh_run(n->s, cmd.data, in.data, in.len, timeout_ms, NULL, err);
+	/* the stream may hold a private key */
+	if (in.data)
+		OPENSSL_cleanse(in.data, in.len);
+	cg_buf_free(&in);
+	cg_buf_free(&cmd);
 	return rc;
 }
 
@@ -291,14 +380,13 @@ static int ensure_cgnode(struct cg_provider *p, struct node *n, struct cg_err *e
 	if (rc == 0 && strncmp(out, p->cgnode_hash, 16) != 0) {
 		char *bin = cg_xasprintf("%s/bin", n->base);
 		char *h = cg_xasprintf("%s\n", p->cgnode_hash);
-		rc = boot_put(n, bin, "cgnode", cg_cgnode_script, cg_cgnode_script_len, 0755,
-			      60000, err);
-		if (rc == 0)
-			rc = boot_put(n, bin, "CgCql.java", cg_cgcql_source, cg_cgcql_source_len,
-				      0644, 60000, err);
 		/* The hash goes last: a crash in between uploads again. */
-		if (rc == 0)
-			rc = boot_put(n, bin, ".cgnode.hash", h, strlen(h), 0644, 30000, err);
+		const struct boot_file f[] = {
+			{ "cgnode", cg_cgnode_script, cg_cgnode_script_len, 0755 },
+			{ "CgCql.java", cg_cgcql_source, cg_cgcql_source_len, 0644 },
+			{ ".cgnode.hash", h, strlen(h), 0644 },
+		};
+		rc = boot_put_files(n, bin, f, 3, 60000, err);
 		free(h);
 		free(bin);
 	}

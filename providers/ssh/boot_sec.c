@@ -185,13 +185,13 @@ int boot_ensure_cert(struct cg_provider *p, struct cg_ctx *ctx, struct node *n,
 		cg_sha256_hex(pem.data, pem.len, sum);
 		sum[64] = '\n';
 		sum[65] = '\0';
-		rc = boot_put(n, dir, "node.pem", pem.data, pem.len, 0600, 30000, err);
-		if (rc == 0)
-			rc = boot_put(n, dir, "ca.crt", ca, strlen(ca), 0644, 30000, err);
-		if (rc == 0)
-			rc = boot_put(n, dir, ".sum", sum, 65, 0644, 30000, err);
-		if (rc == 0)
-			rc = boot_put(n, dir, ".id", id, strlen(id), 0644, 30000, err);
+		const struct boot_file f[] = {
+			{ "node.pem", pem.data, pem.len, 0600 },
+			{ "ca.crt", ca, strlen(ca), 0644 },
+			{ ".sum", sum, 65, 0644 },
+			{ ".id", id, strlen(id), 0644 },
+		};
+		rc = boot_put_files(n, dir, f, 4, 30000, err);
 		OPENSSL_cleanse(pem.data, pem.len);
 		OPENSSL_cleanse(key, strlen(key));
 		cg_buf_free(&pem);

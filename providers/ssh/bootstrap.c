@@ -51,6 +51,11 @@ static void boot_close(struct cg_provider *p)
 	for (int i = 0; i < p->nfresh; i++)
 		free(p->fresh[i]);
 	free(p->fresh);
+	for (int i = 0; i < p->nidle; i++) {
+		cg_ssh_close(p->idle[i].s);
+		free(p->idle[i].key);
+	}
+	free(p->idle);
 	free(p->known_hosts);
 	cg_tls_ca_free(p->ca);
 	pthread_mutex_destroy(&p->mu);
@@ -407,21 +412,16 @@ static int apply_config(struct cg_provider *p, struct cg_ctx *ctx, const struct 
 	if (rc == 0 && (!have_hash || strncmp(have_hash, hex, 16) != 0 || new_seeds)) {
 		if (ctx->progress)
 			ctx->progress(ctx, d->addr, "uploading config %s", hex);
-		struct {
-			const char *name, *text;
-		} files[] = {
-			{ "cassandra.yaml", f.cassandra_yaml },
-			{ "cassandra-rackdc.properties", f.rackdc },
-			{ "cgnode.env", f.env },
-			{ "logback.xml", f.logback },
-		};
-		for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
-			rc = boot_put(&n, conf, files[i].name, files[i].text,
-					   strlen(files[i].text), 0644, 30000, err);
 		/* .hash last: it claims the other files are complete. */
 		char *h = cg_xasprintf("%s\n", hex);
-		if (rc == 0)
-			rc = boot_put(&n, conf, ".hash", h, strlen(h), 0644, 30000, err);
+		const struct boot_file files[] = {
+			{ "cassandra.yaml", f.cassandra_yaml, strlen(f.cassandra_yaml), 0644 },
+			{ "cassandra-rackdc.properties", f.rackdc, strlen(f.rackdc), 0644 },
+			{ "cgnode.env", f.env, strlen(f.env), 0644 },
+			{ "logback.xml", f.logback, strlen(f.logback), 0644 },
+			{ ".hash", h, strlen(h), 0644 },
+		};
+		rc = boot_put_files(&n, conf, files, 5, 30000, err);
 		free(h);
 	}
 	/* a node that had a config (a new one is not running yet) */

@@ -314,6 +314,11 @@ int cg_ssh_connect(const struct cg_ssh_target *t, struct cg_ssh **out, struct cg
 	}
 }
 
+int cg_ssh_usable(const struct cg_ssh *s)
+{
+	return s && s->ready && !s->broken;
+}
+
 void cg_ssh_close(struct cg_ssh *s)
 {
 	if (!s)

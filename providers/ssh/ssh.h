@@ -83,6 +83,9 @@ struct cg_ssh;
 int cg_ssh_connect(const struct cg_ssh_target *t, struct cg_ssh **out,
 		   struct cg_err *err);
 void cg_ssh_close(struct cg_ssh *s);
+/* Authenticated and no step has failed or timed out since: a caller may
+ * keep the session for its next command. */
+int cg_ssh_usable(const struct cg_ssh *s);
 
 struct cg_ssh_result {
 	int status;		/* exit status; -1 when killed or unknown */

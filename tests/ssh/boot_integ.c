@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../providers/ssh/boot.h"
 #include "../../providers/ssh/bootstrap.h"
 #include "../../providers/ssh/ssh.h"
 
@@ -273,6 +274,106 @@ static void test_install_config(void **st)
 	must(CG_OP_UPDATE, CG_KIND_CONFIG, 0);
 	assert_true(before != 0 && inode(y) == before);
 	free(y);
+}
+
+/* Is there a ".tmp." file left in dir? */
+static int temp_left(const char *dir)
+{
+	char *cmd = cg_xasprintf("ls -a '%s' | grep -q '^\\.tmp\\.'", dir);
+	int rc = system(cmd);
+	free(cmd);
+	return rc == 0;
+}
+
+static void file_is(const char *dir, const char *name, const void *want, size_t len, int mode)
+{
+	char *path = cg_xasprintf("%s/%s", dir, name), *got = NULL;
+	size_t n = 0;
+	struct cg_err e;
+	struct stat sb;
+	assert_int_equal(cg_file_read(path, &got, &n, &e), 0);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, want, len);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, mode);
+	assert_int_equal(sb.st_uid, 0);
+	free(got), free(path);
+}
+
+/*
+ * Files go up in one command, each renamed in order: a failure keeps the
+ * ones before it, writes none after it and leaves no temp file. A session
+ * an action is done with serves the next one on its machine; one whose
+ * server side is gone is found dead and replaced.
+ */
+static void test_put_files_idle(void **st)
+{
+	(void)st;
+	struct node n;
+	struct cg_err e = {0};
+	const struct cg_resource *m = cg_rset_find(&world, "machine.DC1.n1");
+	assert_non_null(m);
+	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
+	char *dir = cg_xasprintf("%s/puttest", BASE[0]);
+	char bin[3000];
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (char)(i * 7);	/* NULs and high bytes */
+	const struct boot_file f[] = {
+		{ "a.txt", "hello\n", 6, 0644 },
+		{ "b.bin", bin, sizeof(bin), 0600 },
+		{ "empty", "", 0, 0640 },
+	};
+	assert_int_equal(boot_put_files(&n, dir, f, 3, 30000, &e), 0);
+	file_is(dir, "a.txt", "hello\n", 6, 0644);
+	file_is(dir, "b.bin", bin, sizeof(bin), 0600);
+	file_is(dir, "empty", "", 0, 0640);
+	assert_false(temp_left(dir));
+
+	/* b.bin cannot be replaced (immutable): a.txt is, empty is not */
+	char *cmd = cg_xasprintf("chattr +i '%s/b.bin'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	const struct boot_file g[] = {
+		{ "a.txt", "v2\n", 3, 0644 },
+		{ "b.bin", "v2\n", 3, 0600 },
+		{ "empty", "v2\n", 3, 0640 },
+	};
+	assert_int_not_equal(boot_put_files(&n, dir, g, 3, 30000, &e), 0);
+	print_message("failed upload: %s\n", e.msg);
+	cmd = cg_xasprintf("chattr -i '%s/b.bin'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	file_is(dir, "a.txt", "v2\n", 3, 0644);
+	file_is(dir, "b.bin", bin, sizeof(bin), 0600);
+	file_is(dir, "empty", "", 0, 0640);
+	assert_false(temp_left(dir));
+	/* a name that is not one file is refused before anything runs */
+	const struct boot_file bad = { "../x", "x", 1, 0644 };
+	memset(&e, 0, sizeof(e));
+	assert_int_not_equal(boot_put_files(&n, dir, &bad, 1, 30000, &e), 0);
+	assert_non_null(strstr(e.msg, "invalid file name"));
+	free(dir);
+
+	/* released, kept, taken again by the next action on the machine */
+	struct cg_ssh *s = n.s;
+	int idle = P->nidle;
+	boot_node_clear(&n);
+	assert_int_equal(P->nidle, idle + 1);
+	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
+	assert_ptr_equal(n.s, s);
+	assert_int_equal(P->nidle, idle);
+	boot_node_clear(&n);
+	/* every session of the login user ends on the server side: the kept
+	 * one is found dead when taken, and a new one connects */
+	char *kill = cg_xasprintf("pkill -f '^sshd: %s@notty' && sleep 0.3", C.ssh_user);
+	assert_int_equal(system(kill), 0);	/* it found one */
+	free(kill);
+	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
+	char *out = NULL;
+	assert_int_equal(cg_ssh_run(n.s, "echo alive", NULL, 0, 10000, &out, &e), 0);
+	assert_string_equal(out, "alive\n");
+	free(out);
+	boot_node_clear(&n);
 }
 
 static void test_start_ring(void **st)
@@ -546,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_refresh_empty),
 		cmocka_unit_test(test_wrong_host_key),
 		cmocka_unit_test(test_install_config),
+		cmocka_unit_test(test_put_files_idle),
 		cmocka_unit_test(test_start_ring),
 		cmocka_unit_test(test_refresh_full),
 		cmocka_unit_test(test_kill_and_repair),
