@@ -321,10 +321,19 @@ int boot_put_files(struct node *n, const char *dir, const struct boot_file *f, i
 	static const char script[] =
 		"umask 077 && d=$1 && shift && install -d -m 0755 -o 0 -g 0 \"$d\" || exit 1; "
 		"while [ $# -ge 3 ]; do t=\"$d/.tmp.$$.$1\"; "
-		"head -c \"$3\" >\"$t\" && [ $(wc -c <\"$t\") -eq \"$3\" ] && "
-		"chmod \"$2\" \"$t\" && mv -f \"$t\" \"$d/$1\" || { rm -f \"$t\"; exit 1; }; "
+		"head -c \"$3\" >\"$t\" || { rm -f \"$t\"; exit 1; }; "
+		"w=$(wc -c <\"$t\"); [ $w -eq \"$3\" ] || "
+		"{ echo \"cg-put: $1: $w of $3 bytes came\" >&2; rm -f \"$t\"; exit 1; }; "
+		"chmod \"$2\" \"$t\" && mv -fT \"$t\" \"$d/$1\" || { rm -f \"$t\"; exit 1; }; "
 		"shift 3; done";
-	struct cg_buf cmd = {0}, in = {0};
+	size_t total = 0;
+	for (int i = 0; i < nf; i++) {
+		const char *nm = f[i].name;
+		if (!*nm || strchr(nm, '/') || !strcmp(nm, ".") || !strcmp(nm, ".."))
+			return cg_error(err, CG_EXIT_ERROR, "invalid file name '%s'", nm);
+		total += f[i].len;
+	}
+	struct cg_buf cmd = {0};
 	char *q = cg_ssh_quote(script);
 	cg_buf_addf(&cmd, "if [ \"$(id -u)\" = 0 ]; then R=; else R='sudo -n'; fi; "
 		    "$R sh -c %s cg-put ", q);
@@ -332,22 +341,20 @@ int boot_put_files(struct node *n, const char *dir, const struct boot_file *f, i
 	q = cg_ssh_quote(dir);
 	cg_buf_adds(&cmd, q);
 	free(q);
+	/* one allocation: the stream may hold a private key, wiped below */
+	char *in = cg_xmalloc(total + 1);
+	size_t at = 0;
 	for (int i = 0; i < nf; i++) {
-		if (!*f[i].name || strchr(f[i].name, '/')) {
-			cg_buf_free(&cmd);
-			cg_buf_free(&in);
-			return cg_error(err, CG_EXIT_ERROR, "invalid file name '%s'", f[i].name);
-		}
 		q = cg_ssh_quote(f[i].name);
 		cg_buf_addf(&cmd, " %s %o %zu", q, (unsigned)f[i].mode & 07777, f[i].len);
 		free(q);
-		cg_buf_add(&in, f[i].data, f[i].len);
+		if (f[i].len)
+			memcpy(in + at, f[i].data, f[i].len);
+		at += f[i].len;
 	}
-	int rc = cg_ssh_run(n->s, cmd.data, in.data, in.len, timeout_ms, NULL, err);
-	/* the stream may hold a private key */
-	if (in.data)
-		OPENSSL_cleanse(in.data, in.len);
-	cg_buf_free(&in);
+	int rc = cg_ssh_run(n->s, cmd.data, in, total, timeout_ms, NULL, err);
+	OPENSSL_cleanse(in, total);
+	free(in);
 	cg_buf_free(&cmd);
 	return rc;
 }

@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -347,11 +348,15 @@ static void test_put_files_idle(void **st)
 	file_is(dir, "b.bin", bin, sizeof(bin), 0600);
 	file_is(dir, "empty", "", 0, 0640);
 	assert_false(temp_left(dir));
-	/* a name that is not one file is refused before anything runs */
-	const struct boot_file bad = { "../x", "x", 1, 0644 };
+	/* a name that is not one file is refused before anything runs: the
+	 * good file before it is not written either */
+	const struct boot_file bad[] = { { "c.txt", "c", 1, 0644 }, { "..", "x", 1, 0644 } };
 	memset(&e, 0, sizeof(e));
-	assert_int_not_equal(boot_put_files(&n, dir, &bad, 1, 30000, &e), 0);
+	assert_int_not_equal(boot_put_files(&n, dir, bad, 2, 30000, &e), 0);
 	assert_non_null(strstr(e.msg, "invalid file name"));
+	char *c = cg_xasprintf("%s/c.txt", dir);
+	assert_int_not_equal(access(c, F_OK), 0);
+	free(c);
 	free(dir);
 
 	/* released, kept, taken again by the next action on the machine */
@@ -362,16 +367,22 @@ static void test_put_files_idle(void **st)
 	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
 	assert_ptr_equal(n.s, s);
 	assert_int_equal(P->nidle, idle);
-	boot_node_clear(&n);
-	/* every session of the login user ends on the server side: the kept
-	 * one is found dead when taken, and a new one connects */
-	char *kill = cg_xasprintf("pkill -f '^sshd: %s@notty' && sleep 0.3", C.ssh_user);
-	assert_int_equal(system(kill), 0);	/* it found one */
-	free(kill);
-	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
+	/* the server side of this session (its shell's parent, sshd's
+	 * process of the connection) ends while the session is kept: found
+	 * dead when taken, closed, and a new one connects */
 	char *out = NULL;
-	assert_int_equal(cg_ssh_run(n.s, "echo alive", NULL, 0, 10000, &out, &e), 0);
-	assert_string_equal(out, "alive\n");
+	assert_int_equal(cg_ssh_run(n.s, "echo $PPID", NULL, 0, 10000, &out, &e), 0);
+	int server = atoi(out);
+	free(out);
+	assert_true(server > 1);
+	boot_node_clear(&n);
+	assert_int_equal(P->nidle, idle + 1);
+	assert_int_equal(kill(server, SIGKILL), 0);
+	usleep(300000);
+	assert_int_equal(boot_node_of_machine(P, &CTX, m, 10000, &n, &e), 0);
+	assert_int_equal(P->nidle, idle);
+	assert_int_equal(cg_ssh_run(n.s, "echo $PPID", NULL, 0, 10000, &out, &e), 0);
+	assert_int_not_equal(atoi(out), server);
 	free(out);
 	boot_node_clear(&n);
 }
