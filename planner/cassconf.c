@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <regex.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -990,6 +991,16 @@ int cg_nodetool_rebuild_done(const char *text)
 	return ranges ? 1 : -1;
 }
 
+/* *acc += v for a count read from a node: no negative value, no overflow
+ * (LLONG_MAX is what sscanf makes of a number too long for long long). */
+static int add_count(long long *acc, long long v)
+{
+	if (v < 0 || v == LLONG_MAX || *acc > LLONG_MAX - v)
+		return -1;
+	*acc += v;
+	return 0;
+}
+
 int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r)
 {
 	int found = 0;
@@ -1004,10 +1015,12 @@ int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r)
 		const char *q = strstr(l, "), ");
 		if (!q || q > l + strcspn(l, "\n") || sscanf(q, "), %lld bytes total", &dz) != 1)
 			continue;
-		r->files += nf;
-		r->bytes += sz;
-		r->files_done += df;
-		r->bytes_done += dz;
+		/* a line with a negative or overflowing count is not taken */
+		struct cg_receiving t = *r;
+		if (add_count(&t.files, nf) || add_count(&t.bytes, sz) ||
+		    add_count(&t.files_done, df) || add_count(&t.bytes_done, dz))
+			continue;
+		*r = t;
 		found = 1;
 	}
 	return found ? 0 : -1;

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(versions >= -1 && unreachable >= 0);
 	struct cg_receiving rv;
 	if (cg_nodetool_receiving_parse(text, &rv) == 0)
-		FUZZ_ASSERT(rv.files >= 0 || rv.files < 0);	/* parsed: no crash is the check */
+		FUZZ_ASSERT(rv.files >= 0 && rv.files_done >= 0 && rv.bytes >= 0 &&
+			    rv.bytes_done >= 0);	/* sums of counts: never negative */
 	int done = cg_nodetool_rebuild_done(text);
 	FUZZ_ASSERT(done >= -1 && done <= 1);
 	free(text);

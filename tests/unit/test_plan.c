@@ -1546,6 +1546,20 @@ static void test_datacenters(void **state)
 	assert_true(rv.files == 5 && rv.files_done == 3 && rv.bytes == 1334 && rv.bytes_done == 667);
 	assert_int_equal(cg_nodetool_receiving_parse("Mode: NORMAL\nNot sending any streams.\n", &rv),
 			 -1);
+	/* the fuzzer's finding: a count too long for long long (sscanf
+	 * saturates it) overflowed the sum; such a line, or a negative
+	 * count, is not taken, the others are */
+	assert_int_equal(cg_nodetool_receiving_parse(
+		"Rebuild 9c6a\n    /10.88.1.1\n        Receiving 3 files, "
+		"66666666666666666666666666666666666666661234 bytes total. Already received 1 files "
+		"(33.33%), 567 bytes total (45.95%)\n    /10.88.1.2\n        Receiving 3 files, 1234 "
+		"bytes total. Already received 1 files (33.33%), 567 bytes total (45.95%)\n"
+		"        Receiving -3 files, 1 bytes total. Already received 1 files (1%), 1 bytes "
+		"total (1%)\n", &rv), 0);
+	assert_true(rv.files == 3 && rv.files_done == 1 && rv.bytes == 1234 && rv.bytes_done == 567);
+	assert_int_equal(cg_nodetool_receiving_parse(
+		"Receiving 3 files, 99999999999999999999 bytes total. Already received 1 files "
+		"(1%), 1 bytes total (1%)\n", &rv), -1);
 	/* a rebuild refused after one a stopped apply left running (5.0's
 	 * words, ranges cut down): done when every range to fetch is fully
 	 * available */
