@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <regex.h>
 #include <limits.h>
 #include <stdio.h>
@@ -991,13 +992,21 @@ int cg_nodetool_rebuild_done(const char *text)
 	return ranges ? 1 : -1;
 }
 
-/* *acc += v for a count read from a node: no negative value, no overflow
- * (LLONG_MAX is what sscanf makes of a number too long for long long). */
-static int add_count(long long *acc, long long v)
+/* The text lit at *p, then a count (digits, no sign, fits in long long)
+ * into *v; *p moves past both. -1 (nothing moved) when either is not there. */
+static int take_count(const char **p, const char *lit, long long *v)
 {
-	if (v < 0 || v == LLONG_MAX || *acc > LLONG_MAX - v)
+	size_t n = strlen(lit);
+	const char *s = *p + n;
+	char *end;
+	if (strncmp(*p, lit, n) || !isdigit((unsigned char)*s))
 		return -1;
-	*acc += v;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	*v = x;
+	*p = end;
 	return 0;
 }
 
@@ -1008,19 +1017,22 @@ int cg_nodetool_receiving_parse(const char *text, struct cg_receiving *r)
 	for (const char *l = text ? strstr(text, "Receiving ") : NULL; l; l = strstr(l + 1, "Receiving ")) {
 		long long nf, sz, df, dz;
 		/* "Receiving 3 files, 1234 bytes total. Already received 1 files
-		 * (33.33%), 567 bytes total (45.95%)" */
-		if (sscanf(l, "Receiving %lld files, %lld bytes total. Already received %lld files",
-			   &nf, &sz, &df) != 3)
+		 * (33.33%), 567 bytes total (45.95%)"; a count too long for long
+		 * long makes the line unreadable, not a saturated number */
+		const char *p = l, *q = strstr(l, "), ");
+		if (take_count(&p, "Receiving ", &nf) || take_count(&p, " files, ", &sz) ||
+		    take_count(&p, " bytes total. Already received ", &df) ||
+		    strncmp(p, " files", 6) || !q || q > l + strcspn(l, "\n") ||
+		    take_count(&q, "), ", &dz) || strncmp(q, " bytes total", 12))
 			continue;
-		const char *q = strstr(l, "), ");
-		if (!q || q > l + strcspn(l, "\n") || sscanf(q, "), %lld bytes total", &dz) != 1)
+		/* the sums never overflow: a line that would is not taken */
+		if (nf > LLONG_MAX - r->files || sz > LLONG_MAX - r->bytes ||
+		    df > LLONG_MAX - r->files_done || dz > LLONG_MAX - r->bytes_done)
 			continue;
-		/* a line with a negative or overflowing count is not taken */
-		struct cg_receiving t = *r;
-		if (add_count(&t.files, nf) || add_count(&t.bytes, sz) ||
-		    add_count(&t.files_done, df) || add_count(&t.bytes_done, dz))
-			continue;
-		*r = t;
+		r->files += nf;
+		r->bytes += sz;
+		r->files_done += df;
+		r->bytes_done += dz;
 		found = 1;
 	}
 	return found ? 0 : -1;
