@@ -169,7 +169,7 @@ static void idle_put(struct cg_provider *p, char *key, struct cg_ssh *s)
 	free(key);
 }
 
-/* The newest idle session for key, taken out of the list (NULL: none). */
+/* An idle session for key, taken out of the list (NULL: none). */
 static struct cg_ssh *idle_take(struct cg_provider *p, const char *key)
 {
 	struct cg_ssh *s = NULL;
@@ -282,18 +282,14 @@ int boot_node_connect(struct cg_provider *p, struct node *n, int connect_ms,
 		.repin = n->repin,
 	};
 	/* Everything that makes the session this one: the address, the login,
-	 * the key and the host key it was checked against. */
-	char *key = cg_xasprintf("%s\n%s\n%d\n%s\n%s\n%s\n%s", t.alias, t.host, t.port,
-				 t.user, t.key_file ? t.key_file : "", t.host_key ? t.host_key : "",
-				 t.known_hosts);
+	 * the key and the host key it was checked against (the known_hosts
+	 * file is the provider's, like the list). */
+	char *key = cg_xasprintf("%s\n%s\n%d\n%s\n%s\n%s", t.alias, t.host, t.port, t.user,
+				 t.key_file ? t.key_file : "", t.host_key ? t.host_key : "");
 	struct cg_ssh *s;
 	while ((s = idle_take(p, key))) {
 		/* Still there? (the machine may have restarted meanwhile) */
-		struct cg_ssh_result r;
-		struct cg_err e = {0};
-		int ok = cg_ssh_exec(s, "true", NULL, 0, 5000, &r, &e) == 0 && r.status == 0;
-		cg_ssh_result_free(&r);
-		if (ok) {
+		if (cg_ssh_alive(s, 5000)) {
 			n->s = s;
 			n->p = p;
 			n->skey = key;

@@ -838,11 +838,8 @@ int boot_apply_ring(struct cg_provider *p, struct cg_ctx *ctx, const struct cg_r
 				ctx->progress(ctx, d->addr, "warning: ownership is uneven: %s", why);
 			if (r == 1 || r == 2)
 				break;
-			struct cg_ssh_result sr;
-			if (cg_ssh_exec(n.s, "true", NULL, 0, 10000, &sr, &e) != 0)
+			if (!cg_ssh_alive(n.s, 10000))
 				boot_node_clear(&n);	/* reconnect, maybe to another node */
-			else
-				cg_ssh_result_free(&sr);
 		}
 		if (cg_now_ms() >= deadline) {
 			boot_node_clear(&n);

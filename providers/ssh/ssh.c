@@ -319,6 +319,15 @@ int cg_ssh_usable(const struct cg_ssh *s)
 	return s && s->ready && !s->broken;
 }
 
+int cg_ssh_alive(struct cg_ssh *s, int timeout_ms)
+{
+	struct cg_ssh_result r;
+	struct cg_err e = {0};
+	int ok = cg_ssh_exec(s, "true", NULL, 0, timeout_ms, &r, &e) == 0 && r.status == 0;
+	cg_ssh_result_free(&r);
+	return ok;
+}
+
 void cg_ssh_close(struct cg_ssh *s)
 {
 	if (!s)

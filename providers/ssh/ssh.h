@@ -86,6 +86,8 @@ void cg_ssh_close(struct cg_ssh *s);
 /* Authenticated and no step has failed or timed out since: a caller may
  * keep the session for its next command. */
 int cg_ssh_usable(const struct cg_ssh *s);
+/* Does the server still run commands on s (`true` within timeout_ms)? */
+int cg_ssh_alive(struct cg_ssh *s, int timeout_ms);
 
 struct cg_ssh_result {
 	int status;		/* exit status; -1 when killed or unknown */
